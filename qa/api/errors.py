@@ -1,0 +1,77 @@
+"""One error body everywhere: {"error": {"code": ..., "message": ...}}; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
+                 415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited",
+                 503: "not_ready"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
+                        headers=headers)
+
+
+def _describe(errors: list[dict]) -> tuple[str, str]:
+    """A short code and a sentence that says what to fix, from pydantic's error list."""
+    parts = []
+    code = "invalid_request"
+    for err in errors[:5]:
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]  # where the field sits is not news to the caller
+        where = ".".join(loc) or "body"
+        kind = err.get("type", "")
+        if kind == "json_invalid":
+            code = "invalid_json"
+            parts.append("the body is not valid JSON")
+        elif kind == "extra_forbidden":
+            code = "unknown_field"
+            parts.append(f"unknown field '{where}'")
+        elif kind == "missing":
+            parts.append(f"'{where}' is required")
+        else:
+            msg = err.get("msg", "is invalid").removeprefix("Value error, ")
+            parts.append(f"'{where}': {msg}")
+    return code, "; ".join(parts) or "the request is invalid"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        code, message = _describe(exc.errors())
+        return error_response(422, code, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such endpoint: {request.method} {request.url.path}"
+        return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "the server failed to handle this request; "
+                                                     "it has been logged")

@@ -1,0 +1,153 @@
+"""The `qa` command line: build, search, serve, ingest (and eval, bench)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from qa.settings import Settings, get_settings
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _fail(message: str) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.version_option(package_name="qa")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
+def cli(verbose: bool) -> None:
+    """qa — ask a bilingual (中文 / English) corpus, get cited paragraphs in both languages."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+def build() -> None:
+    """Parse the corpus, embed every passage and switch to a fresh index version."""
+    from qa.embed.model import load_encoder
+    from qa.index.build import build_index
+
+    settings = _settings()
+    try:
+        encoder = load_encoder(settings.model, settings.threads)
+        folder = build_index(settings.corpus_dir, settings.index_dir, encoder, settings.batch_size)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    alignment = manifest["alignment"]
+    click.echo(f"built {manifest['version']} in {manifest['build_seconds']} s: "
+               f"{manifest['passage_count']} passages "
+               f"(zh {manifest['passages_by_lang']['zh']}, en {manifest['passages_by_lang']['en']}) "
+               f"from {len(manifest['documents'])} document(s), model {manifest['model_id']}")
+    if alignment["aligned_units"]:
+        click.echo(f"alignment: {alignment['aligned_units']} units, similarity "
+                   f"min {alignment['min_similarity']} / mean {alignment['mean_similarity']}, "
+                   f"{len(alignment['low_confidence'])} low-confidence")
+        for unit in alignment["low_confidence"]:
+            click.secho(f"  check: {unit['zh']} ↔ {unit['en']} (similarity {unit['similarity']}, "
+                        f"length {unit['length_score']})", fg="yellow")
+
+
+def _print_hits(hits, width: int = 100) -> None:
+    for rank, hit in enumerate(hits, 1):
+        passage = hit.passage
+        click.secho(f"{rank}. [{hit.score:.3f}] {passage.citation.label}", bold=True)
+        click.echo(textwrap.indent(textwrap.fill(passage.text, width), "   "))
+        for tr in passage.translations:
+            click.secho(textwrap.indent(textwrap.fill(tr.text, width), "   ↳ "), dim=True)
+        click.echo()
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Only passages in this language (ask in English, --lang zh: cross-lingual).")
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the API's shape).")
+def search(question: str, lang: str | None, top_k: int, as_json: bool) -> None:
+    """Search the corpus for QUESTION."""
+    from qa.api.routes.search import hit_out
+    from qa.service import open_service
+
+    question = question.strip()
+    if not question:
+        _fail("the question is empty")
+    try:
+        service = open_service(_settings())
+    except (ValueError, RuntimeError, OSError) as exc:
+        _fail(str(exc))
+    result = service.engine.search(question, top_k, lang)
+    if as_json:
+        out = {"query": question, "query_lang": result.query_lang,
+               "took_ms": round(sum(result.timings_ms.values()), 2),
+               "results": [hit_out(i, h).model_dump() for i, h in enumerate(result.hits, 1)]}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        _print_hits(result.hits)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Bind address [QA_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [QA_PORT, default 8000].")
+@click.option("--workers", type=int, default=1, show_default=True, help="uvicorn worker processes.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the HTTP API, the chat widget and its demo page (builds the index on first run)."""
+    import uvicorn
+
+    settings = _settings()
+    if settings.auto_build:
+        # Build before binding, with a progress bar, so workers only ever load a finished index.
+        from qa.service import open_index
+        from qa.embed.model import load_encoder
+
+        try:
+            open_index(settings, load_encoder(settings.model, settings.threads))
+        except (ValueError, RuntimeError, OSError) as exc:
+            _fail(str(exc))
+    host = host or settings.host
+    port = port or settings.port
+    click.echo(f"qa: serving on http://{host}:{port}  (demo page /, API docs /docs)")
+    uvicorn.run("qa.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-build", is_flag=True, help="Only copy into the corpus; build later.")
+def ingest(path: Path, no_build: bool) -> None:
+    """Add the document at PATH to the corpus (and rebuild the index).
+
+    PATH is an interleaved zh/en text file, a monolingual file, or one half of a
+    `name.zh.txt` + `name.en.txt` pair (the other half is taken along).
+    """
+    from qa.corpus.parse import parse_path
+    from qa.corpus.store import ingest as ingest_file
+
+    settings = _settings()
+    try:
+        copies = ingest_file(path, settings.corpus_dir)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    doc = parse_path(copies[0])
+    click.echo(f"added {doc.doc_id} ({doc.format}): zh {doc.count('zh')}, en {doc.count('en')} passages, "
+               f"{len(doc.alignments)} aligned units")
+    if not no_build:
+        build.callback()  # type: ignore[misc]
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

