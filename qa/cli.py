@@ -145,6 +145,11 @@ def ingest(path: Path, no_build: bool) -> None:
         build.callback()  # type: ignore[misc]
 
 
+from qa.eval.cli import eval_command  # noqa: E402  (its heavy imports are lazy)
+
+cli.add_command(eval_command)
+
+
 def main() -> None:
     cli()
 

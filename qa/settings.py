@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
 class Settings(BaseSettings):
@@ -29,6 +33,63 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Bind address of `qa serve`.")
     port: int = Field(8000, ge=1, le=65535, description="Port of `qa serve`.")
     log_level: str = Field("info", description="Log level of the server.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Other sites allowed to call the API from a browser (the embedded widget): "
+        "origins like https://example.org, comma-separated or a JSON list; '*' allows any. "
+        "Empty = same origin only (the demo page at / needs nothing).",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value):
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+        origins = [str(o).strip().rstrip("/") for o in value if str(o).strip()]
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://example.org[:port]")
+        return origins
+
+    # Hardening (docs/deployment.md "Security model"): keys, limits, observability, reloads.
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="API keys, comma-separated; when set, /v1/* needs one in `Authorization: "
+        "Bearer …` or `X-API-Key`. Empty = open API.",
+    )
+    widget_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Public keys for the embedded widget, comma-separated: accepted like API keys "
+        "but only from a browser page whose Origin is in QA_CORS_ORIGINS or is this server.",
+    )
+    admin_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Keys for /v1/admin/* (index reload), comma-separated. Empty = admin "
+        "endpoints refused.",
+    )
+    metrics_public: bool = Field(
+        True, description="Serve /metrics without a key (false: it needs an API key when keys are set)."
+    )
+    max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted (413 above).")
+    rate_limit_per_minute: float = Field(
+        0, ge=0, description="Requests per minute per client (API key, else IP) on /v1/*; 0 = off."
+    )
+    rate_limit_burst: int = Field(
+        20, ge=0, description="Requests a client may send at once before the per-minute rate applies; "
+        "0 = rate limiting off."
+    )
+    reload_poll_seconds: float = Field(
+        2.0, ge=0, description="How often a server checks index/CURRENT for a new version to switch "
+        "to; 0 = never (use POST /v1/admin/reload)."
+    )
+    access_log: bool = Field(True, description="One JSON log line per request on stderr.")
+
+    @field_validator("api_keys", "widget_keys", "admin_keys", mode="before")
+    @classmethod
+    def _parse_keys(cls, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        return [str(key).strip() for key in value if str(key).strip()]
 
 
 @lru_cache(maxsize=1)

@@ -63,3 +63,42 @@ def small_corpus(tmp_path: Path) -> Path:
     folder.mkdir()
     shutil.copy(CORPUS_DIR / f"{PAPER}.zh-en.txt", folder)
     return folder
+
+
+def paper_excerpt(start: str, stop: str) -> list[str]:
+    """The paper's body lines from heading `start` up to (not including) heading `stop`."""
+    lines = (CORPUS_DIR / f"{PAPER}.zh-en.txt").read_text(encoding="utf-8").splitlines()
+    first = lines.index(start, lines.index("天之聪CATTI"))  # after the table of contents
+    return lines[first : lines.index(stop, first + 1)]
+
+
+# Section (一) of the paper: four real zh/en pairs, embedded in about a second.
+TINY_SECTION = ("(一)推进碳达峰碳中和是必由之路", "(二)系统推进碳达峰碳中和工作")
+
+
+def write_interleaved(path: Path, body: list[str], title: tuple[str, str] = ("小文档", "Tiny Document")) -> Path:
+    path.write_text("\n".join([*title, *body]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    """A private corpus of one small interleaved document cut from the paper (8 passages)."""
+    folder = tmp_path / "tiny-corpus"
+    folder.mkdir()
+    write_interleaved(folder / "tiny.zh-en.txt", paper_excerpt(*TINY_SECTION))
+    return folder
+
+
+@pytest.fixture
+def cli_env(monkeypatch):
+    """Point the CLI (settings from QA_* env vars, cached) at given folders: cli_env(corpus, index)."""
+    from qa.settings import get_settings
+
+    def point(corpus_dir: Path, index_dir: Path) -> None:
+        monkeypatch.setenv("QA_CORPUS_DIR", str(corpus_dir))
+        monkeypatch.setenv("QA_INDEX_DIR", str(index_dir))
+        get_settings.cache_clear()
+
+    yield point
+    get_settings.cache_clear()

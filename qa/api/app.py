@@ -7,8 +7,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from qa import __version__
+from qa.api import metrics
+from qa.api.cors import install_cors
 from qa.api.errors import install_error_handlers
-from qa.api.routes import health, passages, search
+from qa.api.middleware import install_middleware
+from qa.api.reloader import IndexReloader
+from qa.api.routes import admin, ask, health, passages, search, widget
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -21,7 +25,9 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     async def lifespan(app: FastAPI):
         if holder.service is None and holder._thread is None:
             holder.start()
+        app.state.reloader.start()  # picks up new index versions (QA_RELOAD_POLL_SECONDS)
         yield
+        app.state.reloader.stop()
 
     app = FastAPI(
         title="qa — bilingual search with citations",
@@ -31,7 +37,10 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     )
     app.state.settings = settings
     app.state.holder = holder
+    app.state.reloader = IndexReloader(holder, settings.reload_poll_seconds)
     install_error_handlers(app)
-    for module in (search, passages, health):
+    install_middleware(app, settings)  # before CORS, so CORS stays outermost
+    install_cors(app, settings)
+    for module in (search, ask, passages, health, widget, admin, metrics):
         app.include_router(module.router)
     return app

@@ -24,6 +24,8 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    # A message may quote the caller's input, lone surrogates included: never fail to encode it.
+    message = message.encode("utf-8", "replace").decode("utf-8")
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
                         headers=headers)
 
@@ -64,6 +66,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not UTF-8 (or UTF-16/32) JSON text.
+            return error_response(422, "invalid_json", "the body is not valid JSON in UTF-8")
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         if exc.status_code == 404 and message == "Not Found":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
@@ -10,11 +11,15 @@ from qa.corpus.models import Passage
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 LangFilter = Literal["zh", "en"] | None
 
 
 def _trimmed_query(value: str) -> str:
+    if _LONE_SURROGATE.search(value):  # "\ud800" in JSON: not text, and unencodable downstream
+        raise ValueError("contains a lone UTF-16 surrogate (\\uD800–\\uDFFF), which is not valid "
+                         "Unicode text")
     value = value.strip()
     if not value:
         raise ValueError("must not be empty or only whitespace")
@@ -46,6 +51,8 @@ class SearchResponse(BaseModel):
     query_lang: Literal["zh", "en"]
     took_ms: float
     results: list[SearchHit]
+    confident: bool = Field(description="Whether the top result likely answers the query.")
+    confidence: float = Field(description="0–1 calibrated confidence behind `confident`.")
 
 
 class PassageList(BaseModel):
@@ -78,3 +85,32 @@ class Status(BaseModel):
     index_version: str | None = None
     model: str | None = None
     passages: int | None = None
+
+
+class AskRequest(_Strict):
+    question: StrictStr = Field(description="The question, 1–1000 characters after trimming.",
+                                examples=["全国碳市场覆盖了多少碳排放量？"])
+    lang: LangFilter = Field(None, description="Language of the answer; null = the question's.")
+    top_k: Annotated[StrictInt, Field(ge=1, le=MAX_TOP_K)] = 5
+
+    _check_question = field_validator("question")(_trimmed_query)
+
+
+class AnswerSpan(BaseModel):
+    text: str = Field(description="Verbatim from the passage `passage_id`.")
+    passage_id: str
+    start: int = Field(description="Character offset of `text` in the passage's text.")
+    end: int
+
+
+class AskResponse(BaseModel):
+    question: str
+    question_lang: Literal["zh", "en"]
+    answer_lang: Literal["zh", "en"]
+    answerable: bool
+    confidence: float = Field(description="0–1; answerable when ≥ 0.5.")
+    answer: AnswerSpan | None
+    citations: list[SearchHit]
+    message: str | None = Field(None, description="For the widget: a polite 'not covered' note "
+                                                  "in the asker's language when answerable is false.")
+    took_ms: float | None = None

@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from qa.corpus.models import Document
 from qa.corpus.text import cjk_count
 
 # English characters per Chinese character in typical zh→en translation; refined per document.
@@ -73,3 +76,40 @@ def document_ratio(pairs: list[tuple[str, str]]) -> float:
     """Median English/Chinese length ratio over the 1:1 candidates of a document."""
     ratios = sorted(len(e) / zh_length(z) for z, e in pairs if z and e)
     return ratios[len(ratios) // 2] if ratios else DEFAULT_RATIO
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / (np.linalg.norm(vector) + 1e-12)
+
+
+def alignment_margins(doc: Document, row_of: dict[str, int], vectors: np.ndarray) -> list[float | None]:
+    """Per aligned unit: its zh↔en similarity minus that of the best rival paragraph of the document.
+
+    Raw cosines cannot tell a swapped pair: every paragraph of one paper shares its topic, so wrong
+    pairs score as high as right ones (0.76–0.87 vs 0.82–0.90 on the white paper). Removing each
+    language's mean vector of the document leaves what is specific to a paragraph; a right pair then
+    matches each other better than any rival does, a wrong one does not. None when there is no rival.
+    """
+    rows = {lang: [row_of[p.passage_id] for p in doc.passages if p.lang == lang] for lang in ("zh", "en")}
+    if min(len(r) for r in rows.values()) < 2:
+        return [None] * len(doc.alignments)
+    centred: dict[int, np.ndarray] = {}
+    matrices = {}
+    for lang, lang_rows in rows.items():
+        block = np.asarray(vectors[lang_rows], dtype=np.float32)
+        block = block - block.mean(axis=0)
+        block /= np.linalg.norm(block, axis=1, keepdims=True) + 1e-12
+        centred.update(zip(lang_rows, block))
+        matrices[lang] = block
+    margins: list[float | None] = []
+    for alignment in doc.alignments:
+        own = {"zh": [row_of[i] for i in alignment.zh], "en": [row_of[i] for i in alignment.en]}
+        side = {lang: _unit(np.mean([centred[r] for r in own[lang]], axis=0)) for lang in own}
+        best_rival = -np.inf
+        for lang, other in (("zh", "en"), ("en", "zh")):
+            sims = matrices[lang] @ side[other]
+            rivals = [s for r, s in zip(rows[lang], sims) if r not in own[lang]]
+            best_rival = max([best_rival, *rivals])
+        margins.append(round(float(side["zh"] @ side["en"] - best_rival), 4)
+                       if np.isfinite(best_rival) else None)
+    return margins

@@ -38,6 +38,9 @@ class Alignment(BaseModel):
     en: list[str]
     length_score: float = Field(description="0–1: how well the lengths fit the document's ratio.")
     similarity: float | None = Field(None, description="Embedding cosine, filled in at build time.")
+    margin: float | None = Field(
+        None, description="Similarity of the pair minus that of the best rival paragraph of the "
+        "document, on language-centred vectors (build time); negative = probably misaligned.")
 
 
 class Document(BaseModel):

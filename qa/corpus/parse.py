@@ -99,8 +99,9 @@ class _Walker:
 
 def _align_segments(paras: list[Para], segments: list[Segment]) -> list[tuple[list[int], list[int], float]]:
     """Beads as (zh paragraph indices, en paragraph indices, length score)."""
-    one_to_one = [(paras[s.zh[0]].text, paras[s.en[0]].text)
-                  for s in segments if len(s.zh) == 1 and len(s.en) == 1]
+    # Runs of equal length pair in order (all of a zh/en pair document): they calibrate the ratio.
+    one_to_one = [(paras[z].text, paras[e].text)
+                  for s in segments if len(s.zh) == len(s.en) for z, e in zip(s.zh, s.en)]
     ratio = document_ratio(one_to_one)
     beads = []
     for seg in segments:
@@ -196,15 +197,22 @@ def read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig", errors="replace")
 
 
+def file_stem(path: Path) -> str:
+    """The name without its layout suffix: `x.zh-en.txt`, `x.zh.txt`, `x.en.txt`, `x.txt` → x."""
+    for suffix in (".zh-en.txt", ".zh.txt", ".en.txt", ".txt", ".md"):
+        if path.name.endswith(suffix):
+            return path.name[: -len(suffix)]
+    return path.stem
+
+
+def doc_id_for(path: Path) -> str:
+    return slugify(file_stem(path))
+
+
 def parse_path(path: Path) -> Document:
     """Parse a file (interleaved or monolingual) or a `name.zh.txt` whose `name.en.txt` exists."""
     name = path.name
-    for suffix in (".zh-en.txt", ".zh.txt", ".en.txt", ".txt", ".md"):
-        if name.endswith(suffix):
-            stem = name[: -len(suffix)]
-            break
-    else:
-        stem = path.stem
+    stem = file_stem(path)
     doc_id = slugify(stem)
     if name.endswith((".zh.txt", ".en.txt")):
         zh_path = path.with_name(f"{stem}.zh.txt")

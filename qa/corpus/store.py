@@ -6,12 +6,12 @@ import hashlib
 from pathlib import Path
 
 from qa.corpus.models import Document
-from qa.corpus.parse import parse_path
+from qa.corpus.parse import doc_id_for, parse_path
 from qa.fsutil import atomic_copy
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
 # Bump when parsing changes what passages come out, so built indexes are seen as stale.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 class CorpusError(ValueError):
@@ -62,6 +62,16 @@ def load_documents(corpus_dir: Path) -> list[Document]:
     return documents
 
 
+def _refuse_id_clash(doc_id: str, names: set[str], corpus_dir: Path) -> None:
+    """A copy whose doc_id another corpus file already gives would break every later build."""
+    if not corpus_dir.is_dir():
+        return
+    for existing in document_files(corpus_dir):
+        if existing.name not in names and doc_id_for(existing) == doc_id:
+            raise CorpusError(f"the corpus already has a document with doc_id {doc_id!r} "
+                              f"({existing.name}); rename the file to ingest it")
+
+
 def ingest(path: Path, corpus_dir: Path) -> list[Path]:
     """Copy a document (or both halves of a zh/en pair) into the corpus folder; returns the copies."""
     path = Path(path)
@@ -78,6 +88,7 @@ def ingest(path: Path, corpus_dir: Path) -> list[Path]:
             partner = path.with_name(path.name[: -len(own)] + other)
             if partner.exists():
                 sources.append(partner)
+    _refuse_id_clash(doc.doc_id, {src.name for src in sources}, corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     return [atomic_copy(src, corpus_dir / src.name) for src in sources]
 

@@ -56,7 +56,12 @@ class SectionTracker:
     """Keeps the current section path of one language as headings go by."""
 
     def __init__(self) -> None:
-        self.path: list[str] = []
+        self._open: list[Heading] = []
+
+    @property
+    def path(self) -> list[str]:
+        return [h.text for h in self._open]
 
     def enter(self, heading: Heading) -> None:
-        self.path = self.path[: heading.level - 1] + [heading.text]
+        # By level, not position: a document without sections has subsections as its top level.
+        self._open = [h for h in self._open if h.level < heading.level] + [heading]

@@ -23,8 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answer.sentences import sentence_spans
+from qa.corpus.align import alignment_margins
 from qa.corpus.models import Document, Passage
 from qa.corpus.store import corpus_checksum, load_documents
+from qa.embed.cache import encode_with_cache
 from qa.embed.model import Encoder
 from qa.fsutil import atomic_write_text, fsync_dir, sha256_file
 from qa.index.keyword import KeywordIndex
@@ -32,9 +35,12 @@ from qa.index.vectors import build_faiss, choose_kind, write_faiss
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors for extractive answers
 KEEP_VERSIONS = 2
 LOW_ALIGNMENT_SIMILARITY = 0.80
+# Margin (see qa.corpus.align.alignment_margins) below which a unit is reported. On the white paper
+# right pairs score ≥ -0.04 and every swapped neighbour pair ≤ -0.17.
+LOW_ALIGNMENT_MARGIN = -0.10
 
 
 @contextmanager
@@ -54,13 +60,15 @@ def score_alignments(documents: list[Document], row_of: dict[str, int], vectors:
     sims = []
     low = []
     for doc in documents:
-        for alignment in doc.alignments:
+        for alignment, margin in zip(doc.alignments, alignment_margins(doc, row_of, vectors)):
+            alignment.margin = margin
             zh = vectors[[row_of[i] for i in alignment.zh]].mean(axis=0)
             en = vectors[[row_of[i] for i in alignment.en]].mean(axis=0)
             sim = float(zh @ en / (np.linalg.norm(zh) * np.linalg.norm(en) + 1e-12))
             alignment.similarity = round(sim, 4)
             sims.append(sim)
-            if sim < LOW_ALIGNMENT_SIMILARITY or alignment.length_score < 0.5:
+            misfit = margin is not None and margin < LOW_ALIGNMENT_MARGIN
+            if sim < LOW_ALIGNMENT_SIMILARITY or alignment.length_score < 0.5 or misfit:
                 low.append(alignment.model_dump())
     return {
         "aligned_units": len(sims),
@@ -70,8 +78,19 @@ def score_alignments(documents: list[Document], row_of: dict[str, int], vectors:
     }
 
 
+def sentence_table(passages: list[Passage]) -> tuple[np.ndarray, list[str]]:
+    """(rows of [passage row, start, end], sentence texts), in passage order."""
+    table, texts = [], []
+    for row, passage in enumerate(passages):
+        for start, end in sentence_spans(passage.text, passage.lang):
+            table.append((row, start, end))
+            texts.append(passage.text[start:end])
+    return np.asarray(table, dtype=np.int32).reshape(-1, 3), texts
+
+
 def _write_version(tmp: Path, passages: list[Passage], documents: list[Document],
-                   vectors: np.ndarray, kind: str, manifest: dict) -> None:
+                   vectors: np.ndarray, sentences: tuple[np.ndarray, np.ndarray], kind: str,
+                   manifest: dict) -> None:
     with open(tmp / "passages.jsonl", "w", encoding="utf-8") as handle:
         for passage in passages:
             handle.write(passage.model_dump_json() + "\n")
@@ -81,6 +100,8 @@ def _write_version(tmp: Path, passages: list[Passage], documents: list[Document]
           "alignments": [a.model_dump() for a in d.alignments]} for d in documents],
         ensure_ascii=False), encoding="utf-8")
     np.save(tmp / "vectors.npy", vectors)
+    np.save(tmp / "sentences.npy", sentences[0])
+    np.save(tmp / "sentence_vectors.npy", sentences[1])
     write_faiss(build_faiss(vectors, kind), tmp / "vectors.faiss")
     KeywordIndex.build([p.text for p in passages]).save(tmp / "keyword")
     files = sorted(p for p in tmp.rglob("*") if p.is_file())
@@ -109,8 +130,15 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, batch_size:
         checksum = corpus_checksum(corpus_dir)
         documents = load_documents(corpus_dir)
         passages = [p for doc in documents for p in doc.passages]
-        log.info("embedding %d passages from %d document(s)", len(passages), len(documents))
-        vectors = encoder.encode_documents([p.text for p in passages], batch_size, progress)
+        # Unchanged passages reuse their embeddings from the previous build (qa/embed/cache.py).
+        # Sentence vectors let /v1/ask pick the answering sentence without encoding at query time.
+        spans, sentence_texts = sentence_table(passages)
+        texts = [p.text for p in passages] + sentence_texts
+        log.info("embedding %d passages and %d sentences from %d document(s)",
+                 len(passages), len(sentence_texts), len(documents))
+        # Unchanged passages reuse their embeddings from the previous build (qa/embed/cache.py).
+        all_vectors = encode_with_cache(encoder, texts, index_dir, batch_size, progress)
+        vectors, sentence_vectors = all_vectors[: len(passages)], all_vectors[len(passages):]
         row_of = {p.passage_id: i for i, p in enumerate(passages)}
         alignment = score_alignments(documents, row_of, vectors)
         kind = choose_kind(len(passages))
@@ -134,7 +162,7 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, batch_size:
         tmp.mkdir(parents=True)
         try:
             manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-            _write_version(tmp, passages, documents, vectors, kind, manifest)
+            _write_version(tmp, passages, documents, vectors, (spans, sentence_vectors), kind, manifest)
             os.rename(tmp, index_dir / name)
             fsync_dir(index_dir)
         except BaseException:

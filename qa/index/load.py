@@ -42,6 +42,8 @@ class IndexBundle:
     faiss_index: faiss.Index
     keyword: KeywordIndex
     documents: list[dict]
+    sentence_spans: np.ndarray  # rows of [passage row, start, end], grouped by passage
+    sentence_vectors: np.ndarray
     row_of: dict[str, int] = field(default_factory=dict)
     partner_rows: list[list[int]] = field(default_factory=list)
 
@@ -49,6 +51,12 @@ class IndexBundle:
         self.row_of = {p.passage_id: i for i, p in enumerate(self.passages)}
         self.partner_rows = [[self.row_of[t.passage_id] for t in p.translations if t.passage_id in self.row_of]
                              for p in self.passages]
+        rows = np.asarray(self.sentence_spans[:, 0]) if len(self.sentence_spans) else np.zeros(0, int)
+        self._sentence_bounds = np.searchsorted(rows, np.arange(len(self.passages) + 1))
+
+    def sentences_of(self, row: int) -> range:
+        """Indices into sentence_spans / sentence_vectors of passage `row`'s sentences."""
+        return range(int(self._sentence_bounds[row]), int(self._sentence_bounds[row + 1]))
 
     @property
     def version(self) -> str:
@@ -109,8 +117,13 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         faiss_index = read_faiss(folder / "vectors.faiss", manifest["index_kind"])
         keyword = KeywordIndex.load(folder / "keyword", len(passages))
+        sentence_spans = np.load(folder / "sentences.npy")
+        sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
     except Exception as exc:  # a checksum-valid file that still fails to parse
         raise IndexCorrupt(f"index {folder.name} cannot be read ({exc}): run `qa build`") from exc
     if not (len(passages) == vectors.shape[0] == faiss_index.ntotal == manifest["passage_count"]):
         raise IndexCorrupt(f"index {folder.name} is inconsistent: passage and vector counts differ")
-    return IndexBundle(folder, manifest, passages, vectors, faiss_index, keyword, documents)
+    if len(sentence_spans) != len(sentence_vectors):
+        raise IndexCorrupt(f"index {folder.name} is inconsistent: sentence and vector counts differ")
+    return IndexBundle(folder, manifest, passages, vectors, faiss_index, keyword, documents,
+                       sentence_spans, sentence_vectors)

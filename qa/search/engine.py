@@ -17,6 +17,7 @@ from qa.corpus.models import Passage
 from qa.corpus.text import detect_lang
 from qa.embed.model import Encoder
 from qa.index.load import IndexBundle
+from qa.search.confidence import THRESHOLD, ConfidenceModel
 
 # Dense candidates fetched from FAISS before translation transfer and fusion.
 MIN_CANDIDATES = 100
@@ -39,7 +40,14 @@ class SearchResult:
     query: str
     query_lang: str
     hits: list[Hit]
+    confidence: float = 0.0
+    coverage: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def confident(self) -> bool:
+        """True when the top result likely answers the query (see qa.search.confidence)."""
+        return self.confidence >= THRESHOLD
 
 
 class SearchEngine:
@@ -48,6 +56,7 @@ class SearchEngine:
         self.encoder = encoder
         self.keyword_weight = keyword_weight
         self.langs = np.array([p.lang for p in bundle.passages])
+        self.confidence_model = ConfidenceModel(bundle.keyword)
 
     def encode(self, query: str) -> np.ndarray:
         return self.encoder.encode_queries([query])[0]
@@ -105,6 +114,12 @@ class SearchEngine:
         scored.sort(reverse=True)
         hits = [Hit(self.bundle.passages[r], round(s, 4), round(d, 4), round(k, 4))
                 for s, r, d, k in scored[:top_k]]
+        confidence = coverage = 0.0
+        if hits:
+            top = hits[0].passage
+            evidence = [top.text, *(t.text for t in top.translations)]
+            confidence, coverage = self.confidence_model.confidence(query, evidence, hits[0].dense)
         t3 = time.perf_counter()
         timings.update(encode=(t1 - t0) * 1e3, retrieve=(t2 - t1) * 1e3, fuse=(t3 - t2) * 1e3)
-        return SearchResult(query, detect_lang(query), hits, timings)
+        return SearchResult(query, detect_lang(query), hits, round(confidence, 4), round(coverage, 4),
+                            timings)

@@ -1,0 +1,71 @@
+"""Body size and content-type limits, checked before a request body reaches FastAPI.
+
+Pure ASGI (no BaseHTTPMiddleware): the body is read here, at most `max_bytes` of it, and
+replayed to the app, so an oversized body is refused whether or not it declared its length.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qa.api.errors import error_response
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def is_json_media_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int = 65536) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> str:
+        return f"the request body is larger than {self.max_bytes // 1024} KiB; send a shorter query"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await error_response(413, "payload_too_large", self._too_large())(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left; nobody to answer
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await error_response(413, "payload_too_large", self._too_large())(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        if body and not is_json_media_type(headers.get("content-type", "")):
+            sent = headers.get("content-type") or "none"
+            await error_response(
+                415, "unsupported_media_type",
+                f"the body must be JSON sent with 'Content-Type: application/json' (got {sent[:100]!r})",
+            )(scope, receive, send)
+            return
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive() that hands the buffered body over once, then defers to the client."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

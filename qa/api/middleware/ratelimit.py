@@ -1,0 +1,49 @@
+"""Per-client token buckets, in process.
+
+Hand-written because it is twenty lines: the `limits` package offers windows, not buckets, and
+a shared store (Redis) is a deployment choice documented in docs/deployment.md.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+
+class TokenBuckets:
+    """Each client may send `burst` requests at once, refilled at `per_minute`.
+
+    Only the event loop thread touches this, so it needs no lock. The least recently seen
+    clients are forgotten past `max_clients` (a forgotten client simply starts full again).
+    """
+
+    def __init__(self, per_minute: float, burst: int, max_clients: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if per_minute <= 0 or burst <= 0:
+            raise ValueError("per_minute and burst must be positive")
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.max_clients = max_clients
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, client: str) -> float:
+        """Spend one token: 0.0 when allowed, else the seconds until one is available."""
+        now = self.clock()
+        tokens, last = self._buckets.pop(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) / self.rate
+        self._buckets[client] = (tokens, now)
+        if len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+def retry_after_header(wait: float) -> str:
+    return str(max(1, math.ceil(wait)))

@@ -1,0 +1,52 @@
+"""Synthetic embeddings for the scale run: a mixture of low-rank Gaussian clusters on the sphere.
+
+Uniform random vectors are a poor stand-in for embeddings: in 384 dimensions every pair is
+nearly orthogonal, so "nearest neighbours" are noise and ANN recall means little. Real
+passage embeddings form topical clusters with a low intrinsic dimension, so each synthetic
+vector is  center + spread·(a point in the cluster's own low-rank subspace) + a little
+isotropic noise,  normalised. Queries are fresh draws from the same mixture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+POINTS_PER_CLUSTER = 500
+
+
+class ClusteredMixture:
+    def __init__(self, dim: int, clusters: int, rank: int = 32, spread: float = 0.6,
+                 noise: float = 0.25, seed: int = 0) -> None:
+        if clusters < 1 or rank < 1:
+            raise ValueError("clusters and rank must be ≥ 1")
+        rng = np.random.default_rng(seed)
+        self.dim, self.rank, self.spread, self.noise = dim, rank, spread, noise
+        self.centers = _normalise(rng.standard_normal((clusters, dim), dtype=np.float32))
+        # One random subspace per cluster; rows scaled so a standard draw has norm ≈ 1.
+        self.bases = rng.standard_normal((clusters, rank, dim), dtype=np.float32) / np.sqrt(rank * dim)
+
+    @classmethod
+    def for_size(cls, n: int, dim: int, seed: int = 0) -> "ClusteredMixture":
+        """About POINTS_PER_CLUSTER vectors per cluster, like topics in a growing corpus."""
+        return cls(dim, max(1, n // POINTS_PER_CLUSTER), seed=seed)
+
+    def sample(self, n: int, seed: int = 1) -> np.ndarray:
+        """n normalised float32 vectors of shape (n, dim), rows in random cluster order."""
+        rng = np.random.default_rng(seed)
+        labels = rng.integers(len(self.centers), size=n)
+        out = np.empty((n, self.dim), dtype=np.float32)
+        order = np.argsort(labels, kind="stable")
+        bounds = np.searchsorted(labels[order], np.arange(len(self.centers) + 1))
+        for c in range(len(self.centers)):
+            rows = order[bounds[c]:bounds[c + 1]]
+            if not len(rows):
+                continue
+            coeffs = rng.standard_normal((len(rows), self.rank), dtype=np.float32)
+            jitter = rng.standard_normal((len(rows), self.dim), dtype=np.float32) / np.sqrt(self.dim)
+            out[rows] = self.centers[c] + self.spread * (coeffs @ self.bases[c]) + self.noise * jitter
+        return _normalise(out)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors

@@ -1,0 +1,1 @@
+"""`qa eval`: retrieval quality and abstention on a question file."""

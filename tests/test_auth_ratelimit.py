@@ -1,0 +1,161 @@
+"""API keys, the widget key's origin allowlist, admin keys and per-client rate limits."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from _apps import app_with
+from qa.api.middleware.ratelimit import TokenBuckets
+
+API_KEY = "k-live-3f9a8c"
+WIDGET_KEY = "w-public-77aa"
+SEARCH = "/v1/search"
+QUERY = {"query": "carbon peak", "top_k": 1}
+
+
+@pytest.fixture(scope="module")
+def keyed(settings, service):
+    app = app_with(settings, service, api_keys=[API_KEY, "second-key"], widget_keys=[WIDGET_KEY],
+                   cors_origins=["https://partner.example"], metrics_public=False)
+    with TestClient(app) as client:
+        yield client
+
+
+def test_missing_key_is_401_with_bearer_challenge(keyed):
+    response = keyed.post(SEARCH, json=QUERY)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"]["code"] == "missing_api_key"
+    assert "X-API-Key" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": "Bearer wrong"}, {"X-API-Key": API_KEY[:-1]},
+                                     {"X-API-Key": API_KEY + "x"}, {"Authorization": f"Basic {API_KEY}"},
+                                     {"X-API-Key": "ключ"}])
+def test_wrong_key_is_401(keyed, headers):
+    response = keyed.post(SEARCH, json=QUERY, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] in ("invalid_api_key", "missing_api_key")
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": f"Bearer {API_KEY}"},
+                                     {"authorization": f"bearer {API_KEY}"},
+                                     {"X-API-Key": API_KEY}, {"X-API-Key": "second-key"}])
+def test_valid_key_in_either_header(keyed, headers):
+    assert keyed.post(SEARCH, json=QUERY, headers=headers).status_code == 200
+    assert keyed.get("/v1/documents", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/widget.js", "/", "/openapi.json"])
+def test_public_paths_need_no_key(keyed, path):
+    assert keyed.get(path).status_code == 200
+
+
+def test_metrics_can_require_a_key(keyed, settings, service):
+    assert keyed.get("/metrics").status_code == 401
+    assert keyed.get("/metrics", headers={"X-API-Key": API_KEY}).status_code == 200
+    with TestClient(app_with(settings, service, api_keys=[API_KEY])) as open_metrics:
+        assert open_metrics.get("/metrics").status_code == 200
+
+
+def test_preflight_is_not_blocked_by_keys(keyed):
+    response = keyed.options(SEARCH, headers={"Origin": "https://partner.example",
+                                              "Access-Control-Request-Method": "POST",
+                                              "Access-Control-Request-Headers": "x-api-key"})
+    assert response.status_code == 200
+
+
+def test_widget_key_only_from_allowed_origins(keyed):
+    ok = keyed.post(SEARCH, json=QUERY, headers={"X-API-Key": WIDGET_KEY, "Origin": "https://partner.example"})
+    assert ok.status_code == 200
+    assert ok.headers["access-control-allow-origin"] == "https://partner.example"
+    same_site = keyed.post(SEARCH, json=QUERY, headers={"X-API-Key": WIDGET_KEY, "Origin": "http://testserver"})
+    assert same_site.status_code == 200
+    for origin in ("https://evil.example", "null", None):
+        headers = {"X-API-Key": WIDGET_KEY} | ({"Origin": origin} if origin else {})
+        refused = keyed.post(SEARCH, json=QUERY, headers=headers)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "origin_not_allowed"
+
+
+def test_401_still_carries_cors_headers(keyed):
+    response = keyed.post(SEARCH, json=QUERY, headers={"Origin": "https://partner.example"})
+    assert response.status_code == 401
+    assert response.headers["access-control-allow-origin"] == "https://partner.example"
+
+
+def test_no_keys_configured_means_open(client):
+    assert client.post(SEARCH, json=QUERY).status_code == 200
+
+
+def test_admin_reload_refused_without_admin_keys(keyed):
+    response = keyed.post("/v1/admin/reload", headers={"X-API-Key": API_KEY})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "admin_disabled"
+
+
+def test_admin_key_is_separate_from_api_keys(settings, service):
+    app = app_with(settings, service, api_keys=[API_KEY], admin_keys=["adm-1"])
+    with TestClient(app) as client:
+        assert client.post("/v1/admin/reload", headers={"X-API-Key": API_KEY}).status_code == 401
+        assert client.post("/v1/admin/reload").status_code == 401
+        response = client.post("/v1/admin/reload", headers={"Authorization": "Bearer adm-1"})
+        assert response.status_code == 200
+        assert response.json()["status"] == "unchanged"
+        # the admin key is not an API key
+        assert client.post(SEARCH, json=QUERY, headers={"X-API-Key": "adm-1"}).status_code == 401
+
+
+def test_rate_limit_429_with_retry_after(settings, service):
+    app = app_with(settings, service, rate_limit_per_minute=6, rate_limit_burst=3,
+                   api_keys=[API_KEY, "other"])
+    with TestClient(app) as client:
+        mine = {"X-API-Key": API_KEY}
+        codes = [client.get("/v1/documents", headers=mine).status_code for _ in range(3)]
+        assert codes == [200, 200, 200]
+        limited = client.post(SEARCH, json=QUERY, headers=mine)
+        assert limited.status_code == 429
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(limited.headers["retry-after"]) <= 10  # 6/min: one token per 10 s
+        # buckets are per client: another key, and the infrastructure paths, are unaffected
+        assert client.get("/v1/documents", headers={"X-API-Key": "other"}).status_code == 200
+        assert client.get("/healthz").status_code == 200
+        # wrong keys are throttled per IP before the key check (no free guessing)
+        guesses = [client.get("/v1/documents", headers={"X-API-Key": f"guess{i}"}).status_code
+                   for i in range(5)]
+        assert guesses[:3] == [401, 401, 401] and guesses[3:] == [429, 429]
+
+
+def test_rate_limit_off_by_zero(settings, service):
+    with TestClient(app_with(settings, service, rate_limit_per_minute=0, rate_limit_burst=1)) as client:
+        assert all(client.get("/v1/documents").status_code == 200 for _ in range(5))
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_bucket_refills_at_the_configured_rate():
+    clock = ManualClock()
+    buckets = TokenBuckets(per_minute=60, burst=2, clock=clock)
+    assert buckets.take("a") == 0 and buckets.take("a") == 0
+    assert buckets.take("a") == pytest.approx(1.0)
+    clock.now += 0.5
+    assert buckets.take("a") == pytest.approx(0.5)  # a refused request spends nothing
+    clock.now += 0.5
+    assert buckets.take("a") == 0
+    clock.now += 3600
+    assert [buckets.take("a") for _ in range(3)][:2] == [0, 0]  # refills up to burst, no more
+    assert buckets.take("b") == 0
+
+
+def test_token_bucket_forgets_least_recent_clients():
+    buckets = TokenBuckets(per_minute=1, burst=1, max_clients=2, clock=ManualClock())
+    buckets.take("a"), buckets.take("b"), buckets.take("c")
+    assert buckets.take("b") > 0 and buckets.take("c") > 0
+    assert buckets.take("a") == 0  # forgotten, so it starts full again
