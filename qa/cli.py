@@ -55,7 +55,7 @@ def build() -> None:
                    f"{len(alignment['low_confidence'])} low-confidence")
         for unit in alignment["low_confidence"]:
             click.secho(f"  check: {unit['zh']} ↔ {unit['en']} (similarity {unit['similarity']}, "
-                        f"length {unit['length_score']})", fg="yellow")
+                        f"length {unit['length_score']}, margin {unit.get('margin')})", fg="yellow")
 
 
 def _print_hits(hits, width: int = 100) -> None:
@@ -118,7 +118,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     port = port or settings.port
     click.echo(f"qa: serving on http://{host}:{port}  (demo page /, API docs /docs)")
     uvicorn.run("qa.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level)
+                log_level=settings.log_level,
+                access_log=not settings.access_log)  # QA_ACCESS_LOG writes JSON lines instead
 
 
 @cli.command()
@@ -145,9 +146,11 @@ def ingest(path: Path, no_build: bool) -> None:
         build.callback()  # type: ignore[misc]
 
 
-from qa.eval.cli import eval_command  # noqa: E402  (its heavy imports are lazy)
+from qa.bench.cli import bench_command  # noqa: E402  (their heavy imports are lazy)
+from qa.eval.cli import eval_command  # noqa: E402
 
 cli.add_command(eval_command)
+cli.add_command(bench_command)
 
 
 def main() -> None:

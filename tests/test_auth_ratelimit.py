@@ -32,7 +32,7 @@ def test_missing_key_is_401_with_bearer_challenge(keyed):
 
 @pytest.mark.parametrize("headers", [{"Authorization": "Bearer wrong"}, {"X-API-Key": API_KEY[:-1]},
                                      {"X-API-Key": API_KEY + "x"}, {"Authorization": f"Basic {API_KEY}"},
-                                     {"X-API-Key": "ключ"}])
+                                     {"X-API-Key": "ключ".encode()}])
 def test_wrong_key_is_401(keyed, headers):
     response = keyed.post(SEARCH, json=QUERY, headers=headers)
     assert response.status_code == 401

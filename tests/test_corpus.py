@@ -12,10 +12,9 @@ from click.testing import CliRunner
 from qa.cli import cli
 from qa.corpus.models import Document, Passage
 from qa.corpus.parse import parse_path
-from qa.corpus.structure import heading_of
-from qa.corpus.text import detect_lang
 from qa.index.build import LOW_ALIGNMENT_MARGIN, LOW_ALIGNMENT_SIMILARITY, build_index
-from tests.conftest import CORPUS_DIR, PAPER, TINY_SECTION, paper_excerpt, write_interleaved
+from tests.conftest import (CORPUS_DIR, PAPER, TINY_SECTION, paper_excerpt, swap_english,
+                            write_interleaved)
 
 PAPER_FILE = CORPUS_DIR / f"{PAPER}.zh-en.txt"
 RAW_LINES = [line.strip() for line in PAPER_FILE.read_text(encoding="utf-8").splitlines()]
@@ -259,15 +258,6 @@ def test_interleaved_text_with_1_to_2_and_2_to_1_translations_aligns_by_length(t
 
 # --- alignment confidence at build time ------------------------------------------------------
 
-def swap_english(body: list[str], first: int, second: int) -> list[str]:
-    """The body with its `first`-th and `second`-th English paragraphs (0-based) exchanged."""
-    english = [i for i, line in enumerate(body)
-               if detect_lang(line) == "en" and not heading_of(line, "en")]
-    out = list(body)
-    out[english[first]], out[english[second]] = body[english[second]], body[english[first]]
-    return out
-
-
 def build_report(tmp_path: Path, body: list[str], encoder) -> dict:
     corpus = tmp_path / "corpus"
     corpus.mkdir(parents=True)
@@ -290,6 +280,15 @@ def test_build_reports_a_swapped_translation_as_low_confidence(tmp_path, encoder
         assert unit["margin"] < LOW_ALIGNMENT_MARGIN  # a rival paragraph fits better than the partner
         # Raw similarity alone cannot tell: a wrong pair within one paper scores like a right one.
         assert unit["similarity"] > LOW_ALIGNMENT_SIMILARITY
+
+
+def test_the_papers_alignment_report_trusts_every_unit(service):
+    report = service.bundle.manifest["alignment"]
+    assert report["aligned_units"] == 87
+    assert report["low_confidence"] == []
+    assert report["min_similarity"] > LOW_ALIGNMENT_SIMILARITY
+    (doc,) = service.bundle.documents
+    assert min(unit["margin"] for unit in doc["alignments"]) > LOW_ALIGNMENT_MARGIN
 
 
 # --- qa ingest --------------------------------------------------------------------------------

@@ -73,6 +73,9 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path}"
+        allowed = (getattr(exc, "headers", None) or {}).get("Allow")
+        if exc.status_code == 405 and message == "Method Not Allowed" and allowed:
+            message = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

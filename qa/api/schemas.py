@@ -14,6 +14,9 @@ MAX_TOP_K = 50
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 LangFilter = Literal["zh", "en"] | None
+# What the validator below accepts, as JSON Schema (for clients and schema-driven fuzzing);
+# the validator stays the authority, since "after trimming" has no JSON Schema form.
+QUERY_JSON_SCHEMA = {"minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": r"\S"}
 
 
 def _trimmed_query(value: str) -> str:
@@ -34,7 +37,7 @@ class _Strict(BaseModel):
 
 class SearchRequest(_Strict):
     query: StrictStr = Field(description="The question, 1–1000 characters after trimming.",
-                             examples=["When will China peak its carbon emissions?"])
+                             json_schema_extra=QUERY_JSON_SCHEMA, examples=["When will China peak its carbon emissions?"])
     top_k: Annotated[StrictInt, Field(ge=1, le=MAX_TOP_K)] = 5
     lang: LangFilter = Field(None, description="Only passages in this language; null = both.")
 
@@ -89,7 +92,7 @@ class Status(BaseModel):
 
 class AskRequest(_Strict):
     question: StrictStr = Field(description="The question, 1–1000 characters after trimming.",
-                                examples=["全国碳市场覆盖了多少碳排放量？"])
+                                json_schema_extra=QUERY_JSON_SCHEMA, examples=["全国碳市场覆盖了多少碳排放量？"])
     lang: LangFilter = Field(None, description="Language of the answer; null = the question's.")
     top_k: Annotated[StrictInt, Field(ge=1, le=MAX_TOP_K)] = 5
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -10,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from qa.bench.stats import latency_summary
+from qa.embed.batching import BatchingEncoder
 from qa.eval.runner import load_questions
 from qa.settings import PROJECT_ROOT
 
@@ -27,9 +29,8 @@ def bench_queries(count: int) -> list[str]:
     return [base[i % len(base)] + (f" ({i // len(base)})" if i >= len(base) else "") for i in range(count)]
 
 
-def bare_search(service) -> Callable[[str], object]:
+def bare_search(encoder, index) -> Callable[[str], object]:
     """What the engine wraps: embed the query, then one FAISS lookup."""
-    encoder, index = service.encoder, service.bundle.faiss_index
     k = min(BARE_CANDIDATES, index.ntotal)
 
     def call(query: str):
@@ -38,8 +39,7 @@ def bare_search(service) -> Callable[[str], object]:
     return call
 
 
-def engine_search(service, top_k: int = 5) -> Callable[[str], object]:
-    engine = service.engine
+def engine_search(engine, top_k: int = 5) -> Callable[[str], object]:
 
     def call(query: str):
         return engine.search(query, top_k)
@@ -85,14 +85,18 @@ def concurrent(call: Callable[[str], object], queries: Sequence[str], workers: i
 
 
 def run_inprocess(service, queries: Sequence[str], concurrency: int = 16) -> dict:
-    calls = {"bare": bare_search(service), "search": engine_search(service)}
+    index = service.bundle.faiss_index
+    batcher = BatchingEncoder(service.encoder)
+    batched_engine = copy.copy(service.engine)  # same index, queries encoded through the batcher
+    batched_engine.encoder = batcher
+    calls = {"bare": bare_search(service.encoder, index), "search": engine_search(service.engine),
+             "bare_batched": bare_search(batcher, index), "search_batched": engine_search(batched_engine)}
     for call in calls.values():  # warm caches and lazy initialisation
         call(queries[0])
-    seconds = sequential(calls, queries)
+    seconds = sequential({name: calls[name] for name in ("bare", "search", "search_batched")}, queries)
     return {
         "sequential": {name: latency_summary(s) for name, s in seconds.items()},
-        "bare_concurrent": concurrent(calls["bare"], queries, concurrency),
-        "search_concurrent": concurrent(calls["search"], queries, concurrency),
+        **{f"{name}_concurrent": concurrent(call, queries, concurrency) for name, call in calls.items()},
         "encoder_batch": encoder_batch_costs(service.encoder, queries),
     }
 

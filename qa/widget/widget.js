@@ -302,7 +302,7 @@
         this.build();
       });
       // Pages that switch language in place (lang attribute) get the widget relabelled.
-      new MutationObserver(() => this.build()).observe(document.documentElement,
+      new MutationObserver(() => this.launcher && this.build()).observe(document.documentElement,
         { attributes: true, attributeFilter: ["lang"] });
     }
 
@@ -410,10 +410,10 @@
       this.launcher.setAttribute("aria-expanded", String(open));
       this.launcher.setAttribute("aria-label", open ? this.t.close : this.t.open);
       this.launcher.replaceChildren(icon(open ? "close" : "chat"));
+      if (open) this.loadDocuments();
       if (!byUser) return;
       this.save();
       if (open) {
-        this.loadDocuments();
         this.input.focus();
         this.scrollToEnd();
       } else {
@@ -422,7 +422,7 @@
     }
 
     onPanelKey(e) {
-      if (e.key === "Escape") {
+      if (e.key === "Escape" && !e.isComposing) {
         e.stopPropagation();
         this.setOpen(false, true);
       }
@@ -513,10 +513,12 @@
 
     scrollToEnd() { this.log.scrollTop = this.log.scrollHeight; }
 
-    /** Show a new turn: its top when it is taller than the log, else the end of the log. */
+    /** Show a new turn: from the question it answers when it does not fit, else the log's end. */
     reveal(node) {
-      if (node.offsetHeight > this.log.clientHeight) this.log.scrollTop = node.offsetTop - 8;
-      else this.scrollToEnd();
+      if (node.offsetHeight < this.log.clientHeight) return this.scrollToEnd();
+      const before = node.previousElementSibling;
+      const anchor = before && before.dataset.from === "user" ? before : node;
+      this.log.scrollTop = anchor.offsetTop - 8;
     }
 
     renderTurn(turn) {

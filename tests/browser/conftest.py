@@ -47,6 +47,7 @@ class ApiServer:
                    QA_CORS_ORIGINS=",".join(cors_origins), QA_THREADS="2")
         self.env = env
         self.process: subprocess.Popen | None = None
+        self.rate_burst: int | None = None  # set with QA_RATE_LIMIT_BURST in env
 
     def start(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
         with open(self.log_path, "ab") as log:
@@ -180,7 +181,7 @@ def hostile_server(chromium, host_site, tmp_path_factory):
     shutil.copy(DATA / "hostile.zh-en.txt", corpus)
     server = ApiServer(corpus, tmp_path_factory.mktemp("hostile-index"), [host_site.origin],
                        server_log(tmp_path_factory, "hostile-server"))
-    server.rate_burst = 4  # requests per key: one /v1/documents when the panel opens, then asks
+    server.rate_burst = 4  # per key: one /v1/documents when the panel opens, then asks
     server.env.update(QA_WIDGET_KEYS="hostile-key,limit-key", QA_RATE_LIMIT_PER_MINUTE="1",
                       QA_RATE_LIMIT_BURST=str(server.rate_burst))
     server.start()
@@ -198,7 +199,8 @@ def api(demo_server: ApiServer) -> ApiServer:
 
 @pytest.fixture
 def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-US",
+                                   reduced_motion="reduce")  # no smooth scrolling mid-assertion
     context.set_default_timeout(15_000)
     pg = context.new_page()
     errors: list[str] = []

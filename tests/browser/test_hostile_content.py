@@ -38,8 +38,10 @@ def test_markup_from_corpus_and_question_renders_as_text(widget, host_site, host
     for chip in reply.locator('[data-role="citation"]').all():  # render every source once
         chip.click()
         expect(chip).to_have_attribute("aria-expanded", "true")
-    hostile_chip = reply.locator('[data-role="citation"][title*="<i>"]')
+    # Paragraph 2 in each language holds the markup; the pair is one chip.
+    hostile_chip = reply.locator('[data-role="citation"][data-passage-id$=".0002"]')
     expect(hostile_chip).to_have_count(1)
+    expect(hostile_chip).to_have_attribute("title", re.compile("<i>"))
     hostile_chip.click()
     source = reply.locator('[data-role="source"]')
     expect(source.locator('[data-role="passage"]')).to_contain_text(HOSTILE_MARKUP)

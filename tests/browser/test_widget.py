@@ -46,6 +46,7 @@ def test_chinese_question_gets_a_chinese_answer_with_citations(widget, host_site
     primary = reply.locator('[data-role="citation"].primary')
     expect(primary).to_have_count(1)
     assert CJK.search(primary.inner_text()), "a Chinese answer cites its Chinese paragraph"
+    widget.page.screenshot(path=artifacts / "widget-desktop.png")
 
     primary.click()
     source = reply.locator('[data-role="source"]')
@@ -55,8 +56,8 @@ def test_chinese_question_gets_a_chinese_answer_with_citations(widget, host_site
     expect(passage.locator("mark")).to_have_text(expected["answer"]["text"])
     assert not CJK.search(translation.inner_text().removeprefix("English")), "translation is English"
     left, right = passage.bounding_box(), translation.bounding_box()
-    assert abs(left["y"] - right["y"]) < 2 and left["x"] < right["x"], "side by side on a desktop"
-    widget.page.screenshot(path=artifacts / "widget-desktop.png")
+    assert right["x"] >= left["x"] + left["width"], "side by side on a desktop"
+    widget.page.screenshot(path=artifacts / "widget-desktop-source.png")
 
 
 def test_english_question_on_a_phone_expands_a_citation(widget, host_site, api, artifacts):
@@ -70,6 +71,11 @@ def test_english_question_on_a_phone_expands_a_citation(widget, host_site, api, 
     answer = reply.locator('[data-role="answer"]')
     expect(answer).to_have_attribute("lang", "en")
     expect(answer.locator("mark")).to_have_text(expected["answer"]["text"])
+    panel = widget.role("panel").bounding_box()
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 360
+    assert widget.shadow_eval("root.querySelector('.log').scrollWidth <= root.querySelector('.log').clientWidth")
+    widget.page.screenshot(path=artifacts / "widget-phone.png")
+
     chip = reply.locator('[data-role="citation"]').first
     chip.click()
     expect(chip).to_have_attribute("aria-expanded", "true")
@@ -78,12 +84,8 @@ def test_english_question_on_a_phone_expands_a_citation(widget, host_site, api, 
     passage, translation = source.locator('[data-role="passage"]'), source.locator('[data-role="translation"]')
     expect(passage).to_contain_text(cited["text"][:60])
     expect(translation).to_contain_text(cited["translations"][0]["text"][:30])
-    assert passage.bounding_box()["y"] != translation.bounding_box()["y"], "stacked on a phone"
-
-    panel = widget.role("panel").bounding_box()
-    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 360
-    assert widget.shadow_eval("root.querySelector('.log').scrollWidth <= root.querySelector('.log').clientWidth")
-    widget.page.screenshot(path=artifacts / "widget-phone.png")
+    assert passage.bounding_box()["x"] == translation.bounding_box()["x"], "stacked on a phone"
+    widget.page.screenshot(path=artifacts / "widget-phone-source.png")
 
     # Sources in one language only, then both again.
     toggle = widget.role("source-lang")

@@ -1,0 +1,80 @@
+"""POST /v1/ask: a verbatim sentence in the asker's language, citations, honest abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def ask(client, **body):
+    response = client.post("/v1/ask", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_span_is_verbatim(client, data):
+    answer = data["answer"]
+    passage = client.get(f"/v1/passages/{answer['passage_id']}").json()
+    assert passage["lang"] == data["answer_lang"]
+    assert passage["text"][answer["start"]: answer["end"]] == answer["text"]
+
+
+def test_a_chinese_question_gets_a_chinese_sentence_with_the_number(client):
+    data = ask(client, question="全国碳市场覆盖了全国多少碳排放量？")
+    assert data["question_lang"] == data["answer_lang"] == "zh"
+    assert data["answerable"] is True and data["confidence"] >= 0.5
+    assert "60%以上" in data["answer"]["text"]
+    assert_span_is_verbatim(client, data)
+    first = data["citations"][0]
+    assert first["passage_id"] == data["answer"]["passage_id"]
+    assert first["translations"][0]["lang"] == "en"
+
+
+def test_an_english_question_gets_an_english_sentence(client):
+    data = ask(client, question="How much regular hydropower capacity does China have?")
+    assert data["answer_lang"] == "en"
+    assert "380 GW" in data["answer"]["text"]
+    assert_span_is_verbatim(client, data)
+    # An answer is one or two sentences, not the whole paragraph.
+    passage = client.get(f"/v1/passages/{data['answer']['passage_id']}").json()
+    assert len(data["answer"]["text"]) < len(passage["text"])
+
+
+def test_lang_asks_for_the_answer_in_the_other_language(client):
+    data = ask(client, question="How much regular hydropower capacity does China have?", lang="zh")
+    assert (data["question_lang"], data["answer_lang"]) == ("en", "zh")
+    assert "3.8亿千瓦" in data["answer"]["text"]
+    assert all(c["lang"] == "zh" for c in data["citations"])
+    assert_span_is_verbatim(client, data)
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("What is the boiling point of mercury?", "en"),
+    ("红烧肉的做法是什么？", "zh"),
+    ("How many nuclear power plants does Japan plan to restart?", "en"),
+])
+def test_out_of_corpus_questions_are_declined_politely_in_the_askers_language(client, question, lang):
+    data = ask(client, question=question)
+    assert data["answerable"] is False and data["answer"] is None
+    assert data["confidence"] < 0.5
+    assert data["message"]
+    assert ("抱歉" in data["message"]) == (lang == "zh")
+    assert data["citations"], "the nearest passages are still listed"
+
+
+def test_top_k_bounds_the_citations(client):
+    assert len(ask(client, question="碳达峰碳中和政策体系", top_k=2)["citations"]) == 2
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"question": ""}, "invalid_request"),
+    ({"question": "   "}, "invalid_request"),
+    ({"question": "x", "lang": "de"}, "invalid_request"),
+    ({"question": "x", "top_k": 0}, "invalid_request"),
+    ({"question": "x", "extra": True}, "unknown_field"),
+    ({"query": "x"}, "unknown_field"),
+])
+def test_bad_ask_requests_get_the_error_body(client, body, code):
+    response = client.post("/v1/ask", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]

@@ -1,0 +1,151 @@
+"""`qa bench` building blocks: statistics, synthetic data, report, micro-batching (no timings)."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from qa.bench import hello
+from qa.bench.inprocess import bench_queries
+from qa.bench.report import derive_ratios, markdown
+from qa.bench.scale import recommend_threshold, run_size
+from qa.bench.stats import latency_summary, ratio, recall_at_k
+from qa.bench.synthetic import ClusteredMixture
+from qa.cli import cli
+from qa.embed.batching import BatchingEncoder
+
+
+def test_latency_summary_in_milliseconds():
+    summary = latency_summary([0.001] * 99 + [0.101])
+    assert summary["n"] == 100
+    assert summary["p50_ms"] == pytest.approx(1.0)
+    assert 1.0 < summary["p99_ms"] <= 101.0
+    assert summary["mean_ms"] == pytest.approx(2.0)
+    with pytest.raises(ValueError):
+        latency_summary([])
+
+
+def test_ratio_handles_missing_sides():
+    assert ratio(3.0, 2.0) == 1.5
+    assert ratio(None, 2.0) is None and ratio(1.0, 0.0) is None
+
+
+def test_recall_counts_shared_ids_per_query():
+    truth = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    found = np.array([[4, 3, 2, 1], [5, 6, 0, 0]])
+    assert recall_at_k(found, truth, k=4) == pytest.approx((1.0 + 0.5) / 2)
+    assert recall_at_k(found, truth, k=2) == pytest.approx((0.0 + 1.0) / 2)
+
+
+def test_threshold_is_the_largest_size_within_budget():
+    sweep = [{"vectors": 10_000, "p50_ms": 0.5}, {"vectors": 50_000, "p50_ms": 1.9},
+             {"vectors": 100_000, "p50_ms": 4.0}]
+    assert recommend_threshold(sweep, 2.0) == 50_000
+    assert recommend_threshold(sweep, 0.1) is None
+
+
+def test_synthetic_vectors_are_normalised_and_clustered():
+    mixture = ClusteredMixture(dim=64, clusters=10, seed=3)
+    vectors = mixture.sample(2000, seed=4)
+    assert vectors.shape == (2000, 64) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    sims = vectors[:200] @ vectors.T
+    np.fill_diagonal(sims[:, :200], -1)
+    # Each vector's nearest neighbour is far closer than a typical pair: there is structure to find.
+    assert np.median(sims.max(axis=1)) > np.median(sims) + 0.3
+    assert np.array_equal(vectors, mixture.sample(2000, seed=4))  # reproducible
+
+
+def test_scale_run_on_a_tiny_set_finds_the_exact_neighbours():
+    row, vectors, queries = run_size(3000, dim=32, queries=50)
+    assert row["vectors"] == 3000 == len(vectors) and len(queries) == 50
+    assert row["hnsw_recall@10"] >= 0.9
+    for key in ("flat_latency", "hnsw_latency"):
+        assert row[key]["n"] == 50
+
+
+def test_bench_queries_are_distinct():
+    queries = bench_queries(120)
+    assert len(set(queries)) == 120
+
+
+def _fake_results() -> dict:
+    def lat(p50):
+        return {"n": 10, "p50_ms": p50, "p99_ms": 2 * p50, "mean_ms": p50}
+
+    def conc(p50, rps):
+        return {"concurrency": 16, **lat(p50), "rps": rps, "errors": {}}
+
+    inproc = {"sequential": {"bare": lat(10.0), "search": lat(12.0), "search_batched": lat(12.5)},
+              "bare_concurrent": conc(150, 100.0), "search_concurrent": conc(170, 90.0),
+              "bare_batched_concurrent": conc(60, 250.0), "search_batched_concurrent": conc(80, 200.0),
+              "encoder_batch": [{"batch": 1, "batch_ms": 10.0, "per_query_ms": 10.0}]}
+    http = {"hello": {"c1": conc(1.0, 900.0), "c16": conc(8.0, 2000.0)},
+            "search": {"c1": conc(14.0, 70.0), "c16": conc(180.0, 85.0)},
+            "cold_start_s": 4.2, "memory_after_load": {"peak_rss_mb": 500.0}}
+    return {"meta": {"date": "today", "cpus": 2, "model": "m"}, "inprocess": inproc, "http": http,
+            "build_s": 20.0}
+
+
+def test_ratios_and_markdown_from_raw_figures():
+    results = _fake_results()
+    results["ratios"] = derive_ratios(results)
+    assert results["ratios"]["http_p50_c1_over_bare_p50"] == 1.4
+    assert results["ratios"]["http_rps_c16_over_bare_rps_c16"] == 0.85
+    assert results["ratios"]["batched_over_plain_search_rps_c16"] == pytest.approx(2.222)
+    table = markdown(results)
+    assert "| HTTP /v1/search, concurrency 16 | 180.00 / 360.00 | 85.0 | 0.85× bare req/s" in table
+    assert "cold start to /readyz (prebuilt index) | 4.2 s" in table
+
+
+def test_hello_app_answers_any_post():
+    async def call():
+        transport = httpx.ASGITransport(app=hello.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post("/v1/search", json={"query": "x"})
+
+    import asyncio
+
+    response = asyncio.run(call())
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_bench_is_a_registered_command():
+    result = CliRunner().invoke(cli, ["bench", "--help"])
+    assert result.exit_code == 0 and "--no-scale" in result.output
+    result = CliRunner().invoke(cli, ["bench", "--no-scale", "--scale-only"])
+    assert result.exit_code != 0 and "exclude" in result.output
+
+
+def test_batching_encoder_gives_each_caller_its_own_vectors(encoder):
+    batcher = BatchingEncoder(encoder, max_batch=8)
+    texts = [f"question number {i} about carbon" for i in range(12)] + ["碳达峰", "碳中和"]
+    expected = encoder.encode_queries(texts)
+    got: dict[int, np.ndarray] = {}
+
+    def ask(i: int) -> None:
+        got[i] = batcher.encode_queries([texts[i]])[0]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, vector in got.items():
+        assert np.allclose(vector, expected[i], atol=1e-4), texts[i]
+    assert len(got) == len(texts)
+    assert batcher.encode_queries(texts[:3]).shape == (3, encoder.dimension)
+    assert batcher.model_id == encoder.model_id  # everything else is the wrapped encoder's
+
+
+def test_batching_encoder_hands_errors_to_the_caller():
+    class Broken:
+        def encode_queries(self, texts):
+            raise RuntimeError("engine failed")
+
+    with pytest.raises(RuntimeError, match="engine failed"):
+        BatchingEncoder(Broken()).encode_queries(["x"])

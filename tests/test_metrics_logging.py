@@ -1,0 +1,123 @@
+"""/metrics in Prometheus format, request ids, and one JSON access-log line per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from _apps import app_with
+from qa.api.middleware.observe import ACCESS_LOGGER
+
+SECRET = "s3cr3t-key-do-not-log"
+
+
+def scrape(client) -> dict[tuple[str, tuple], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    samples = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def value(samples, name: str, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_request_and_search_stage_metrics(client):
+    before = scrape(client)
+    for query in ("carbon peak", "碳达峰"):
+        assert client.post("/v1/search", json={"query": query}).status_code == 200
+    assert client.post("/v1/search", json={"query": ""}).status_code == 422
+    after = scrape(client)
+    ok = {"method": "POST", "route": "/v1/search", "status": "200"}
+    assert value(after, "qa_http_requests_total", **ok) - value(before, "qa_http_requests_total", **ok) == 2
+    bad = ok | {"status": "422"}
+    assert value(after, "qa_http_requests_total", **bad) - value(before, "qa_http_requests_total", **bad) == 1
+    assert value(after, "qa_http_request_duration_seconds_count", **ok) >= 2
+    for stage in ("encode", "retrieve", "fuse"):
+        grown = (value(after, "qa_search_stage_seconds_count", stage=stage)
+                 - value(before, "qa_search_stage_seconds_count", stage=stage))
+        assert grown == 2
+        assert value(after, "qa_search_stage_seconds_sum", stage=stage) > 0
+
+
+def test_index_model_and_build_info(client, service):
+    samples = scrape(client)
+    assert value(samples, "qa_index_passages") == len(service.bundle.passages)
+    info = {"index_version": service.bundle.version, "model_id": service.encoder.model_id,
+            "index_kind": service.bundle.manifest["index_kind"]}
+    assert value(samples, "qa_index_info", **info) == 1
+    assert any(name == "qa_build_info" for name, _ in samples)
+
+
+def test_unknown_paths_share_one_route_label(client):
+    client.get("/v1/no-such-thing-8d1f")
+    text = client.get("/metrics").text
+    assert "no-such-thing" not in text
+    assert 'route="<unmatched>"' in text
+
+
+def test_refused_requests_are_counted_under_their_route(client):
+    before = scrape(client)
+    client.post("/v1/search", content=b"q", headers={"content-type": "text/plain"})
+    after = scrape(client)
+    labels = {"method": "POST", "route": "/v1/search", "status": "415"}
+    assert value(after, "qa_http_requests_total", **labels) - value(before, "qa_http_requests_total", **labels) == 1
+
+
+def test_request_id_generated_echoed_or_replaced(client):
+    generated = client.get("/healthz").headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    assert client.get("/healthz").headers["x-request-id"] != generated
+    assert client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.42"}).headers["x-request-id"] == "lb-7f3a.42"
+    for unsafe in ("has spaces in it", "x" * 200, '"quoted"'):
+        echoed = client.get("/healthz", headers={"X-Request-ID": unsafe}).headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", echoed)
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def access_lines():
+    handler = Lines()
+    logger = logging.getLogger(ACCESS_LOGGER)
+    logger.addHandler(handler)
+    yield handler.lines
+    logger.removeHandler(handler)
+
+
+def test_one_json_line_per_request_without_the_key(settings, service, access_lines):
+    with TestClient(app_with(settings, service, api_keys=[SECRET])) as client:
+        ok = client.post("/v1/search", json={"query": "carbon"}, headers={"Authorization": f"Bearer {SECRET}"})
+        wrong = client.post("/v1/search", json={"query": "carbon"}, headers={"X-API-Key": SECRET + "-typo"})
+        assert (ok.status_code, wrong.status_code) == (200, 401)
+    assert len(access_lines) == 2
+    assert not any(SECRET in line for line in access_lines)
+    first, second = (json.loads(line) for line in access_lines)
+    assert first["request_id"] == ok.headers["x-request-id"]
+    assert (first["method"], first["route"], first["status"]) == ("POST", "/v1/search", 200)
+    assert first["client"].startswith("key:") and first["duration_ms"] > 0
+    assert set(first["search_ms"]) == {"encode", "retrieve", "fuse"}
+    assert second["status"] == 401 and second["client"].startswith("ip:")
+    assert second["request_id"] == wrong.headers["x-request-id"]
+
+
+def test_access_log_can_be_turned_off(settings, service, access_lines):
+    with TestClient(app_with(settings, service, access_log=False)) as client:
+        client.get("/healthz")
+    assert access_lines == []
