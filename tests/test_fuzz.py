@@ -37,7 +37,7 @@ def report_case_count(pytestconfig):
     yield
     if CASES:
         reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-        detail = ", ".join(f"{op} {n}" for op, n in sorted(CASES.items()))
+        detail = ", ".join(f"{op} {n}" for op, n in sorted(CASES.items()) if n > 1)
         reporter.write_line(f"\nschemathesis: {sum(CASES.values())} cases over {len(CASES)} "
                             f"operations ({detail})")
 
@@ -58,7 +58,8 @@ def test_schemathesis_covered_every_operation(app):
     if not CASES:
         pytest.skip("run together with test_api_conforms_to_its_schema")
     documented = {f"{m.upper()} {p}" for p, ops in app.openapi()["paths"].items() for m in ops}
-    assert set(CASES) == documented
+    # Schemathesis also sends undocumented methods (each must get a clean 405); those are extra.
+    assert documented <= set(CASES), documented - set(CASES)
 
 
 # --- the parser -----------------------------------------------------------------------------

