@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from qa.embed.batching import BatchingEncoder
 from qa.embed.model import Encoder, load_encoder
 from qa.index.build import build_index
 from qa.index.load import IndexBundle, IndexCorrupt, IndexMissing, IndexStale, load_index
@@ -37,10 +38,16 @@ def open_index(settings: Settings, encoder: Encoder, progress: bool = True) -> I
     return load_index(settings.index_dir, folder=folder)
 
 
+def make_engine(settings: Settings, bundle: IndexBundle, query_encoder) -> SearchEngine:
+    return SearchEngine(bundle, query_encoder, settings.fusion, settings.keyword_weight)
+
+
 def open_service(settings: Settings, progress: bool = True, encoder: Encoder | None = None) -> Service:
     encoder = encoder or load_encoder(settings.model, settings.threads)
     bundle = open_index(settings, encoder, progress)
-    engine = SearchEngine(bundle, encoder)
+    # Concurrent requests share one model call (the model runs one call at a time anyway).
+    queries = BatchingEncoder(encoder, settings.query_batch) if settings.query_batch > 1 else encoder
+    engine = make_engine(settings, bundle, queries)
     for query in WARMUP_QUERIES:
         engine.search(query, top_k=1)
     return Service(settings, encoder, bundle, engine)
@@ -80,5 +87,6 @@ class ServiceHolder:
             raise RuntimeError("service not loaded yet")
         bundle = load_index(self.settings.index_dir, self.settings.corpus_dir, current.encoder.model_id)
         # Replacing the reference is atomic; requests already running keep the old engine.
-        self.service = Service(self.settings, current.encoder, bundle, SearchEngine(bundle, current.encoder))
+        self.service = Service(self.settings, current.encoder, bundle,
+                               make_engine(self.settings, bundle, current.engine.encoder))
         return bundle.version

@@ -6,7 +6,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,10 +22,16 @@ class Settings(BaseSettings):
     index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder where index versions live.")
     model: str = Field(
         "multilingual-e5-small",
-        description="Embedding model: a built-in name (multilingual-e5-small, multilingual-use) "
+        description="Embedding model: a built-in name (multilingual-e5-small, multilingual-use, e5+use) "
         "or the path of a local sentence-transformers model folder.",
     )
     threads: int = Field(2, ge=1, description="CPU threads for the encoder.")
+    query_batch: int = Field(16, ge=1, description="Most concurrent queries encoded in one model "
+                             "call (micro-batching); 1 = off.")
+    fusion: Literal["weighted", "rrf"] = Field(
+        "weighted", description="How dense and BM25 rankings combine: cosine + keyword_weight × "
+        "normalised BM25 (measured best), or reciprocal rank fusion (for comparison).")
+    keyword_weight: float = Field(0.06, ge=0, le=1, description="BM25 weight in `weighted` fusion.")
     batch_size: int = Field(32, ge=1, description="Passages per encoding batch at build time.")
     auto_build: bool = Field(
         True, description="Build (or rebuild a stale) index on start instead of refusing to serve."

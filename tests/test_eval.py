@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from qa.cli import cli
 from qa.eval.cli import format_report
 from qa.eval.metrics import Ranked, abstention_summary, first_hit_rank, hit_at, is_hit, mrr_at
-from qa.eval.runner import MODES, in_process_client, load_questions, mode_lang, run_file
+from qa.eval.runner import (MODES, Question, answer_has_gold, in_process_client, load_questions,
+                            mode_lang, run_file)
 from tests.conftest import DATA_DIR
 
 GOLD = [{"zh": "80.2%", "en": "80.2 percent"}]
@@ -63,6 +64,15 @@ def test_modes_filter_to_no_language_the_same_or_the_other():
     assert [mode_lang(m, "zh") for m in MODES] == [None, "zh", "en"]
 
 
+def test_an_answer_counts_only_in_the_askers_language():
+    question = Question(id="q", lang="zh", question="多少？", gold=[{"zh": "60%以上", "en": "over 60%"}])
+    body = {"answer_lang": "zh", "answer": {"text": "覆盖全国60%以上的碳排放量。"}}
+    assert answer_has_gold(body, question)
+    assert not answer_has_gold({**body, "answer_lang": "en", "answer": {"text": "covers over 60%"}}, question)
+    assert not answer_has_gold({"answer_lang": "zh", "answer": None}, question)
+    assert not answer_has_gold({"answer_lang": "zh", "answer": {"text": "碳市场。"}}, question)
+
+
 def test_a_malformed_question_line_names_its_line(tmp_path):
     path = tmp_path / "q.jsonl"
     good = {"id": "a", "lang": "en", "question": "q?", "gold": []}
@@ -100,6 +110,10 @@ def test_real_run_over_the_dev_set(service):
                                              + signal["flagged_answerable"])
     for miss in report["misses"]:
         assert miss["mode"] in MODES and miss["rank"] != 1
+    answers = report["answers"]
+    assert answers["available"] and answers["answerable"] == report["answerable"]
+    assert answers["with_gold"] + len(answers["misses"]) == answers["answerable"]
+    assert answers["rate"] >= 0.75, answers["misses"]  # most answers quote the gold sentence
     assert report["server"]["status"] == "ready"
     assert "hit@1" in format_report(report)
     json.dumps(report)  # the report is what --out writes

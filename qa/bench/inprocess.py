@@ -87,9 +87,10 @@ def concurrent(call: Callable[[str], object], queries: Sequence[str], workers: i
 def run_inprocess(service, queries: Sequence[str], concurrency: int = 16) -> dict:
     index = service.bundle.faiss_index
     batcher = BatchingEncoder(service.encoder)
-    batched_engine = copy.copy(service.engine)  # same index, queries encoded through the batcher
-    batched_engine.encoder = batcher
-    calls = {"bare": bare_search(service.encoder, index), "search": engine_search(service.engine),
+    # The same index and engine, queries encoded directly or through the batcher.
+    plain_engine, batched_engine = copy.copy(service.engine), copy.copy(service.engine)
+    plain_engine.encoder, batched_engine.encoder = service.encoder, batcher
+    calls = {"bare": bare_search(service.encoder, index), "search": engine_search(plain_engine),
              "bare_batched": bare_search(batcher, index), "search_batched": engine_search(batched_engine)}
     for call in calls.values():  # warm caches and lazy initialisation
         call(queries[0])

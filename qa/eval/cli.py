@@ -33,6 +33,12 @@ def format_report(report: dict) -> str:
         for err in a["errors"]:
             what = "flagged but answerable" if err["answerable"] else "not flagged"
             lines.append(f"  {err['id']} {what}: {err['question']}")
+    answers = report.get("answers", {})
+    if answers.get("available"):
+        lines += ["", f"/v1/ask answer sentence holds the gold snippet: {answers['with_gold']}/"
+                      f"{answers['answerable']} ({answers['rate']:.3f})"]
+        for miss in answers["misses"]:
+            lines.append(f"  {miss['id']}: {miss['question']}\n      answer: {miss['answer']}")
     if report["misses"]:
         lines += ["", "misses (first result was not an answer):"]
     for miss in report["misses"]:

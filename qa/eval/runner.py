@@ -93,8 +93,8 @@ class ApiClient:
         body = response.json()
         return Lookup(body["results"], body.get("confident"))
 
-    def answerable(self, question: str) -> bool | None:
-        """The `answerable` flag of /v1/ask, or None when the service has no /v1/ask yet."""
+    def ask(self, question: str) -> dict | None:
+        """The /v1/ask body, or None when the service has no /v1/ask yet."""
         if self.has_ask is False:
             return None
         response = self._post("/v1/ask", {"question": question})
@@ -103,7 +103,7 @@ class ApiClient:
             return None
         response.raise_for_status()
         self.has_ask = True
-        return response.json().get("answerable")
+        return response.json()
 
     def describe(self) -> dict:
         response = self.http.get("/readyz")
@@ -124,10 +124,11 @@ def in_process_client(service) -> Iterator[ApiClient]:
     from qa.api.app import create_app
     from qa.service import ServiceHolder
 
-    holder = ServiceHolder(service.settings)
+    settings = service.settings.model_copy(update={"access_log": False})  # the report is the output
+    holder = ServiceHolder(settings)
     holder.service = service
     holder.ready.set()
-    with TestClient(create_app(service.settings, holder)) as http:
+    with TestClient(create_app(settings, holder)) as http:
         yield ApiClient(http)
 
 
@@ -149,12 +150,31 @@ def _signal_summary(values: list[bool | None], questions: list[Question], abstai
     return {"available": True, **summary, "errors": wrong}
 
 
+def answer_has_gold(body: dict, q: Question) -> bool:
+    """The /v1/ask sentence is in the asker's language and contains that language's gold snippet."""
+    answer = body.get("answer")
+    if not answer or body.get("answer_lang") != q.lang:
+        return False
+    return any(gold.get(q.lang, "\0") in answer["text"] for gold in q.gold)
+
+
+def _answer_summary(bodies: list[dict | None], questions: list[Question]) -> dict:
+    pairs = [(b, q) for b, q in zip(bodies, questions) if q.answerable]
+    if not pairs or any(b is None for b, _ in pairs):
+        return {"available": False}
+    wrong = [{"id": q.id, "question": q.question,
+              "answer": (b.get("answer") or {}).get("text")} for b, q in pairs if not answer_has_gold(b, q)]
+    return {"available": True, "answerable": len(pairs), "with_gold": len(pairs) - len(wrong),
+            "rate": round((len(pairs) - len(wrong)) / len(pairs), 4), "misses": wrong}
+
+
 def evaluate(client: ApiClient, questions: list[Question]) -> dict:
-    """Score every mode over the answerable questions and both abstention signals over all."""
+    """Score every mode over the answerable questions, both abstention signals over all, and
+    whether /v1/ask quotes a sentence holding the gold snippet."""
     ranks: dict[str, list[int | None]] = {mode: [] for mode in MODES}
     misses = []
     confident: list[bool | None] = []
-    answerable: list[bool | None] = []
+    asked: list[dict | None] = []
     started = time.perf_counter()
     for q in questions:
         for mode in MODES:
@@ -169,7 +189,7 @@ def evaluate(client: ApiClient, questions: list[Question]) -> dict:
             if rank != 1:
                 misses.append({"mode": mode, "id": q.id, "question": q.question, "rank": rank,
                                "first": _first(lookup.results[0] if lookup.results else None)})
-        answerable.append(client.answerable(q.question))
+        asked.append(client.ask(q.question))
     return {
         "questions": len(questions),
         "answerable": sum(q.answerable for q in questions),
@@ -177,8 +197,10 @@ def evaluate(client: ApiClient, questions: list[Question]) -> dict:
         "modes": {mode: ranking_summary(ranks[mode]) for mode in MODES},
         "abstention": {
             "search_confident": _signal_summary(confident, questions, abstain_when=False),
-            "ask_answerable": _signal_summary(answerable, questions, abstain_when=False),
+            "ask_answerable": _signal_summary(
+                [None if b is None else b["answerable"] for b in asked], questions, abstain_when=False),
         },
+        "answers": _answer_summary(asked, questions),
         "misses": misses,
         "seconds": round(time.perf_counter() - started, 2),
     }

@@ -25,6 +25,7 @@ MIN_CANDIDATES = 100
 # passages differ by a few hundredths, so a small weight lets exact numbers/names break ties
 # without letting keyword noise overrule clear semantic winners (plain RRF did exactly that).
 KEYWORD_WEIGHT = 0.06
+RRF_K = 60  # the usual reciprocal-rank-fusion constant
 
 
 @dataclass
@@ -51,9 +52,11 @@ class SearchResult:
 
 
 class SearchEngine:
-    def __init__(self, bundle: IndexBundle, encoder: Encoder, keyword_weight: float = KEYWORD_WEIGHT):
+    def __init__(self, bundle: IndexBundle, encoder: Encoder, fusion: str = "weighted",
+                 keyword_weight: float = KEYWORD_WEIGHT):
         self.bundle = bundle
         self.encoder = encoder
+        self.fusion = fusion
         self.keyword_weight = keyword_weight
         self.langs = np.array([p.lang for p in bundle.passages])
         self.confidence_model = ConfidenceModel(bundle.keyword)
@@ -83,6 +86,16 @@ class SearchEngine:
                 out[p] = max(out.get(p, -1.0), best)
         return out
 
+    @staticmethod
+    def _rrf(rows: set[int], dense: dict[int, float], keyword: dict[int, float]) -> dict[int, float]:
+        """Reciprocal rank fusion of the two rankings (kept to measure against; see docs/models.md)."""
+        fused = dict.fromkeys(rows, 0.0)
+        for ranking in (dense, keyword):
+            ordered = sorted((r for r in rows if ranking.get(r, 0.0) > 0), key=lambda r: -ranking[r])
+            for rank, r in enumerate(ordered, 1):
+                fused[r] += 1.0 / (RRF_K + rank)
+        return fused
+
     def search(self, query: str, top_k: int = 5, lang: str | None = None,
                qvec: np.ndarray | None = None) -> SearchResult:
         timings: dict[str, float] = {}
@@ -105,13 +118,14 @@ class SearchEngine:
         if missing:  # keyword-only candidates still need a dense score
             for r, s in zip(missing, np.asarray(self.bundle.vectors[missing]) @ qvec):
                 dense[r] = float(s)
-        scored = []
-        for r in rows:
-            kw = keyword.get(r, 0.0) / kw_max
-            # A passage's own similarity breaks the tie with its translation.
-            own = dense_own.get(r, dense[r])
-            scored.append((dense[r] + self.keyword_weight * kw + 1e-4 * own, r, dense[r], kw))
-        scored.sort(reverse=True)
+        # A passage's own similarity breaks the tie with its translation.
+        tie = {r: 1e-4 * dense_own.get(r, dense[r]) for r in rows}
+        kw_norm = {r: keyword.get(r, 0.0) / kw_max for r in rows}
+        if self.fusion == "rrf":
+            fused = self._rrf(rows, dense, kw_norm)
+        else:
+            fused = {r: dense[r] + self.keyword_weight * kw_norm[r] for r in rows}
+        scored = sorted(((fused[r] + tie[r], r, dense[r], kw_norm[r]) for r in rows), reverse=True)
         hits = [Hit(self.bundle.passages[r], round(s, 4), round(d, 4), round(k, 4))
                 for s, r, d, k in scored[:top_k]]
         confidence = coverage = 0.0
