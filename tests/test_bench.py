@@ -41,11 +41,13 @@ def test_recall_counts_shared_ids_per_query():
     assert recall_at_k(found, truth, k=2) == pytest.approx((0.0 + 1.0) / 2)
 
 
-def test_threshold_is_the_largest_size_within_budget():
+def test_threshold_is_where_the_fitted_linear_cost_meets_the_budget():
     sweep = [{"vectors": 10_000, "p50_ms": 0.5}, {"vectors": 50_000, "p50_ms": 1.9},
-             {"vectors": 100_000, "p50_ms": 4.0}]
+             {"vectors": 100_000, "p50_ms": 4.0}]  # ≈ 0.04 µs a vector
     assert recommend_threshold(sweep, 2.0) == 50_000
-    assert recommend_threshold(sweep, 0.1) is None
+    assert recommend_threshold(sweep, 0.1) == 2_000
+    assert recommend_threshold(sweep[:1], 1.0) == 20_000
+    assert recommend_threshold([], 2.0) is None
 
 
 def test_synthetic_vectors_are_normalised_and_clustered():

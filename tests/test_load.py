@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from qa.bench.http import Server
 
 REQUESTS = 5200
 CONCURRENCY = 32
@@ -42,47 +40,18 @@ class Call:
     headers: dict | None = None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(settings, service, tmp_path_factory):
     """`uvicorn qa.api.app:create_app` on the session's index, with an API key configured."""
-    port = free_port()
     log_path = tmp_path_factory.mktemp("load") / "server.log"
-    env = os.environ | {
-        "QA_INDEX_DIR": str(settings.index_dir), "QA_CORPUS_DIR": str(settings.corpus_dir),
-        "QA_AUTO_BUILD": "false", "QA_API_KEYS": API_KEY, "QA_RATE_LIMIT_PER_MINUTE": "0",
-        "QA_RELOAD_POLL_SECONDS": "0",
-    }
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "qa.api.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "warning"],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log_path.read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.25)
-        else:
-            pytest.fail("the server did not become ready in 180 s")
-        yield base, process, log_path
-    finally:
-        process.terminate()
+    env = {"QA_INDEX_DIR": str(settings.index_dir), "QA_CORPUS_DIR": str(settings.corpus_dir),
+           "QA_API_KEYS": API_KEY}
+    with Server("qa.api.app:create_app", factory=True, env=env, log=log_path) as live:
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            live.wait_ready()
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}: {log_path.read_text()[-3000:]}")
+        yield live.url, live.process, log_path
 
 
 def plan(base: str, passage_ids: list[str], has_ask: bool, rng: random.Random) -> list[Call]:

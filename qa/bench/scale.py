@@ -83,9 +83,16 @@ def run_size(n: int, dim: int, queries: int = 200, seed: int = 0) -> tuple[dict,
 
 
 def recommend_threshold(sweep: Sequence[dict], budget_ms: float) -> int | None:
-    """Largest swept size whose exact search p50 still fits in `budget_ms` (None if none does)."""
-    fitting = [row["vectors"] for row in sweep if row["p50_ms"] <= budget_ms]
-    return max(fitting) if fitting else None
+    """Size (rounded down to 1,000) at which exact search reaches `budget_ms`.
+
+    Flat search is a linear scan, so p50 ≈ slope × size; the slope is a least-squares fit
+    through the origin over the sweep. None when there is nothing to fit.
+    """
+    sizes = np.array([row["vectors"] for row in sweep], dtype=float)
+    p50 = np.array([row["p50_ms"] for row in sweep], dtype=float)
+    if not len(sizes) or (slope := float(sizes @ p50 / (sizes @ sizes))) <= 0:
+        return None
+    return int(budget_ms / slope) // 1000 * 1000
 
 
 def run_scale(sizes: Sequence[int], dim: int, budget_ms: float, queries: int = 200) -> dict:
