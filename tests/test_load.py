@@ -45,7 +45,7 @@ def server(settings, service, tmp_path_factory):
     """`uvicorn qa.api.app:create_app` on the session's index, with an API key configured."""
     log_path = tmp_path_factory.mktemp("load") / "server.log"
     env = {"QA_INDEX_DIR": str(settings.index_dir), "QA_CORPUS_DIR": str(settings.corpus_dir),
-           "QA_API_KEYS": API_KEY}
+           "QA_API_KEYS": API_KEY, "QA_ACCESS_LOG": "true", "QA_LOG_LEVEL": "info"}  # the log is checked
     with Server("qa.api.app:create_app", factory=True, env=env, log=log_path) as live:
         try:
             live.wait_ready()
@@ -140,4 +140,6 @@ def test_mixed_load_has_no_errors_and_no_drops(server, capsys):
     requests_logged = [line for line in lines if line.get("event") == "request"]
     assert len(requests_logged) >= len(calls)
     assert API_KEY not in log_path.read_text()
-    assert not any(line["status"] >= 500 for line in requests_logged)
+    # /readyz says 503 while the fixture waits for start-up; under load the client saw every 200.
+    assert not any(line["status"] >= 500 for line in requests_logged
+                   if (line["path"], line["status"]) != ("/readyz", 503))
