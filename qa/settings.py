@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Bind address of `qa serve`.")
     port: int = Field(8000, ge=1, le=65535, description="Port of `qa serve`.")
     log_level: str = Field("info", description="Log level of the server.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1", description="Proxies (comma-separated IPs, or '*') whose X-Forwarded-For / "
+        "X-Forwarded-Proto are trusted: behind a load balancer, its address, so rate limits and "
+        "logs see the real client instead of the balancer.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Other sites allowed to call the API from a browser (the embedded widget): "

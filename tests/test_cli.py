@@ -93,3 +93,21 @@ def test_build_of_an_empty_corpus_fails_with_a_message(tmp_path, cli_env):
     result = CliRunner().invoke(cli, ["build"])
     assert result.exit_code == 1
     assert "no passages found" in result.output
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "2"),                                             # QA_THREADS' default
+    ({"QA_THREADS": "1"}, "1"),
+    ({"QA_THREADS": "1", "OMP_NUM_THREADS": "4"}, "1"),    # our setting beats an inherited one
+    ({"OMP_NUM_THREADS": "3"}, "3"),                       # an operator's explicit choice stays
+])
+def test_qa_threads_sizes_the_native_thread_pools_before_they_load(env, expected):
+    """Workers × threads must not exceed the cores, so QA_THREADS has to reach OpenMP itself."""
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if k not in ("QA_THREADS", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", "import os, qa; print(os.environ['OMP_NUM_THREADS'])"],
+                         env={**base, **env}, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == expected

@@ -13,6 +13,7 @@ import pytest
 import qa.index.build as build_module
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.index.build import FORMAT_VERSION, build_index
+from qa.index.vectors import build_faiss, read_faiss, write_faiss
 from qa.index.load import IndexCorrupt, IndexMissing, IndexStale, live_version, load_index
 from qa.service import open_service
 from qa.settings import Settings
@@ -70,6 +71,30 @@ def test_the_index_round_trips(built, encoder):
     sims, rows = bundle.faiss_index.search(np.ascontiguousarray(expected), 1)
     assert rows[:, 0].tolist() == list(range(len(doc.passages)))
     assert np.allclose(sims[:, 0], 1.0, atol=1e-4)
+
+
+def mapped_kb(path: Path) -> int:
+    """Resident kB of this process's memory mappings of `path` (0 when it is not mapped)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5:  # a mapping header: "addr-addr perms off dev inode [path]"
+            inside = fields[-1] == str(path)
+        elif inside and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total
+
+
+def test_workers_share_the_flat_index_file_instead_of_copying_it(tmp_path):
+    """Loaded from a file mapping (page cache, shared by every worker), not read into private memory."""
+    vectors = np.random.default_rng(0).standard_normal((20_000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    path = tmp_path / "vectors.faiss"
+    write_faiss(build_faiss(vectors, "flat"), path)
+    index = read_faiss(path, "flat")
+    _, rows = index.search(vectors[:50], 1)
+    assert rows[:, 0].tolist() == list(range(50))
+    assert mapped_kb(path) > 0.9 * path.stat().st_size / 1024  # the 29 MB of vectors are the file's pages
 
 
 def test_passage_ids_are_stable_across_two_builds(built_copy, encoder):

@@ -40,8 +40,10 @@ def write_faiss(index: faiss.Index, path: Path) -> None:
 
 
 def read_faiss(path: Path, kind: str) -> faiss.Index:
-    # Memory-map where FAISS supports it, so several workers share the pages read-only.
-    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if kind == "flat" else 0
+    # A flat index is memory-mapped zero-copy, so workers share its pages (page cache). Measured:
+    # plain IO_FLAG_MMAP still copies the vectors into private memory; IO_FLAG_MMAP_IFC does not.
+    # FAISS cannot map an HNSW graph's storage: each worker holds its own copy.
+    flags = faiss.IO_FLAG_MMAP_IFC if kind == "flat" else 0
     index = faiss.read_index(str(path), flags)
     if kind == "hnsw":
         faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
