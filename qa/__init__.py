@@ -3,6 +3,7 @@
 import os as _os
 
 __version__ = "0.1.0"
+DEFAULT_THREADS = 2  # QA_THREADS when unset
 
 # Native thread pools (OpenMP in the encoder, FAISS, torch) size themselves once, when their
 # library loads, from OMP_NUM_THREADS, so it must be set before any of them is imported.
@@ -13,4 +14,4 @@ _threads = _os.environ.get("QA_THREADS", "").strip()
 if _threads.isdigit() and int(_threads) > 0:
     _os.environ["OMP_NUM_THREADS"] = _threads
 else:
-    _os.environ.setdefault("OMP_NUM_THREADS", "2")  # the default of QA_THREADS
+    _os.environ.setdefault("OMP_NUM_THREADS", str(DEFAULT_THREADS))

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from qa import DEFAULT_THREADS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
@@ -25,7 +27,7 @@ class Settings(BaseSettings):
         description="Embedding model: a built-in name (multilingual-e5-small, multilingual-use, e5+use) "
         "or the path of a local sentence-transformers model folder.",
     )
-    threads: int = Field(2, ge=1, description="CPU threads for the encoder.")
+    threads: int = Field(DEFAULT_THREADS, ge=1, description="CPU threads of the encoder and the other native pools (OMP_NUM_THREADS); keep workers × threads ≤ cores.")
     query_batch: int = Field(16, ge=1, description="Most concurrent queries encoded in one model "
                              "call (micro-batching); 1 = off.")
     fusion: Literal["weighted", "rrf"] = Field(
