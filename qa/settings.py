@@ -27,7 +27,8 @@ class Settings(BaseSettings):
         description="Embedding model: a built-in name (multilingual-e5-small, multilingual-use, e5+use) "
         "or the path of a local sentence-transformers model folder.",
     )
-    threads: int = Field(DEFAULT_THREADS, ge=1, description="CPU threads of the encoder and the other native pools (OMP_NUM_THREADS); keep workers × threads ≤ cores.")
+    threads: int = Field(DEFAULT_THREADS, ge=1, description="CPU threads of the encoder and the other "
+                         "native pools (OMP_NUM_THREADS); keep workers × threads ≤ cores.")
     query_batch: int = Field(16, ge=1, description="Most concurrent queries encoded in one model "
                              "call (micro-batching); 1 = off.")
     fusion: Literal["weighted", "rrf"] = Field(
