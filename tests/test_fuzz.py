@@ -36,10 +36,12 @@ def api_schema(app):
 def report_case_count(pytestconfig):
     yield
     if CASES:
-        reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+        plugins = pytestconfig.pluginmanager
         detail = ", ".join(f"{op} {n}" for op, n in sorted(CASES.items()) if n > 1)
-        reporter.write_line(f"\nschemathesis: {sum(CASES.values())} cases over {len(CASES)} "
-                            f"operations ({detail})")
+        # Fixture teardown output is captured (and dropped on success) unless capture is paused.
+        with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
+            plugins.get_plugin("terminalreporter").write_line(
+                f"\nschemathesis: {sum(CASES.values())} cases over {len(CASES)} operations ({detail})")
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
