@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -106,8 +105,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTP API, the chat widget and its demo page (builds the index on first run)."""
     import uvicorn
 
+    from qa.bench.stats import cpu_count
+
     settings = _settings()
-    cores = len(os.sched_getaffinity(0))
+    cores = cpu_count()
     if workers * settings.threads > cores:
         # Oversubscribed encoder threads spin against each other: throughput falls, never rises.
         click.echo(f"qa: warning: {workers} workers × QA_THREADS={settings.threads} > {cores} CPU cores; "

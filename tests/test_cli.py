@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -103,10 +106,6 @@ def test_build_of_an_empty_corpus_fails_with_a_message(tmp_path, cli_env):
 ])
 def test_qa_threads_sizes_the_native_thread_pools_before_they_load(env, expected):
     """Workers × threads must not exceed the cores, so QA_THREADS has to reach OpenMP itself."""
-    import os
-    import subprocess
-    import sys
-
     base = {k: v for k, v in os.environ.items() if k not in ("QA_THREADS", "OMP_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", "import os, qa; print(os.environ['OMP_NUM_THREADS'])"],
                          env={**base, **env}, capture_output=True, text=True, check=True).stdout
