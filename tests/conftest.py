@@ -84,7 +84,7 @@ def write_interleaved(path: Path, body: list[str], title: tuple[str, str] = ("å°
 def swap_english(body: list[str], first: int, second: int) -> list[str]:
     """The body with its `first`-th and `second`-th English paragraphs (0-based) exchanged."""
     from qa.corpus.structure import heading_of
-    from qa.corpus.text import detect_lang
+    from qa.text import detect_lang
 
     english = [i for i, line in enumerate(body) if detect_lang(line) == "en" and not heading_of(line, "en")]
     out = list(body)

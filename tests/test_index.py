@@ -189,13 +189,14 @@ def test_an_index_of_another_model_is_stale(built_copy, encoder):
         load_index(index, corpus, "some-other-model@1")
 
 
-def test_an_index_of_another_format_version_is_stale(built_copy):
+@pytest.mark.parametrize("component", ["format", "parser", "splitter", "tokenizer"])
+def test_an_index_written_by_other_rules_is_stale(built_copy, component):
     corpus, index = built_copy
     manifest_path = live_version(index) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["format_version"] = FORMAT_VERSION + 1
+    manifest["versions"][component] += 1
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexStale, match="format"):
+    with pytest.raises(IndexStale, match=component):
         load_index(index)
 
 

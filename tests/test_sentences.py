@@ -1,6 +1,6 @@
 """Sentence splitting for extractive answers: Chinese and English punctuation, offsets exact."""
 
-from qa.answer.sentences import sentence_spans, split_sentences
+from qa.text.sentences import sentence_spans, split_sentences
 
 
 def test_chinese_sentences_end_at_full_stop_question_and_semicolon():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.corpus.models import Passage
-from qa.corpus.text import detect_lang
+from qa.text import detect_lang
 from qa.search.engine import Hit, SearchEngine, SearchResult
 
 EVIDENCE_PASSAGES = 3

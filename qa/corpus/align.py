@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.corpus.models import Document
-from qa.corpus.text import cjk_count
+from qa.text import cjk_count
 
 # English characters per Chinese character in typical zh→en translation; refined per document.
 DEFAULT_RATIO = 3.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from qa.corpus.structure import heading_of, is_toc_marker
-from qa.corpus.text import clean_line, detect_lang
+from qa.text import clean_line, detect_lang
 
 # Page meta shown above an article: a date, a view counter ("20次", "阅读 1234").
 _HEADER_META = re.compile(r"^(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d+\s*次|阅读\s*\d+|浏览\s*\d+)$")

@@ -16,9 +16,11 @@ from qa.corpus.align import align_runs, document_ratio
 from qa.corpus.clean import clean_lines
 from qa.corpus.models import Alignment, Citation, Document, Passage, Translation
 from qa.corpus.structure import BULLET, SectionTracker, heading_of, is_bullet
-from qa.corpus.text import detect_lang
+from qa.text import detect_lang
 
 LANGS = ("zh", "en")
+# Recorded in the index manifest: a change to how documents become passages makes old indexes stale.
+PARSER_VERSION = 1
 
 
 @dataclass

@@ -23,19 +23,19 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.sentences import sentence_spans
+from qa.text.sentences import sentence_spans
 from qa.corpus.align import alignment_margins
 from qa.corpus.models import Document, Passage
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.embed.cache import encode_with_cache
 from qa.embed.model import Encoder
 from qa.fsutil import atomic_write_text, fsync_dir, sha256_file
+from qa.index.format import FORMAT_VERSION, component_versions
 from qa.index.keyword import KeywordIndex
 from qa.index.vectors import build_faiss, choose_kind, write_faiss
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: sentence vectors for extractive answers
 KEEP_VERSIONS = 2
 LOW_ALIGNMENT_SIMILARITY = 0.80
 # Margin (see qa.corpus.align.alignment_margins) below which a unit is reported. On the white paper
@@ -146,6 +146,7 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, batch_size:
         name = f"v{stamp:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         manifest = {
             "format_version": FORMAT_VERSION,
+            "versions": component_versions(),
             "version": name,
             "model_id": encoder.model_id,
             "dimension": encoder.dimension,

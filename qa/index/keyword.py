@@ -7,45 +7,12 @@ text match English queries too.
 
 from __future__ import annotations
 
-import logging
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
-import jieba
 import numpy as np
-import Stemmer
 
-jieba.setLogLevel(logging.WARNING)
-
-_TOKEN = re.compile(r"\d+\+[A-Za-z]+|\d+(?:[.,]\d+)*%?|[A-Za-z][A-Za-z'’-]*|[\u3400-\u9fff\uf900-\ufaff]+")
-_EN_STOP = frozenset(
-    "a an and are as at be been by did do does for from had has have how in into is it its "
-    "of on or over that the their there these this to was were what when where which who why "
-    "will with much many does china china's chinese".split()
-)
-_ZH_STOP = frozenset("的 了 是 在 和 与 及 等 对 为 中 有 也 并 将 已 把 被 多少 什么 哪些 哪 如何 怎么 吗 呢 是否 年 个".split())
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-def tokenize(text: str) -> list[str]:
-    tokens: list[str] = []
-    for piece in _TOKEN.findall(text):
-        first = piece[0]
-        if first.isdigit():
-            tokens.append(piece.rstrip("%").replace(",", "").lower())
-        elif first.isascii():
-            word = piece.lower().replace("’", "'")
-            if word not in _EN_STOP and len(word) > 1:
-                tokens.append(_stemmer().stemWord(word))
-        else:
-            tokens.extend(w for w in jieba.cut_for_search(piece) if w not in _ZH_STOP)
-    return tokens
+from qa.text import tokenize
 
 
 class KeywordIndex:

@@ -12,7 +12,7 @@ import numpy as np
 from qa.corpus.models import Passage
 from qa.corpus.store import corpus_checksum
 from qa.fsutil import sha256_file
-from qa.index.build import FORMAT_VERSION
+from qa.index.format import stale_components
 from qa.index.keyword import KeywordIndex
 from qa.index.vectors import read_faiss
 
@@ -78,9 +78,10 @@ def read_manifest(folder: Path) -> dict:
         manifest = json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError) as exc:
         raise IndexCorrupt(f"{folder.name}/manifest.json is unreadable ({exc}): run `qa build`") from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexStale(f"index format {manifest.get('format_version')} is not the supported "
-                         f"{FORMAT_VERSION}: run `qa build`")
+    stale = stale_components(manifest)
+    if stale:
+        raise IndexStale(f"index {folder.name} was written by other rules ({', '.join(stale)}): "
+                         "run `qa build`")
     return manifest
 
 

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from qa.index.keyword import KeywordIndex, tokenize
+from qa.index.keyword import KeywordIndex
+from qa.text import tokenize
 
 # confidence = sigmoid(COVERAGE_SLOPE·(coverage − COVERAGE_MID) + DENSE_SLOPE·(top cosine − DENSE_MID)).
 # Round numbers, set on the dev set's 44 questions as a whole (not per item): answerable top

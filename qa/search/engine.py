@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.corpus.models import Passage
-from qa.corpus.text import detect_lang
+from qa.text import detect_lang
 from qa.embed.model import Encoder
 from qa.index.load import IndexBundle
 from qa.search.confidence import THRESHOLD, ConfidenceModel

@@ -10,6 +10,8 @@ import re
 _ZH_END = re.compile(r"[。！？；!?;]+[”’」』）)]*")
 _EN_END = re.compile(r"(?<!\b[A-Z])(?<!\bNo)(?<!\bMr)(?<!\bDr)(?<!\bSt)[.!?;]+[”’\"')]*(?=\s+[\"“‘(A-Z0-9•])")
 MIN_CHARS = 2
+# Recorded in the index manifest: a change to the rules above makes older indexes stale.
+SPLITTER_VERSION = 1
 
 
 def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
