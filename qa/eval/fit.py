@@ -105,7 +105,9 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+    # Unweighted, so `confidence` stays a calibrated probability (reported as a reliability table);
+    # the asymmetric cost of refusing is handled by the threshold instead.
+    model = LogisticRegression(C=1.0, max_iter=1000)
     model.fit((x - mean) / scale, y)
     weights = model.coef_[0] / scale
     return weights, float(model.intercept_[0] - np.sum(weights * mean))

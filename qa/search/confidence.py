@@ -1,14 +1,13 @@
 """Is the answer in the corpus? A small logistic model over the top result's evidence.
 
-Features (all measured on facts, i.e. after translation transfer, without the language filter):
-- `top`: the top fact's evidence score (cosine blended with its best sentence, qa.search.fusion);
-- `sentence`: the top fact's best single-sentence cosine;
+Features (all measured on facts, i.e. after translation transfer, without the language filter),
+all relative rather than absolute, so that a corpus whose texts sit close together (or far
+apart) in the embedding space is judged on the same scale — absolute cosines were measured not
+to carry over between corpora:
+- `lift`: the top fact's evidence (qa.search.fusion) above the median candidate's;
 - `margin`: how far the top fact stands above the best different fact;
-- `lift`: the top fact above the median candidate — a relative score, so corpora whose texts all
-  sit close together (or far apart) in the embedding space are judged on the same scale;
 - `coverage`: the IDF-weighted share of the question's tokens found in the top passage or its
   translation. Weak alone (a paraphrase shares few words with its answer), useful combined;
-- `keyword`: the top fact's BM25 relative to the query's best;
 - `specific_missing`: the share of the question's numbers and proper names (qa.text.specific)
   that neither the top passage nor its translation contains — what a near miss hinges on.
 
@@ -31,7 +30,7 @@ from qa.store.base import PassageStore
 from qa.text import tokenize
 from qa.text.specific import missing_share, specific_terms
 
-FEATURES = ("top", "sentence", "margin", "lift", "coverage", "keyword", "specific_missing")
+FEATURES = ("lift", "margin", "coverage", "specific_missing")
 
 
 def idf(doc_freq: np.ndarray, size: int) -> np.ndarray:
@@ -61,17 +60,12 @@ def features(store: PassageStore, c: Candidates, fusion: Fusion) -> dict[str, fl
     group = {top, *c.partners[top].tolist()}
     rivals = [i for i in order[1:] if i not in group]
     second = float(evidence[rivals[0]]) if rivals else float(evidence[top]) - 0.1
-    sentence = transfer(c.sent, c.partners)
-    keyword = transfer(c.kw, c.partners)
     passage = store.passage(int(c.rows[top]))
     texts = [passage.text, *(t.text for t in passage.translations)]
     return {
-        "top": float(evidence[top]),
-        "sentence": float(sentence[top]),
-        "margin": float(evidence[top]) - second,
         "lift": float(evidence[top]) - float(np.median(evidence)),
+        "margin": float(evidence[top]) - second,
         "coverage": coverage(store, c.tokens, texts),
-        "keyword": float(keyword[top] / keyword.max()) if keyword.max() > 0 else 0.0,
         "specific_missing": missing_share(c.specific, texts),
     }
 
