@@ -24,9 +24,9 @@ from qa.corpus.align import length_score
 Embed = Callable[[list[str]], np.ndarray]
 
 LENGTH_WEIGHT = 0.3
-SKIP_COST = 0.75
+SKIP_COST = 0.45
 # Extra cost of a bead beyond 1:1: merges and splits are rarer than one-to-one translations.
-BEAD_PENALTY = {(1, 1): 0.0, (1, 2): 0.08, (2, 1): 0.08, (2, 2): 0.25}
+BEAD_PENALTY = {(1, 1): 0.0, (1, 2): 0.1, (2, 1): 0.1, (2, 2): 0.3}
 
 
 @dataclass
@@ -88,7 +88,9 @@ def align_by_meaning(zh_texts: Sequence[str], en_texts: Sequence[str], zh_vector
                 if a > m or b > n:
                     continue
                 fit = length_score(zh_texts[i:a], en_texts[j:b], ratio)
-                c = here + (1.0 - float(sims[(di, dj)][i, j])) + LENGTH_WEIGHT * (1.0 - fit) + penalty
+                # Weighted by the paragraphs it covers, so one 2:2 bead is not cheaper than two 1:1 beads.
+                size = (di + dj) / 2
+                c = here + size * ((1.0 - float(sims[(di, dj)][i, j])) + LENGTH_WEIGHT * (1.0 - fit)) + penalty
                 if c < cost[a, b]:
                     cost[a, b] = c
                     back[a, b] = (di, dj)
