@@ -316,3 +316,14 @@ def test_a_translation_memory_in_the_corpus_is_a_parallel_document(tmp_path):
     assert [(a.zh, a.en) for a in doc.alignments] == [(["memory.zh.0001"], ["memory.en.0001"]),
                                                        (["memory.zh.0002"], ["memory.en.0002"])]
 
+
+
+def test_settings_know_the_same_formats_as_the_readers():
+    from qa.corpus.readers import ALL_FORMATS
+    from qa.settings import DOCUMENT_FORMATS, Settings
+
+    assert set(DOCUMENT_FORMATS) == set(ALL_FORMATS)
+    limits = Limits.from_settings(Settings(document_formats="PDF, .html", max_document_pages=7))
+    assert limits.formats == ("pdf", "html") and limits.max_pages == 7
+    with pytest.raises(ValueError, match="unknown document formats"):
+        Settings(document_formats="pdf,exe")

@@ -24,6 +24,7 @@ class AccessMiddleware:
         self.app = app
         self.api_keys = KeyRing(settings.api_keys)
         self.widget_keys = KeyRing(settings.widget_keys)
+        self.admin_keys = KeyRing(settings.admin_keys)  # an admin key also opens /v1/* (documents)
         self.widget_origins = list(settings.cors_origins)
         self.metrics_public = settings.metrics_public
         self.buckets = (TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
@@ -40,6 +41,8 @@ class AccessMiddleware:
         """(client id, error code, error message); the client is named by its key when valid."""
         if self.api_keys.matches(key):
             return f"key:{fingerprint(key)}", None, None
+        if self.admin_keys.matches(key):
+            return f"admin:{fingerprint(key)}", None, None
         if self.widget_keys.matches(key):
             if origin_allowed(headers, self.widget_origins):
                 return f"widget:{fingerprint(key)}", None, None
