@@ -79,8 +79,9 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"\d+", "#", text.strip().lower())
 
 
-def drop_page_furniture(lines: list[Line], heights: dict[int, float]) -> list[Line]:
-    """Drop page numbers and running headers/footers (same text, digits aside, on many pages)."""
+def drop_page_furniture(lines: list[Line], heights: dict[int, float], title: str = "") -> list[Line]:
+    """Drop page numbers and running headers/footers: the same text (digits aside) at the top or
+    bottom of most pages, or the document's title there."""
     pages = len(heights)
 
     def at_edge(line: Line) -> bool:
@@ -90,7 +91,9 @@ def drop_page_furniture(lines: list[Line], heights: dict[int, float]) -> list[Li
     counts = Counter()
     for key, page in {(_furniture_key(ln.text), ln.page) for ln in lines if at_edge(ln)}:
         counts[key] += 1
-    repeated = {k for k, n in counts.items() if pages >= 3 and n >= max(2, 0.4 * pages)}
+    repeated = {k for k, n in counts.items() if pages >= 2 and n >= max(2, 0.4 * pages)}
+    if title.strip():
+        repeated.add(_furniture_key(title))
     return [ln for ln in lines
             if not (at_edge(ln) and (_PAGE_NUMBER.match(ln.text) or _furniture_key(ln.text) in repeated))]
 
@@ -189,5 +192,5 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
     if sum(len(ln.text) for ln in lines) < MIN_CHARS_PER_PAGE * pages:
         raise ReaderError(f"{name}: the PDF has no text layer (a scanned document?); "
                           "run it through OCR first, then upload the result")
-    blocks = reflow(drop_page_furniture(lines, heights))
+    blocks = reflow(drop_page_furniture(lines, heights, title))
     return Blocks(blocks, title)
