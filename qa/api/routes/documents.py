@@ -87,7 +87,7 @@ def _rebuild(app):
 
         encoder = holder.service.encoder if holder.service is not None else _build_encoder(app)
         progress(0.0)
-        folder = build_index(settings.corpus_dir, settings.index_dir, encoder, settings.batch_size, False)
+        build_index(settings.corpus_dir, settings.index_dir, encoder, settings.batch_size, False)
         progress(0.9)
         if holder.service is None:  # a server started without an index: load it now
             holder.error = None

@@ -12,7 +12,7 @@ polib (MIT).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from qa.corpus.errors import CorpusError
@@ -110,9 +110,15 @@ def read_file(path: Path, limits: Limits = Limits()) -> Blocks | Units:
     if fmt == "md":
         from qa.corpus.readers.markdown import read_markdown
         return read_markdown(path)
-    if fmt in PARALLEL_FORMATS:
-        from qa.corpus.readers import parallel
-        return {"tmx": parallel.read_tmx, "xliff": parallel.read_xliff, "po": parallel.read_po}[fmt](path)
+    if fmt == "tmx":
+        from qa.corpus.readers.tmx import read_tmx
+        return read_tmx(path)
+    if fmt == "xliff":
+        from qa.corpus.readers.xliff import read_xliff
+        return read_xliff(path)
+    if fmt == "po":
+        from qa.corpus.readers.po import read_po
+        return read_po(path)
     raise ReaderError(f"{Path(path).name}: plain text is parsed by qa.corpus.parse")
 
 
