@@ -3,7 +3,7 @@
 trafilatura drops navigation, footers, scripts and other boilerplate; its XML output keeps
 headings (`<head rend="hN">`), paragraphs and lists. A list joins the paragraph before it, as
 bullet lines, the way the text parser treats "•" lines. An article split over several pages
-is read page by page and joined (`read_html_pages`).
+(`name.html`, `name.part2.html`, …) is read page by page and joined by qa.corpus.sources.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def _text(element) -> str:
     return clean_line(" ".join("".join(element.itertext()).split()))
 
 
-def html_blocks(html: str, name: str = "page") -> Blocks:
+def html_blocks(html: str | bytes, name: str = "page") -> Blocks:
+    """Blocks of one page; bytes are decoded by trafilatura (meta charset, else detection)."""
     import trafilatura
 
     xml = trafilatura.extract(html, output_format="xml", include_comments=False, include_tables=True,
@@ -64,26 +65,4 @@ def html_blocks(html: str, name: str = "page") -> Blocks:
 
 
 def read_html(path: Path) -> Blocks:
-    raw = Path(path).read_bytes()
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(raw).best()
-    html = str(best) if best is not None else raw.decode("utf-8", "replace")
-    return html_blocks(html, Path(path).name)
-
-
-def read_html_pages(paths: list[Path]) -> Blocks:
-    """An article published over several pages, read in order as one."""
-    pages = [read_html(p) for p in paths]
-    blocks: list[Block] = []
-    for i, page in enumerate(pages):
-        for block in page.blocks:
-            # Later pages repeat the article's title as their first heading.
-            if i and not blocks_started(page, block) and block.heading and block.text == pages[0].title:
-                continue
-            blocks.append(block)
-    return Blocks(blocks, pages[0].title if pages else "")
-
-
-def blocks_started(page: Blocks, block: Block) -> bool:
-    return page.blocks.index(block) > 0
+    return html_blocks(Path(path).read_bytes(), Path(path).name)
