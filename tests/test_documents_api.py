@@ -211,3 +211,18 @@ def test_a_server_started_with_an_empty_corpus_fills_it_over_http(tmp_path, monk
         assert wait_for(client, response.json()["job_id"])["status"] == "done"
         assert client.get("/readyz").status_code == 200
         assert client.get("/v1/documents/tiny").json()["passages"] == {"zh": 4, "en": 4}
+
+
+def test_with_api_keys_set_uploads_still_take_the_admin_key_and_only_it(api, folders):
+    corpus, index = folders
+    settings = Settings(corpus_dir=corpus, index_dir=index, admin_keys="admin-secret", api_keys="reader",
+                        reload_poll_seconds=0, access_log=False)
+    holder = ServiceHolder(settings)
+    holder.service = api.app.state.holder.service
+    holder.ready.set()
+    files = {"file": ("tool.exe", b"MZ", "application/octet-stream")}
+    with TestClient(create_app(settings, holder)) as client:
+        assert client.post("/v1/documents", headers=ADMIN, files=files).status_code == 415  # got through
+        assert client.post("/v1/documents", headers={"X-API-Key": "reader"}, files=files).status_code == 401
+        assert client.get("/v1/documents/tiny", headers={"X-API-Key": "reader"}).status_code == 200
+        assert client.get("/v1/documents/tiny", headers=ADMIN).status_code == 401  # reading takes an API key
