@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 DOC_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422, 429)}
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 _LOCK = threading.Lock()
 
 
