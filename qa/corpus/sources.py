@@ -18,7 +18,8 @@ from qa.corpus.editions import editions_document, single_edition_document, units
 from qa.corpus.errors import CorpusError
 from qa.corpus.meaning import Embed
 from qa.corpus.models import Document
-from qa.corpus.parse import looks_interleaved, parse_pair, parse_path, read_text, slugify
+from qa.corpus.parse import (looks_interleaved, parse_interleaved, parse_monolingual, parse_pair,
+                             read_text, slugify)
 from qa.corpus.readers import EXTENSIONS, PARALLEL_FORMATS, Blocks, Limits, Units, format_of, read_file
 from qa.corpus.readers.text import text_blocks
 
@@ -145,9 +146,10 @@ def parse_source(source: Source, embed: Embed | None = None, limits: Limits = Li
     else:
         path = files[0]
         fmt = format_of(path)
-        if fmt == "txt" or (fmt == "md" and looks_interleaved(read_text(path))):
-            doc = parse_path(path)
-            doc.doc_id = source.doc_id if doc.doc_id == source.doc_id else doc.doc_id
+        raw = read_text(path) if fmt in ("txt", "md") else ""
+        if fmt == "txt" or (fmt == "md" and looks_interleaved(raw)):
+            parse = parse_interleaved if looks_interleaved(raw) else parse_monolingual
+            doc = parse(source.doc_id, raw, source=path.name)
             if doc.format == "interleaved":
                 doc.aligned_by = "length"
         else:
