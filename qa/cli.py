@@ -131,35 +131,14 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
                 access_log=not settings.access_log)  # QA_ACCESS_LOG writes JSON lines instead
 
 
-@cli.command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--no-build", is_flag=True, help="Only copy into the corpus; build later.")
-def ingest(path: Path, no_build: bool) -> None:
-    """Add the document at PATH to the corpus (and rebuild the index).
-
-    PATH is an interleaved zh/en text file, a monolingual file, or one half of a
-    `name.zh.txt` + `name.en.txt` pair (the other half is taken along).
-    """
-    from qa.corpus.parse import parse_path
-    from qa.corpus.store import ingest as ingest_file
-
-    settings = _settings()
-    try:
-        copies = ingest_file(path, settings.corpus_dir)
-    except (ValueError, OSError) as exc:
-        _fail(str(exc))
-    doc = parse_path(copies[0])
-    click.echo(f"added {doc.doc_id} ({doc.format}): zh {doc.count('zh')}, en {doc.count('en')} passages, "
-               f"{len(doc.alignments)} aligned units")
-    if not no_build:
-        build.callback()  # type: ignore[misc]
-
-
 from qa.bench.cli import bench_command  # noqa: E402  (their heavy imports are lazy)
 from qa.eval.cli import eval_command  # noqa: E402
 
 cli.add_command(eval_command)
 cli.add_command(bench_command)
+from qa.cli_documents import documents_command, ingest_command  # noqa: E402
+cli.add_command(ingest_command)
+cli.add_command(documents_command)
 
 
 def main() -> None:

@@ -28,9 +28,16 @@ class Service:
     engine: SearchEngine
 
 
-def build_store(settings: Settings, encoder: Encoder, progress: bool = True) -> str:
-    """Build a new index version from the corpus into the configured store; returns its name."""
-    data = prepare_index_data(settings.corpus_dir, encoder, settings.index_dir, settings.batch_size, progress)
+def build_store(settings: Settings, encoder: Encoder, progress: bool = True, allow_empty: bool = False) -> str:
+    """Build a new index version from the corpus into the configured store; returns its name.
+
+    With `allow_empty` an empty corpus gives an empty index (a server that documents are then
+    uploaded to); `qa build` refuses it instead, since it is most likely a wrong QA_CORPUS_DIR.
+    """
+    if allow_empty:
+        settings.corpus_dir.mkdir(parents=True, exist_ok=True)
+    data = prepare_index_data(settings.corpus_dir, encoder, settings.index_dir, settings.batch_size,
+                              progress, allow_empty)
     return write_store(settings, data)
 
 
@@ -42,7 +49,7 @@ def open_index(settings: Settings, encoder: Encoder, progress: bool = True) -> P
         if not settings.auto_build:
             raise
         log.warning("%s — building a new index version (QA_AUTO_BUILD=true)", exc)
-    build_store(settings, encoder, progress)
+    build_store(settings, encoder, progress, allow_empty=True)
     return open_store(settings, encoder.model_id)
 
 

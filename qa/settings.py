@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from qa import DEFAULT_THREADS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The formats qa.corpus.readers reads (a test checks they agree; settings import nothing of qa).
+DOCUMENT_FORMATS = ("txt", "md", "pdf", "html", "docx", "tmx", "xliff", "po")
 _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
@@ -95,6 +97,27 @@ class Settings(BaseSettings):
         "to; 0 = never (use POST /v1/admin/reload)."
     )
     access_log: bool = Field(True, description="One JSON log line per request on stderr.")
+
+    # Documents (qa ingest, POST /v1/documents): what a reader accepts before parsing anything.
+    max_document_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest document file "
+                                    "accepted (each edition; an upload may carry two).")
+    max_document_pages: int = Field(2000, ge=1, description="Most pages a PDF may have.")
+    document_formats: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Formats accepted (comma-separated: txt, md, pdf, html, docx, "
+        "tmx, xliff, po). Empty = all.")
+    document_timeout_seconds: float = Field(120.0, gt=0, description="Longest time reading one "
+                                            "uploaded file may take (it runs in a child process).")
+
+    @field_validator("document_formats", mode="before")
+    @classmethod
+    def _parse_formats(cls, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        formats = [str(f).strip().lower().lstrip(".") for f in value if str(f).strip()]
+        unknown = sorted(set(formats) - set(DOCUMENT_FORMATS))
+        if unknown:
+            raise ValueError(f"unknown document formats {unknown}; known: {', '.join(DOCUMENT_FORMATS)}")
+        return formats
 
     @field_validator("api_keys", "widget_keys", "admin_keys", mode="before")
     @classmethod

@@ -333,3 +333,38 @@ def test_qa_ingest_refuses_a_document_whose_id_is_taken(tiny_corpus, tmp_path, c
     assert result.exit_code != 0
     assert "tiny" in result.output and "rename" in result.output
     assert [p.name for p in tiny_corpus.iterdir()] == ["tiny.zh-en.txt"]
+
+
+def test_qa_ingest_takes_two_editions_in_two_formats_and_qa_documents_lists_them(
+        tiny_corpus, tmp_path, cli_env):
+    from tests.test_documents_api import section_editions
+
+    cli_env(tiny_corpus, tmp_path / "index")
+    zh_pdf, en_html = section_editions(tmp_path, units=3)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["ingest", "--zh", str(zh_pdf), "--en", str(en_html), "--doc-id", "energy",
+                                 "--no-build"])
+    assert result.exit_code == 0, result.output
+    assert "added energy (pair): zh 3, en 3 passages over 1 pages from energy.en.html + energy.zh.pdf" \
+        in result.output
+    listing = runner.invoke(cli, ["documents"])
+    assert "energy  not indexed" in listing.output
+    assert runner.invoke(cli, ["build"]).exit_code == 0
+    rows = {r["doc_id"]: r for r in json.loads(runner.invoke(cli, ["documents", "--json"]).output)}
+    assert rows["energy"]["passages"] == {"zh": 3, "en": 3} and rows["energy"]["format"] == "pair"
+    assert rows["energy"]["files"] == ["energy.en.html", "energy.zh.pdf"]
+    assert rows["tiny"]["aligned_units"] == 4 and rows["tiny"]["weak_alignments"] == []
+    text = runner.invoke(cli, ["documents"]).output
+    assert "tiny  interleaved  zh 4 · en 4 passages  4 aligned units  0 weak" in text
+
+
+def test_qa_ingest_refuses_a_hostile_file_and_copies_nothing(tiny_corpus, tmp_path, cli_env):
+    import zipfile
+
+    cli_env(tiny_corpus, tmp_path / "index")
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (20 * 1024 * 1024))
+    result = CliRunner().invoke(cli, ["ingest", str(bomb)])
+    assert result.exit_code != 0 and "zip bomb" in result.output
+    assert [p.name for p in tiny_corpus.iterdir()] == ["tiny.zh-en.txt"]

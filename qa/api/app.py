@@ -12,7 +12,7 @@ from qa.api.cors import install_cors
 from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
 from qa.api.reloader import IndexReloader
-from qa.api.routes import admin, ask, health, passages, search, widget
+from qa.api.routes import admin, ask, documents, health, passages, search, widget
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -41,6 +41,6 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     install_error_handlers(app)
     install_middleware(app, settings)  # before CORS, so CORS stays outermost
     install_cors(app, settings)
-    for module in (search, ask, passages, health, widget, admin, metrics):
+    for module in (search, ask, passages, documents, health, widget, admin, metrics):
         app.include_router(module.router)
     return app

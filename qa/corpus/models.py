@@ -20,6 +20,7 @@ class Citation(BaseModel):
     section: list[str] = Field(default_factory=list)
     paragraph: int = Field(description="Paragraph number within this document and language, from 1.")
     label: str
+    page: int | None = Field(None, description="Page (from 1) where the paragraph starts, for PDF sources.")
 
 
 class Passage(BaseModel):
@@ -47,9 +48,13 @@ class Document(BaseModel):
     doc_id: str
     title: dict[str, str]
     source: str
-    format: Literal["interleaved", "pair", "monolingual"]
+    format: Literal["interleaved", "pair", "monolingual", "parallel"]
     passages: list[Passage]
     alignments: list[Alignment] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list, description="The corpus files this document comes from.")
+    aligned_by: Literal["length", "meaning", "given"] | None = Field(
+        None, description="How the two languages were aligned: paragraph length, embeddings, or "
+        "units a translator aligned (TMX, XLIFF, PO).")
 
     def count(self, lang: str) -> int:
         return sum(1 for p in self.passages if p.lang == lang)

@@ -19,8 +19,6 @@ from qa.corpus.structure import BULLET, SectionTracker, heading_of, is_bullet
 from qa.text import detect_lang
 
 LANGS = ("zh", "en")
-# Recorded in the index manifest: a change to how documents become passages makes old indexes stale.
-PARSER_VERSION = 1
 
 
 @dataclass
@@ -28,6 +26,7 @@ class Para:
     lang: str
     text: str
     section: list[str]
+    page: int | None = None
 
 
 @dataclass
@@ -115,7 +114,7 @@ def _align_segments(paras: list[Para], segments: list[Segment]) -> list[tuple[li
 
 
 def assemble(doc_id: str, title: dict[str, str], source: str, layout: str,
-             paras: list[Para], beads: list[tuple[list[int], list[int], float]]) -> Document:
+             paras: list[Para], beads: list[tuple]) -> Document:
     """Number paragraphs per language, give them ids and citations, and link translations."""
     counters = {lang: 0 for lang in LANGS}
     passages: list[Passage] = []
@@ -129,10 +128,10 @@ def assemble(doc_id: str, title: dict[str, str], source: str, layout: str,
             lang=para.lang,
             text=para.text,
             citation=Citation(doc_title=title[para.lang], section=para.section,
-                              paragraph=number, label=label),
+                              paragraph=number, label=label, page=para.page),
         ))
     alignments = []
-    for zh_idx, en_idx, score in beads:
+    for zh_idx, en_idx, score, *similarity in beads:
         for a, b in ((zh_idx, en_idx), (en_idx, zh_idx)):
             for i in a:
                 passages[i].translations = [
@@ -141,7 +140,8 @@ def assemble(doc_id: str, title: dict[str, str], source: str, layout: str,
         if zh_idx and en_idx:
             alignments.append(Alignment(zh=[passages[i].passage_id for i in zh_idx],
                                         en=[passages[i].passage_id for i in en_idx],
-                                        length_score=round(score, 4)))
+                                        length_score=round(score, 4),
+                                        similarity=similarity[0] if similarity else None))
     return Document(doc_id=doc_id, title=title, source=source, format=layout,
                     passages=passages, alignments=alignments)
 

@@ -5,40 +5,26 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from qa.corpus.errors import CorpusError
+from qa.corpus.meaning import Embed
 from qa.corpus.models import Document
-from qa.corpus.parse import doc_id_for, parse_path
+from qa.corpus.readers import EXTENSIONS, Limits
+from qa.corpus.sources import Source, corpus_sources, group_sources, parse_name, parse_source
 from qa.fsutil import atomic_copy
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = tuple(EXTENSIONS)
 # Bump when parsing changes what passages come out, so built indexes are seen as stale.
-PARSER_VERSION = "2"
-
-
-class CorpusError(ValueError):
-    pass
+PARSER_VERSION = 3  # 3: two editions aligned by meaning (embedding DP)
 
 
 def document_files(corpus_dir: Path) -> list[Path]:
-    """One entry per document: for a zh/en pair, the `.zh.txt` file stands for both."""
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder {corpus_dir} does not exist")
-    files = sorted(p for p in corpus_dir.iterdir()
-                   if p.is_file() and p.name.endswith(DOCUMENT_SUFFIXES) and p.name != "README.md")
-    names = {p.name for p in files}
-    return [p for p in files
-            if not (p.name.endswith(".en.txt") and p.name[: -len(".en.txt")] + ".zh.txt" in names)]
+    """One entry per document: its first file (for a pair, the Chinese edition)."""
+    return [source.files[0] for source in corpus_sources(corpus_dir)]
 
 
 def source_files(corpus_dir: Path) -> list[Path]:
-    """Every file whose bytes feed the index (both halves of a pair)."""
-    files = []
-    for path in document_files(corpus_dir):
-        files.append(path)
-        if path.name.endswith(".zh.txt"):
-            partner = path.with_name(path.name[: -len(".zh.txt")] + ".en.txt")
-            if partner.exists():
-                files.append(partner)
-    return files
+    """Every file whose bytes feed the index (both editions, every page)."""
+    return [path for source in corpus_sources(corpus_dir) for path in source.files]
 
 
 def corpus_checksum(corpus_dir: Path) -> str:
@@ -49,16 +35,27 @@ def corpus_checksum(corpus_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def load_documents(corpus_dir: Path) -> list[Document]:
-    documents = [parse_path(path) for path in document_files(corpus_dir)]
+def check_unique(documents: list[Document]) -> None:
     seen: dict[str, str] = {}
     for doc in documents:
         if doc.doc_id in seen:
             raise CorpusError(f"two corpus files give the same doc_id {doc.doc_id!r}: "
                               f"{seen[doc.doc_id]} and {doc.source}; rename one")
         seen[doc.doc_id] = doc.source
-    if not any(doc.passages for doc in documents):
-        raise CorpusError(f"no passages found in {corpus_dir}: add a .txt document")
+
+
+def load_documents(corpus_dir: Path, embed: Embed | None = None, limits: Limits = Limits(),
+                   allow_empty: bool = False) -> list[Document]:
+    """Parse every document of the folder (an empty one only with `allow_empty`).
+
+    `embed(texts) -> normalised vectors` aligns two language editions by meaning; without it
+    they are aligned by paragraph length. The interleaved layout is aligned by length either way.
+    """
+    documents = [parse_source(source, embed, limits) for source in corpus_sources(corpus_dir)] \
+        if corpus_dir.is_dir() or not allow_empty else []
+    check_unique(documents)
+    if not allow_empty and not any(doc.passages for doc in documents):
+        raise CorpusError(f"no passages found in {corpus_dir}: add a document")
     return documents
 
 
@@ -66,31 +63,55 @@ def _refuse_id_clash(doc_id: str, names: set[str], corpus_dir: Path) -> None:
     """A copy whose doc_id another corpus file already gives would break every later build."""
     if not corpus_dir.is_dir():
         return
-    for existing in document_files(corpus_dir):
-        if existing.name not in names and doc_id_for(existing) == doc_id:
+    for source in corpus_sources(corpus_dir):
+        if source.doc_id == doc_id and not {p.name for p in source.files} <= names:
             raise CorpusError(f"the corpus already has a document with doc_id {doc_id!r} "
-                              f"({existing.name}); rename the file to ingest it")
+                              f"({source.label}); rename the file to ingest it")
 
 
-def ingest(path: Path, corpus_dir: Path) -> list[Path]:
-    """Copy a document (or both halves of a zh/en pair) into the corpus folder; returns the copies."""
+def partners(path: Path) -> list[Path]:
+    """The file itself plus the other files of its document beside it (other edition, pages)."""
+    path = Path(path)
+    name = parse_name(path)
+    if name is None:
+        return [path]
+    siblings = [p for p in path.parent.iterdir() if p.is_file() and (n := parse_name(p)) is not None
+                and n.stem == name.stem and (name.lang in ("zh", "en")) == (n.lang in ("zh", "en"))]
+    return sorted(set(siblings) | {path})
+
+
+def source_of(paths: list[Path]) -> Source:
+    sources = group_sources(paths)
+    if len(sources) != 1:
+        raise CorpusError("these files are not one document: " + ", ".join(p.name for p in paths))
+    return sources[0]
+
+
+def ingest(path: Path, corpus_dir: Path, embed: Embed | None = None, limits: Limits = Limits(),
+           reader=None) -> list[Path]:
+    """Copy a document (with its other edition and pages) into the corpus folder; returns the copies."""
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path} is not a file")
-    if not path.name.endswith(DOCUMENT_SUFFIXES):
-        raise CorpusError(f"{path.name}: only {', '.join(DOCUMENT_SUFFIXES)} files can be ingested")
-    doc = parse_path(path)  # fail before copying anything if it cannot be parsed
+    if parse_name(path) is None:
+        raise CorpusError(f"{path.name}: only {', '.join(sorted(DOCUMENT_SUFFIXES))} files can be ingested")
+    return ingest_files(partners(path), corpus_dir, embed, limits, reader)
+
+
+def ingest_files(paths: list[Path], corpus_dir: Path, embed: Embed | None = None,
+                 limits: Limits = Limits(), reader=None) -> list[Path]:
+    """Check that `paths` form one readable document, then copy them in (each file atomically)."""
+    from qa.corpus.readers.isolated import read_isolated
+
+    source = source_of(paths)
+    # Fail before copying anything if it cannot be parsed; untrusted files are read in a child.
+    doc = parse_source(source, embed, limits, reader or read_isolated)
     if not doc.passages:
-        raise CorpusError(f"{path.name}: no paragraphs found")
-    sources = [path]
-    for own, other in ((".zh.txt", ".en.txt"), (".en.txt", ".zh.txt")):
-        if path.name.endswith(own):
-            partner = path.with_name(path.name[: -len(own)] + other)
-            if partner.exists():
-                sources.append(partner)
-    _refuse_id_clash(doc.doc_id, {src.name for src in sources}, corpus_dir)
+        raise CorpusError(f"{source.label}: no paragraphs found")
+    _refuse_id_clash(doc.doc_id, {p.name for p in source.files}, corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    return [atomic_copy(src, corpus_dir / src.name) for src in sources]
+    return [atomic_copy(src, corpus_dir / src.name) for src in source.files]
 
 
-__all__ = ["CorpusError", "corpus_checksum", "document_files", "ingest", "load_documents"]
+__all__ = ["CorpusError", "corpus_checksum", "document_files", "ingest", "ingest_files", "load_documents",
+           "source_files"]

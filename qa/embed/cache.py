@@ -58,10 +58,11 @@ class EmbeddingCache:
 
 
 def encode_with_cache(encoder: Encoder, texts: list[str], index_dir: Path, batch_size: int = 32,
-                      progress: bool = False) -> np.ndarray:
-    """encoder.encode_documents(texts), reusing the vectors of texts embedded by an earlier build."""
+                      progress: bool = False, known: dict[bytes, np.ndarray] | None = None) -> np.ndarray:
+    """encoder.encode_documents(texts), reusing the vectors of texts embedded by an earlier build
+    (and `known` ones, embedded earlier in this build)."""
     cache = EmbeddingCache(index_dir, encoder.model_id, encoder.dimension)
-    known = cache.load()
+    known = {**cache.load(), **(known or {})}
     keys = [text_key(encoder.model_id, t) for t in texts]
     todo: dict[bytes, str] = {}
     for key, text in zip(keys, texts):

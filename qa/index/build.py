@@ -18,7 +18,7 @@ import numpy as np
 from qa.corpus.align import alignment_margins
 from qa.corpus.models import Document, Passage
 from qa.corpus.store import corpus_checksum, load_documents
-from qa.embed.cache import encode_with_cache
+from qa.embed.cache import EmbeddingCache, encode_with_cache, text_key
 from qa.embed.model import Encoder
 from qa.index.format import FORMAT_VERSION, component_versions
 from qa.index.write import build_lock, write_local_version
@@ -73,19 +73,39 @@ def new_version_name() -> tuple[str, datetime]:
     return f"v{stamp:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", stamp
 
 
+class AlignmentEmbedder:
+    """The `embed` the corpus layer aligns two editions with: each paragraph is embedded once,
+    from the embedding cache when it can, and its vector is reused for the index below."""
+
+    def __init__(self, encoder: Encoder, cache_dir: Path, batch_size: int) -> None:
+        self.encoder, self.batch_size = encoder, batch_size
+        self.cached = EmbeddingCache(cache_dir, encoder.model_id, encoder.dimension).load()
+        self.fresh: dict[bytes, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        keys = [text_key(self.encoder.model_id, t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts) if k not in self.cached and k not in self.fresh}
+        if todo:
+            vectors = self.encoder.encode_documents(list(todo.values()), self.batch_size)
+            self.fresh.update(zip(todo, vectors))
+        known = [self.fresh.get(k) if k in self.fresh else self.cached[k] for k in keys]
+        return np.stack(known) if known else np.zeros((0, self.encoder.dimension), np.float32)
+
+
 def prepare_index_data(corpus_dir: Path, encoder: Encoder, cache_dir: Path, batch_size: int = 32,
-                       progress: bool = True) -> IndexData:
+                       progress: bool = True, allow_empty: bool = False) -> IndexData:
     """Parse, split, tokenise and embed the corpus; nothing is written but the embedding cache."""
     started = time.perf_counter()
     checksum = corpus_checksum(corpus_dir)
-    documents = load_documents(corpus_dir)
+    embedder = AlignmentEmbedder(encoder, cache_dir, batch_size)
+    documents = load_documents(corpus_dir, embed=embedder, allow_empty=allow_empty)
     passages = [p for doc in documents for p in doc.passages]
     # Sentence vectors let ranking and /v1/ask weigh the best sentence without encoding at query time.
     spans, sentence_texts = sentence_table(passages)
     texts = [p.text for p in passages] + sentence_texts
     log.info("embedding %d passages and %d sentences from %d document(s)",
              len(passages), len(sentence_texts), len(documents))
-    all_vectors = encode_with_cache(encoder, texts, cache_dir, batch_size, progress)
+    all_vectors = encode_with_cache(encoder, texts, cache_dir, batch_size, progress, known=embedder.fresh)
     vectors, sentence_vectors = all_vectors[: len(passages)], all_vectors[len(passages):]
     row_of = {p.passage_id: i for i, p in enumerate(passages)}
     alignment = score_alignments(documents, row_of, vectors)

@@ -8,7 +8,7 @@ with silently shifted rankings.
 
 from __future__ import annotations
 
-from qa.corpus.parse import PARSER_VERSION
+from qa.corpus.store import PARSER_VERSION
 from qa.text import SPLITTER_VERSION, TOKENIZER_VERSION
 
 FORMAT_VERSION = 3  # 3: component versions in the manifest

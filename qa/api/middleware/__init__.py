@@ -20,5 +20,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         configure_access_log()
     # add_middleware puts each new one outside the previous ones: add innermost first.
     app.add_middleware(AccessMiddleware, settings=settings)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # POST /v1/documents takes up to two document files as multipart/form-data.
+    uploads = {"/v1/documents": 2 * settings.max_document_bytes + 65536}
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=uploads)
     app.add_middleware(ObserveMiddleware, log_requests=settings.access_log)

@@ -1,7 +1,8 @@
 """Who may call what: API keys on /v1/*, per-client rate limits, public infrastructure paths.
 
 Rate limiting runs before the key check, so guessing keys is throttled like any other traffic.
-/v1/admin/* is left to its own admin-key check (qa.api.routes.admin).
+/v1/admin/*, /v1/jobs/* and document uploads/deletes are left to their own admin-key check
+(qa.api.routes.admin.require_admin).
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from qa.settings import Settings
 
 API_PREFIX = "/v1/"
 ADMIN_PREFIX = "/v1/admin/"
+
+
+def admin_route(method: str, path: str) -> bool:
+    """Routes that check the admin key themselves: /v1/admin/*, document uploads/deletes, jobs."""
+    return (path.startswith(ADMIN_PREFIX) or path.startswith("/v1/jobs/")
+            or (method in ("POST", "DELETE") and (path == "/v1/documents" or path.startswith("/v1/documents/"))))
 CLIENT_SCOPE_KEY = "qa.client"  # read by the access log; never holds the key itself
 
 
@@ -29,10 +36,10 @@ class AccessMiddleware:
         self.buckets = (TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
                         if settings.rate_limit_per_minute > 0 and settings.rate_limit_burst > 0 else None)
 
-    def _needs_key(self, path: str) -> bool:
+    def _needs_key(self, method: str, path: str) -> bool:
         if not (self.api_keys or self.widget_keys):
             return False
-        if path.startswith(ADMIN_PREFIX):
+        if admin_route(method, path):
             return False
         return path.startswith(API_PREFIX) or (path == "/metrics" and not self.metrics_public)
 
@@ -69,7 +76,7 @@ class AccessMiddleware:
                 await error_response(429, "rate_limited", f"too many requests; retry in {retry} s",
                                      headers={"Retry-After": retry})(scope, receive, send)
                 return
-        if code is not None and self._needs_key(path):
+        if code is not None and self._needs_key(scope["method"], path):
             status = 403 if code == "origin_not_allowed" else 401
             auth_headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             await error_response(status, code, message, headers=auth_headers)(scope, receive, send)

@@ -20,9 +20,11 @@ def is_json_media_type(content_type: str) -> bool:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int = 65536) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = 65536, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Paths that take file uploads (multipart/form-data) instead of JSON, with their own limit.
+        self.uploads = uploads or {}
 
     def _too_large(self) -> str:
         return f"the request body is larger than {self.max_bytes // 1024} KiB; send a shorter query"
@@ -32,6 +34,10 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        upload_limit = self.uploads.get(scope.get("path", "").rstrip("/"))
+        if upload_limit is not None and headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            await self._upload(scope, receive, send, upload_limit)
+            return
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await error_response(413, "payload_too_large", self._too_large())(scope, receive, send)
@@ -54,6 +60,26 @@ class BodyLimitMiddleware:
                 f"the body must be JSON sent with 'Content-Type: application/json' (got {sent[:100]!r})",
             )(scope, receive, send)
             return
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+    async def _upload(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Buffer a multipart body of at most `limit` bytes (admin uploads), else 413."""
+        message = f"the upload is larger than {limit / 1e6:.1f} MB (QA_MAX_DOCUMENT_BYTES per file)"
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await error_response(413, "payload_too_large", message)(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            body += msg.get("body", b"")
+            if len(body) > limit:
+                await error_response(413, "payload_too_large", message)(scope, receive, send)
+                return
+            if not msg.get("more_body", False):
+                break
         await self.app(scope, _replay(bytes(body), receive), send)
 
 

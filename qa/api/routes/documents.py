@@ -1,0 +1,265 @@
+"""Documents over HTTP (optional extension, admin key): upload, look up, delete; jobs report progress.
+
+POST /v1/documents        multipart: `file`, or `zh` + `en` (two editions); optional `doc_id` → 202
+GET  /v1/jobs/{job_id}    {"status": "queued|running|done|failed", "progress": 0–1, "error"}
+GET  /v1/documents/{id}   what the served index holds for the document (API key, like /v1/documents)
+DELETE /v1/documents/{id} → 202, the document leaves the corpus and the index
+
+An upload is checked before it is accepted: type, size and pages from settings, and every file
+is read in a child process with a time and memory limit, so a malformed or hostile file gets a
+4xx with a message and never reaches the corpus or the index.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from qa.api.deps import get_service
+from qa.api.errors import ApiError
+from qa.api.jobs import Job, JobQueue
+from qa.api.routes.admin import require_admin
+from qa.api.schemas import ErrorBody
+from qa.corpus.errors import CorpusError
+from qa.corpus.models import Alignment
+from qa.corpus.parse import slugify
+from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, format_of
+from qa.corpus.readers.isolated import read_isolated
+from qa.corpus.sources import corpus_sources, group_sources, parse_name, parse_source
+from qa.service import Service
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["documents"])
+
+DOC_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
+_LOCK = threading.Lock()
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    doc_id: str
+
+
+class JobStatus(BaseModel):
+    job_id: str
+    doc_id: str
+    kind: str = Field(description="add or delete")
+    status: str = Field(description="queued, running, done or failed")
+    progress: float = Field(ge=0, le=1)
+    error: str | None = None
+    index_version: str | None = Field(None, description="The index version that serves the change.")
+
+
+class DocumentDetail(BaseModel):
+    doc_id: str
+    indexed: bool = Field(description="Whether the served index holds the document.")
+    title: dict[str, str] = Field(default_factory=dict)
+    format: str | None = None
+    source: str | None = None
+    files: list[str] = Field(default_factory=list, description="Its files in the corpus folder.")
+    passages: dict[str, int] = Field(default_factory=dict)
+    aligned_units: int = 0
+    weak_alignments: list[Alignment] = Field(
+        default_factory=list, description="Aligned units the build found doubtful (low similarity, "
+        "length misfit or a better rival paragraph).")
+    job: JobStatus | None = Field(None, description="The latest unfinished job for this document.")
+
+
+def job_status(job: Job) -> JobStatus:
+    return JobStatus(job_id=job.job_id, doc_id=job.doc_id, kind=job.kind, status=job.status,
+                     progress=job.progress, error=job.error, index_version=job.index_version)
+
+
+def _rebuild(app):
+    """The worker's rebuild step: build a new index version, then serve it."""
+    settings, holder = app.state.settings, app.state.holder
+
+    def rebuild(progress) -> str:
+        from qa.service import build_store
+
+        encoder = holder.service.encoder if holder.service is not None else _build_encoder(app)
+        progress(0.0)
+        # Into the configured store (FAISS folder or Milvus); deleting the last document is allowed.
+        build_store(settings, encoder, progress=False, allow_empty=True)
+        progress(0.9)
+        if holder.service is None:  # a server started without an index: load it now
+            holder.error = None
+            holder.start()
+            holder.ready.wait(timeout=600)
+            if holder.service is None:
+                raise RuntimeError(f"built, but the index could not be loaded: {holder.error}")
+            return holder.service.store.version
+        return app.state.reloader.reload().index_version if hasattr(app.state, "reloader") \
+            else holder.reload()
+
+    return rebuild
+
+
+def _build_encoder(app):
+    encoder = getattr(app.state, "build_encoder", None)
+    if encoder is None:
+        from qa.embed.model import load_encoder
+
+        settings = app.state.settings
+        encoder = app.state.build_encoder = load_encoder(settings.model, settings.threads)
+    return encoder
+
+
+def get_jobs(request: Request) -> JobQueue:
+    app = request.app
+    with _LOCK:
+        jobs = getattr(app.state, "document_jobs", None)
+        if jobs is None:
+            jobs = app.state.document_jobs = JobQueue(app.state.settings.corpus_dir, _rebuild(app))
+    return jobs
+
+
+def _doc_id(given: str | None, filenames: list[str]) -> str:
+    if given is not None:
+        if not DOC_ID.match(given):
+            raise ApiError(422, "invalid_doc_id", "doc_id must be 1–100 characters of a–z, 0–9, '-' "
+                           "and '_', starting with a letter or digit")
+        return given
+    name = parse_name(Path(filenames[0])) if filenames[0] else None
+    if name is None:
+        raise ApiError(422, "invalid_doc_id", "give a doc_id, or a file name with an extension")
+    return slugify(name.stem)
+
+
+def _extension(upload: UploadFile, limits: Limits) -> str:
+    name = Path(upload.filename or "").name
+    suffix = Path(name).suffix.lower()
+    fmt = format_of(Path(name))
+    allowed = limits.formats or tuple(dict.fromkeys(EXTENSIONS.values()))
+    if fmt is None or fmt not in allowed:
+        accepted = ", ".join(sorted(e for e, f in EXTENSIONS.items() if f in allowed))
+        raise ApiError(415, "unsupported_document_type",
+                       f"{name or 'the upload'}: unsupported file type; accepted: {accepted}")
+    return suffix
+
+
+def _save(upload: UploadFile, target: Path, limit: int) -> None:
+    written = 0
+    with open(target, "wb") as handle:
+        while chunk := upload.file.read(1 << 20):
+            written += len(chunk)
+            if written > limit:
+                raise ApiError(413, "document_too_large", f"{upload.filename}: larger than the "
+                               f"{limit / 1e6:.1f} MB limit (QA_MAX_DOCUMENT_BYTES)")
+            handle.write(chunk)
+
+
+@router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS)
+def add_document(request: Request, file: UploadFile | None = File(None, description="One document."),
+                 zh: UploadFile | None = File(None, description="The Chinese edition."),
+                 en: UploadFile | None = File(None, description="The English edition."),
+                 doc_id: str | None = Form(None, description="Id to give (or replace); default from "
+                                                             "the file name.")) -> JobAccepted:
+    """Add or replace a document; the index is rebuilt in the background (see GET /v1/jobs/{id})."""
+    require_admin(request)
+    settings = request.app.state.settings
+    limits = Limits.from_settings(settings)
+    if file is not None and (zh is not None or en is not None):
+        raise ApiError(422, "invalid_request", "send either one part 'file' or two parts 'zh' and 'en'")
+    if file is None and (zh is None or en is None):
+        raise ApiError(422, "invalid_request", "send one part 'file', or both editions as parts 'zh' and 'en'")
+    parts = {"": file} if file is not None else {"zh": zh, "en": en}
+    suffixes = {lang: _extension(upload, limits) for lang, upload in parts.items()}
+    doc_id = _doc_id(doc_id, [Path(p.filename or "").name for p in parts.values()])
+    names = {lang: f"{doc_id}.{lang}{suffix}" if lang else f"{doc_id}{suffix}"
+             for lang, suffix in suffixes.items()}
+    corpus_dir: Path = settings.corpus_dir
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".qa-upload-", dir=corpus_dir))
+    try:
+        staged = []
+        for lang, upload in parts.items():
+            _save(upload, staging / names[lang], limits.max_bytes)
+            staged.append(staging / names[lang])
+        _validate(staged, limits)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    job = get_jobs(request).submit(doc_id, "add", staged=staged, staging_dir=staging)
+    log.info("document %s accepted as job %s (%s)", doc_id, job.job_id, ", ".join(names.values()))
+    return JobAccepted(job_id=job.job_id, doc_id=doc_id)
+
+
+def _validate(staged: list[Path], limits: Limits) -> None:
+    """Read every file (in a child process) and check the document has paragraphs."""
+    sources = group_sources(staged)
+    if len(sources) != 1:
+        raise ApiError(422, "invalid_request", "the files do not form one document")
+    try:
+        doc = parse_source(sources[0], None, limits, read_isolated)
+    except ReaderError as exc:
+        raise ApiError(422, "unreadable_document", str(exc)) from exc
+    except (CorpusError, ValueError) as exc:
+        raise ApiError(422, "unreadable_document", str(exc)) from exc
+    for lang in ("zh", "en") if sources[0].is_pair else ():
+        if not doc.count(lang):
+            raise ApiError(422, "unreadable_document", f"the {lang} edition has no paragraphs")
+    if not doc.passages:
+        raise ApiError(422, "unreadable_document", "no paragraphs found in the document")
+
+
+@router.get("/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS)
+def get_job(job_id: str, request: Request) -> JobStatus:
+    require_admin(request)
+    job = get_jobs(request).get(job_id)
+    if job is None:
+        raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}' (jobs are kept in "
+                       "memory by the server that ran them)")
+    return job_status(job)
+
+
+def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
+    try:
+        return [p.name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for p in s.files]
+    except CorpusError:
+        return []
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentDetail, responses=_ERRORS)
+def get_document(doc_id: str, request: Request, service: Service = Depends(get_service)) -> DocumentDetail:
+    jobs: JobQueue | None = getattr(request.app.state, "document_jobs", None)
+    pending = jobs.pending(doc_id) if jobs is not None else None
+    files = _files_of(request.app.state.settings.corpus_dir, doc_id)
+    entry = next((d for d in service.bundle.documents if d["doc_id"] == doc_id), None)
+    if entry is None:
+        if pending is None:
+            raise ApiError(404, "document_not_found", f"no document with id '{doc_id[:200]}'")
+        return DocumentDetail(doc_id=doc_id, indexed=False, files=files, job=job_status(pending))
+    prefix = f"{doc_id}."
+    weak = [a for a in service.bundle.manifest.get("alignment", {}).get("low_confidence", [])
+            if any(i.startswith(prefix) for i in a.get("zh", []))]
+    return DocumentDetail(doc_id=doc_id, indexed=True, title=entry["title"], format=entry.get("format"),
+                          source=entry.get("source"), files=files, passages=entry["passages"],
+                          aligned_units=len(entry.get("alignments", [])), weak_alignments=weak,
+                          job=job_status(pending) if pending else None)
+
+
+@router.delete("/documents/{doc_id}", status_code=202, response_model=JobAccepted, responses=_ERRORS)
+def delete_document(doc_id: str, request: Request) -> JobAccepted:
+    """Remove the document's files from the corpus and rebuild without it."""
+    require_admin(request)
+    corpus_dir: Path = request.app.state.settings.corpus_dir
+    try:
+        sources = corpus_sources(corpus_dir)
+    except CorpusError as exc:
+        raise ApiError(404, "document_not_found", str(exc)) from exc
+    if not any(s.doc_id == doc_id for s in sources):
+        raise ApiError(404, "document_not_found", f"no document with id '{doc_id[:200]}' in the corpus")
+    if all(s.doc_id == doc_id for s in sources):
+        raise ApiError(409, "last_document", "this is the only document; an index needs at least one "
+                       "(add another document first)")
+    job = get_jobs(request).submit(doc_id, "delete")
+    return JobAccepted(job_id=job.job_id, doc_id=doc_id)

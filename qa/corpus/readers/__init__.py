@@ -1,0 +1,126 @@
+"""Readers: one module per file format, each turning a file into blocks (paragraphs and headings).
+
+A reader never guesses alignment: a monolingual reader returns `Blocks` (paragraphs with their
+heading levels and, for PDF, page numbers); a parallel reader (TMX, XLIFF, PO) returns `Units`
+(zh text, en text) pairs that a translator already aligned. `read_file` picks the reader by the
+file name's extension and applies the limits (size, pages, formats) before parsing anything.
+
+Libraries, all permissively licensed (no GPL/AGPL in the default install): pdftext (Apache-2.0,
+on pypdfium2 BSD-3/Apache-2.0), trafilatura (Apache-2.0), python-docx (MIT), lxml (BSD-3),
+polib (MIT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.corpus.errors import CorpusError
+
+
+class ReaderError(CorpusError):
+    """A file that cannot be read as a document: malformed, hostile, too large, or empty."""
+
+
+@dataclass
+class Block:
+    text: str
+    heading: int = 0  # 0 = body paragraph, 1..6 = heading level
+    page: int | None = None  # 1-based, PDF only
+
+
+@dataclass
+class Blocks:
+    """One language edition: its title (if the file names one) and its blocks in reading order."""
+
+    blocks: list[Block]
+    title: str = ""
+
+
+@dataclass
+class Units:
+    """Pre-aligned translation units, each (zh text, en text)."""
+
+    pairs: list[tuple[str, str]]
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a reader accepts; the API and CLI build these from settings (QA_MAX_DOCUMENT_*)."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_pages: int = 2000
+    # Uncompressed bytes a DOCX (a zip) may expand to: a zip bomb stops here.
+    max_unzipped_bytes: int = 200 * 1024 * 1024
+    formats: tuple[str, ...] = ()  # empty = every supported format
+    timeout_seconds: float = 120.0
+
+    @classmethod
+    def from_settings(cls, settings) -> "Limits":
+        return cls(max_bytes=settings.max_document_bytes, max_pages=settings.max_document_pages,
+                   max_unzipped_bytes=settings.max_document_bytes * 4,
+                   formats=tuple(settings.document_formats),
+                   timeout_seconds=settings.document_timeout_seconds)
+
+
+# extension → format name
+EXTENSIONS = {
+    ".txt": "txt", ".md": "md", ".markdown": "md",
+    ".pdf": "pdf", ".html": "html", ".htm": "html", ".xhtml": "html", ".docx": "docx",
+    ".tmx": "tmx", ".xliff": "xliff", ".xlf": "xliff", ".po": "po",
+}
+PARALLEL_FORMATS = ("tmx", "xliff", "po")
+ALL_FORMATS = tuple(dict.fromkeys(EXTENSIONS.values()))
+
+
+def format_of(path: Path) -> str | None:
+    return EXTENSIONS.get(Path(path).suffix.lower())
+
+
+def check_allowed(path: Path, limits: Limits) -> str:
+    """The file's format, after checking it is one we read and within the size limit."""
+    path = Path(path)
+    fmt = format_of(path)
+    allowed = limits.formats or ALL_FORMATS
+    if fmt is None or fmt not in allowed:
+        raise ReaderError(f"{path.name}: unsupported file type; accepted: "
+                          + ", ".join(sorted(e for e, f in EXTENSIONS.items() if f in allowed)))
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise ReaderError(f"{path.name}: {size / 1e6:.1f} MB is larger than the "
+                          f"{limits.max_bytes / 1e6:.1f} MB limit (QA_MAX_DOCUMENT_BYTES)")
+    if size == 0:
+        raise ReaderError(f"{path.name}: the file is empty")
+    return fmt
+
+
+def read_file(path: Path, limits: Limits = Limits()) -> Blocks | Units:
+    """Read one file with the reader its extension names (in this process)."""
+    fmt = check_allowed(path, limits)
+    if fmt == "pdf":
+        from qa.corpus.readers.pdf import read_pdf
+        return read_pdf(path, limits)
+    if fmt == "html":
+        from qa.corpus.readers.html import read_html
+        return read_html(path)
+    if fmt == "docx":
+        from qa.corpus.readers.docx import read_docx
+        return read_docx(path, limits)
+    if fmt == "md":
+        from qa.corpus.readers.markdown import read_markdown
+        return read_markdown(path)
+    if fmt == "tmx":
+        from qa.corpus.readers.tmx import read_tmx
+        return read_tmx(path)
+    if fmt == "xliff":
+        from qa.corpus.readers.xliff import read_xliff
+        return read_xliff(path)
+    if fmt == "po":
+        from qa.corpus.readers.po import read_po
+        return read_po(path)
+    raise ReaderError(f"{Path(path).name}: plain text is parsed by qa.corpus.parse")
+
+
+__all__ = ["ALL_FORMATS", "Block", "Blocks", "EXTENSIONS", "Limits", "PARALLEL_FORMATS", "ReaderError",
+           "Units", "check_allowed", "format_of", "read_file"]

@@ -1,0 +1,28 @@
+"""Gettext PO files (documentation translations) via polib (MIT): msgid/msgstr pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.corpus.readers import ReaderError, Units
+from qa.corpus.readers.parallel import _clean, _units, lang_of
+from qa.text import detect_lang
+
+
+def read_po(path: Path) -> Units:
+    import polib
+
+    name = Path(path).name
+    try:
+        catalogue = polib.pofile(str(path))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ReaderError(f"{name}: not a readable PO file ({exc})") from exc
+    entries = [e for e in catalogue if e.msgid and e.msgstr and not e.obsolete and "fuzzy" not in e.flags]
+    target = lang_of(catalogue.metadata.get("Language"))
+    if target is None and entries:
+        target = detect_lang(" ".join(e.msgstr for e in entries[:50]))
+    pairs = []
+    for entry in entries:
+        source, translated = _clean(entry.msgid), _clean(entry.msgstr)
+        pairs.append((translated, source) if target == "zh" else (source, translated))
+    return _units(pairs, name, "translated entries")

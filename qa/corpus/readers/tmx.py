@@ -1,0 +1,28 @@
+"""TMX translation memories via lxml (BSD-3): UTF-16 files, `xml:lang` or TMX 1.1's `lang`, inline codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.corpus.readers import ReaderError, Units
+from qa.corpus.readers.parallel import XML_LANG, _clean, _local, _parse, _units, inline_text, lang_of
+
+
+def read_tmx(path: Path) -> Units:
+    root = _parse(path)
+    name = Path(path).name
+    if _local(root.tag) != "tmx":
+        raise ReaderError(f"{name}: not a TMX file (root element <{_local(root.tag)}>)")
+    pairs = []
+    for tu in root.iter("{*}tu", "tu"):
+        texts: dict[str, str] = {}
+        for tuv in tu:
+            if _local(tuv.tag) != "tuv":
+                continue
+            # TMX 1.4 uses xml:lang; TMX 1.1 files still use a plain lang attribute.
+            lang = lang_of(tuv.get(XML_LANG) or tuv.get("lang"))
+            seg = next((c for c in tuv if _local(c.tag) == "seg"), None)
+            if lang and seg is not None and lang not in texts:
+                texts[lang] = _clean(inline_text(seg))
+        pairs.append((texts.get("zh", ""), texts.get("en", "")))
+    return _units(pairs, name, "translation units")
