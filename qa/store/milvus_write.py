@@ -30,7 +30,6 @@ from datetime import datetime, timezone
 import bm25s
 import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
-from scipy import sparse
 
 from qa.index.format import component_versions
 from qa.store.base import IndexData, StoreCorrupt
@@ -65,7 +64,8 @@ def _create_passages(client: MilvusClient, name: str, dim: int, index_type: str,
     schema.add_field("doc_id", DataType.VARCHAR, max_length=MAX_TEXT)
     schema.add_field("lang", DataType.VARCHAR, max_length=8)
     schema.add_field("record", DataType.VARCHAR, max_length=MAX_TEXT)
-    schema.add_field("partners", DataType.ARRAY, element_type=DataType.INT64, max_capacity=4096)
+    # Partner rows as JSON, not ARRAY: the embedded engine fails any empty query on an ARRAY field.
+    schema.add_field("partners", DataType.JSON)
     schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
     schema.add_field("keywords", DataType.SPARSE_FLOAT_VECTOR)
     params = client.prepare_index_params()
@@ -122,15 +122,21 @@ def ensure_meta(client: MilvusClient, collection: str, timeout: int) -> str:
 
 
 # --- data ------------------------------------------------------------------------------------
-def keyword_weights(tokens: list[list[str]]) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
-    """(passage × token BM25 weights, token → column, document frequency per column), by bm25s."""
+def keyword_weights(tokens: list[list[str]]) -> tuple[list[dict[int, float]], dict[str, int], np.ndarray]:
+    """(per passage {token column: BM25 weight}, token → column, document frequency per column),
+    computed by bm25s itself so the weights are the FAISS path's to the bit."""
     retriever = bm25s.BM25()
     retriever.index([t or [EMPTY_TOKEN] for t in tokens], show_progress=False)
-    s = retriever.scores
+    s = retriever.scores  # token-major (CSC): for column c, docs indices[indptr[c]:indptr[c+1]]
+    indptr = np.asarray(s["indptr"])
+    docs = np.asarray(s["indices"])
+    columns = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    order = np.lexsort((columns, docs))  # regroup passage-major
+    bounds = np.searchsorted(docs[order], np.arange(int(s["num_docs"]) + 1))
+    weights = [dict(zip(columns[order[a:b]].tolist(), np.asarray(s["data"])[order[a:b]].tolist()))
+               for a, b in zip(bounds[:-1], bounds[1:])]
     vocab = {t: i for t, i in retriever.vocab_dict.items() if t}
-    by_token = sparse.csc_matrix((s["data"], s["indices"], s["indptr"]),
-                                 shape=(s["num_docs"], len(s["indptr"]) - 1))
-    return by_token.tocsr(), vocab, np.diff(s["indptr"]).astype(np.int64)
+    return weights, vocab, np.diff(indptr).astype(np.int64)
 
 
 def _batches(rows, size_of):
@@ -150,19 +156,18 @@ def _insert(client: MilvusClient, name: str, rows, size_of, timeout: int) -> Non
         client.insert(name, batch, timeout=timeout)
 
 
-def _passage_rows(data: IndexData, weights: sparse.csr_matrix, engine_bm25: bool):
+def _passage_rows(data: IndexData, weights: list[dict[int, float]], engine_bm25: bool):
     row_of = {p.passage_id: i for i, p in enumerate(data.passages)}
     for i, passage in enumerate(data.passages):
         record = passage.model_dump_json()
         if len(record.encode()) > MAX_TEXT:
             raise ValueError(f"passage {passage.passage_id} is too long for Milvus "
                              f"({len(record.encode())} bytes as JSON, limit {MAX_TEXT})")
-        start, end = weights.indptr[i], weights.indptr[i + 1]
         row = {"row": i, "pid": passage.passage_id, "doc_id": passage.doc_id, "lang": passage.lang,
                "record": record,
                "partners": [row_of[t.passage_id] for t in passage.translations if t.passage_id in row_of],
                "dense": np.asarray(data.vectors[i], dtype=np.float32),
-               "keywords": {int(c): float(v) for c, v in zip(weights.indices[start:end], weights.data[start:end])}}
+               "keywords": weights[i]}
         if engine_bm25:
             row["text"] = passage.text
         yield row
