@@ -35,15 +35,17 @@ def cli(verbose: bool) -> None:
 def build() -> None:
     """Parse the corpus, embed every passage and switch to a fresh index version."""
     from qa.embed.model import load_encoder
-    from qa.index.build import build_index
+    from qa.service import build_store
+    from qa.store.backends import open_store
+    from qa.store.base import StoreError
 
     settings = _settings()
     try:
         encoder = load_encoder(settings.model, settings.threads)
-        folder = build_index(settings.corpus_dir, settings.index_dir, encoder, settings.batch_size)
-    except (ValueError, OSError) as exc:
+        build_store(settings, encoder)
+        manifest = open_store(settings).manifest
+    except (ValueError, OSError, StoreError) as exc:
         _fail(str(exc))
-    manifest = json.loads((folder / "manifest.json").read_text())
     alignment = manifest["alignment"]
     click.echo(f"built {manifest['version']} in {manifest['build_seconds']} s: "
                f"{manifest['passage_count']} passages "
@@ -76,7 +78,7 @@ def _print_hits(hits, width: int = 100) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the API's shape).")
 def search(question: str, lang: str | None, top_k: int, as_json: bool) -> None:
     """Search the corpus for QUESTION."""
-    from qa.api.routes.search import hit_out
+    from qa.api.present import search_response
     from qa.service import open_service
 
     question = question.strip()
@@ -88,10 +90,8 @@ def search(question: str, lang: str | None, top_k: int, as_json: bool) -> None:
         _fail(str(exc))
     result = service.engine.search(question, top_k, lang)
     if as_json:
-        out = {"query": question, "query_lang": result.query_lang,
-               "took_ms": round(sum(result.timings_ms.values()), 2),
-               "results": [hit_out(i, h).model_dump() for i, h in enumerate(result.hits, 1)]}
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        response = search_response(question, result, sum(result.timings_ms.values()))
+        click.echo(json.dumps(response.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
         _print_hits(result.hits)
 

@@ -1,4 +1,4 @@
-"""Wire settings → encoder → index → search engine; shared by the CLI and the HTTP app."""
+"""Wire settings → encoder → store → search engine; shared by the CLI and the HTTP app."""
 
 from __future__ import annotations
 
@@ -8,49 +8,55 @@ from dataclasses import dataclass
 
 from qa.embed.batching import BatchingEncoder
 from qa.embed.model import Encoder, load_encoder
-from qa.index.build import build_index
-from qa.index.load import IndexBundle, IndexCorrupt, IndexMissing, IndexStale, load_index
+from qa.index.build import prepare_index_data
 from qa.search.engine import SearchEngine
 from qa.settings import Settings
+from qa.store.backends import open_store, write_store
+from qa.store.base import PassageStore, StoreCorrupt, StoreMissing, StoreStale
 
 log = logging.getLogger(__name__)
 
-WARMUP_QUERIES = ["碳达峰碳中和", "carbon neutrality"]
+WARMUP_QUERIES = ["你好", "hello"]
 
 
 @dataclass
 class Service:
     settings: Settings
     encoder: Encoder
-    bundle: IndexBundle
+    store: PassageStore
     engine: SearchEngine
 
 
-def open_index(settings: Settings, encoder: Encoder, progress: bool = True) -> IndexBundle:
-    """Load the live index; build it when missing, stale or corrupt and auto_build is on."""
+def build_store(settings: Settings, encoder: Encoder, progress: bool = True) -> str:
+    """Build a new index version from the corpus into the configured store; returns its name."""
+    data = prepare_index_data(settings.corpus_dir, encoder, settings.index_dir, settings.batch_size, progress)
+    return write_store(settings, data)
+
+
+def open_index(settings: Settings, encoder: Encoder, progress: bool = True) -> PassageStore:
+    """Open the live index; build it when missing, stale or corrupt and auto_build is on."""
     try:
-        return load_index(settings.index_dir, settings.corpus_dir, encoder.model_id)
-    except (IndexMissing, IndexStale, IndexCorrupt) as exc:
+        return open_store(settings, encoder.model_id)
+    except (StoreMissing, StoreStale, StoreCorrupt) as exc:
         if not settings.auto_build:
             raise
         log.warning("%s — building a new index version (QA_AUTO_BUILD=true)", exc)
-    folder = build_index(settings.corpus_dir, settings.index_dir, encoder, settings.batch_size, progress)
-    return load_index(settings.index_dir, folder=folder)
+    build_store(settings, encoder, progress)
+    return open_store(settings, encoder.model_id)
 
 
-def make_engine(settings: Settings, bundle: IndexBundle, query_encoder) -> SearchEngine:
-    return SearchEngine(bundle, query_encoder, settings.fusion, settings.keyword_weight)
+def make_engine(store: PassageStore, query_encoder) -> SearchEngine:
+    return SearchEngine(store, query_encoder)
 
 
 def open_service(settings: Settings, progress: bool = True, encoder: Encoder | None = None) -> Service:
     encoder = encoder or load_encoder(settings.model, settings.threads)
-    bundle = open_index(settings, encoder, progress)
+    store = open_index(settings, encoder, progress)
     # Concurrent requests share one model call (the model runs one call at a time anyway).
     queries = BatchingEncoder(encoder, settings.query_batch) if settings.query_batch > 1 else encoder
-    engine = make_engine(settings, bundle, queries)
-    for query in WARMUP_QUERIES:
-        engine.search(query, top_k=1)
-    return Service(settings, encoder, bundle, engine)
+    engine = make_engine(store, queries)
+    engine.search_many(WARMUP_QUERIES)
+    return Service(settings, encoder, store, engine)
 
 
 class ServiceHolder:
@@ -61,32 +67,33 @@ class ServiceHolder:
         self.service: Service | None = None
         self.error: str | None = None
         self.ready = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.loader: threading.Thread | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.service is not None or self.loader is not None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._load, name="qa-loader", daemon=True)
-        self._thread.start()
+        self.loader = threading.Thread(target=self._load, name="qa-loader", daemon=True)
+        self.loader.start()
 
     def _load(self) -> None:
         try:
             self.service = open_service(self.settings)
-            log.info("ready: index %s, %d passages, model %s", self.service.bundle.version,
-                     len(self.service.bundle.passages), self.service.encoder.model_id)
+            log.info("ready: index %s, %d passages, model %s", self.service.store.version,
+                     self.service.store.size, self.service.encoder.model_id)
             self.ready.set()
         except Exception as exc:  # reported by /readyz; the process stays up for diagnosis
             log.exception("failed to load the index")
             self.error = str(exc)
 
-    def wait(self, timeout: float | None = None) -> bool:
-        return self.ready.wait(timeout)
-
     def reload(self) -> str:
-        """Switch to the live index version on disk without dropping requests in flight."""
+        """Switch to the live index version without dropping requests in flight."""
         current = self.service
         if current is None:
             raise RuntimeError("service not loaded yet")
-        bundle = load_index(self.settings.index_dir, self.settings.corpus_dir, current.encoder.model_id)
+        store = open_store(self.settings, current.encoder.model_id)
         # Replacing the reference is atomic; requests already running keep the old engine.
-        self.service = Service(self.settings, current.encoder, bundle,
-                               make_engine(self.settings, bundle, current.engine.encoder))
-        return bundle.version
+        self.service = Service(self.settings, current.encoder, store,
+                               make_engine(store, current.engine.encoder))
+        return store.version

@@ -283,11 +283,11 @@ def test_build_reports_a_swapped_translation_as_low_confidence(tmp_path, encoder
 
 
 def test_the_papers_alignment_report_trusts_every_unit(service):
-    report = service.bundle.manifest["alignment"]
+    report = service.store.manifest["alignment"]
     assert report["aligned_units"] == 87
     assert report["low_confidence"] == []
     assert report["min_similarity"] > LOW_ALIGNMENT_SIMILARITY
-    (doc,) = service.bundle.documents
+    (doc,) = service.store.documents()
     assert min(unit["margin"] for unit in doc["alignments"]) > LOW_ALIGNMENT_MARGIN
 
 

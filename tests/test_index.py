@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.index.build as build_module
+import qa.index.write as write_module
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.index.build import FORMAT_VERSION, build_index
 from qa.index.vectors import build_faiss, read_faiss, write_faiss
-from qa.index.load import IndexCorrupt, IndexMissing, IndexStale, live_version, load_index
+from qa.index.load import live_version, load_index
+from qa.store.base import StoreCorrupt, StoreMissing, StoreStale
 from qa.service import open_service
 from qa.settings import Settings
 from tests.conftest import CORPUS_DIR, PAPER, TINY_SECTION, paper_excerpt, write_interleaved
@@ -48,27 +49,27 @@ def flip_bytes(path: Path, at: int = -16) -> None:
 
 def test_the_index_round_trips(built, encoder):
     corpus, index = built
-    bundle = load_index(index, corpus, encoder.model_id)
+    store = load_index(index, corpus, encoder.model_id)
     (doc,) = load_documents(corpus)
-    assert [p.model_dump() for p in bundle.passages] == [p.model_dump() for p in doc.passages]
+    assert [p.model_dump() for p in store.passages] == [p.model_dump() for p in doc.passages]
     expected = encoder.encode_documents([p.text for p in doc.passages])
-    assert np.allclose(bundle.vectors, expected, atol=1e-5)
-    assert np.allclose(np.linalg.norm(bundle.vectors, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(store.vectors_matrix, expected, atol=1e-5)
+    assert np.allclose(np.linalg.norm(store.vectors_matrix, axis=1), 1.0, atol=1e-5)
 
-    m = bundle.manifest
+    m = store.manifest
     assert m["format_version"] == FORMAT_VERSION
     assert m["model_id"] == encoder.model_id
-    assert m["dimension"] == encoder.dimension == bundle.vectors.shape[1]
+    assert m["dimension"] == encoder.dimension == store.vectors_matrix.shape[1]
     assert m["corpus_checksum"] == corpus_checksum(corpus)
     assert m["passage_count"] == len(doc.passages) == 8
     assert m["passages_by_lang"] == {"zh": 4, "en": 4}
     built_at = datetime.fromisoformat(m["built_at"])
     assert timedelta(0) <= datetime.now(timezone.utc) - built_at < timedelta(hours=1)
-    assert bundle.folder == live_version(index)
-    assert bundle.documents[0]["doc_id"] == "tiny"
+    assert store.folder == live_version(index)
+    assert store.documents()[0]["doc_id"] == "tiny"
 
     # FAISS holds the same vectors: each passage is its own nearest neighbour.
-    sims, rows = bundle.faiss_index.search(np.ascontiguousarray(expected), 1)
+    sims, rows = store.faiss_index.search(np.ascontiguousarray(expected), 1)
     assert rows[:, 0].tolist() == list(range(len(doc.passages)))
     assert np.allclose(sims[:, 0], 1.0, atol=1e-4)
 
@@ -107,15 +108,15 @@ def test_passage_ids_are_stable_across_two_builds(built_copy, encoder):
 
 def test_the_demo_index_has_the_ids_the_parser_gives(service):
     (doc,) = load_documents(CORPUS_DIR)
-    assert [p.passage_id for p in service.bundle.passages] == [p.passage_id for p in doc.passages]
-    assert service.bundle.passages[0].passage_id == f"{PAPER}.zh.0001"
+    assert [p.passage_id for p in service.store.passages] == [p.passage_id for p in doc.passages]
+    assert service.store.passages[0].passage_id == f"{PAPER}.zh.0001"
 
 
 def test_current_switches_only_after_the_new_version_is_complete(built_copy, encoder, monkeypatch):
     corpus, index = built_copy
     old = live_version(index).name
     seen_during_build = {}
-    real_write = build_module._write_version
+    real_write = write_module._write_files
 
     def observe_then_write(tmp, *args, **kwargs):
         real_write(tmp, *args, **kwargs)
@@ -123,7 +124,7 @@ def test_current_switches_only_after_the_new_version_is_complete(built_copy, enc
         seen_during_build["live"] = live_version(index).name
         seen_during_build["versions"] = sorted(p.name for p in index.glob("v*"))
 
-    monkeypatch.setattr(build_module, "_write_version", observe_then_write)
+    monkeypatch.setattr(write_module, "_write_files", observe_then_write)
     new = build_index(corpus, index, encoder, progress=False)
     assert seen_during_build == {"live": old, "versions": [old]}
     assert live_version(index) == new != index / old
@@ -138,7 +139,7 @@ def test_a_build_that_fails_midway_leaves_the_old_version_live(built_copy, encod
         raise OSError("disk full")
 
     # passages.jsonl and vectors.npy are written by then; the FAISS file fails.
-    monkeypatch.setattr(build_module, "write_faiss", crash)
+    monkeypatch.setattr(write_module, "write_faiss", crash)
     with pytest.raises(OSError, match="disk full"):
         build_index(corpus, index, encoder, progress=False)
     assert live_version(index) == old
@@ -150,7 +151,7 @@ def test_a_build_that_fails_midway_leaves_the_old_version_live(built_copy, encod
 def test_a_corrupted_file_is_refused_with_its_name(built_copy, name):
     corpus, index = built_copy
     flip_bytes(live_version(index) / name)
-    with pytest.raises(IndexCorrupt, match=name.replace(".", r"\.")) as err:
+    with pytest.raises(StoreCorrupt, match=name.replace(".", r"\.")) as err:
         load_index(index)
     assert "qa build" in str(err.value)
 
@@ -159,15 +160,15 @@ def test_a_missing_file_or_version_is_refused(built_copy):
     corpus, index = built_copy
     folder = live_version(index)
     (folder / "vectors.faiss").unlink()
-    with pytest.raises(IndexCorrupt, match=r"vectors\.faiss is missing"):
+    with pytest.raises(StoreCorrupt, match=r"vectors\.faiss is missing"):
         load_index(index)
     shutil.rmtree(folder)
-    with pytest.raises(IndexCorrupt, match=folder.name):
+    with pytest.raises(StoreCorrupt, match=folder.name):
         load_index(index)
 
 
 def test_a_missing_index_says_to_run_qa_build(tmp_path):
-    with pytest.raises(IndexMissing, match=r"run `qa build`"):
+    with pytest.raises(StoreMissing, match=r"run `qa build`"):
         load_index(tmp_path / "nothing-here")
 
 
@@ -179,13 +180,13 @@ def append_paragraph(corpus: Path) -> None:
 def test_an_index_of_a_changed_corpus_is_stale(built_copy, encoder):
     corpus, index = built_copy
     append_paragraph(corpus)
-    with pytest.raises(IndexStale, match=r"corpus .* changed .*run `qa build`"):
+    with pytest.raises(StoreStale, match=r"corpus .* changed .*run `qa build`"):
         load_index(index, corpus, encoder.model_id)
 
 
 def test_an_index_of_another_model_is_stale(built_copy, encoder):
     corpus, index = built_copy
-    with pytest.raises(IndexStale, match=rf"built with model {encoder.model_id}"):
+    with pytest.raises(StoreStale, match=rf"built with model {encoder.model_id}"):
         load_index(index, corpus, "some-other-model@1")
 
 
@@ -196,7 +197,7 @@ def test_an_index_written_by_other_rules_is_stale(built_copy, component):
     manifest = json.loads(manifest_path.read_text())
     manifest["versions"][component] += 1
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexStale, match=component):
+    with pytest.raises(StoreStale, match=component):
         load_index(index)
 
 
@@ -204,9 +205,9 @@ def test_the_service_refuses_a_stale_index_without_auto_build(built_copy, encode
     corpus, index = built_copy
     append_paragraph(corpus)
     settings = Settings(corpus_dir=corpus, index_dir=index, auto_build=False)
-    with pytest.raises(IndexStale, match="run `qa build`"):
+    with pytest.raises(StoreStale, match="run `qa build`"):
         open_service(settings, progress=False, encoder=encoder)
-    with pytest.raises(IndexMissing, match="run `qa build`"):
+    with pytest.raises(StoreMissing, match="run `qa build`"):
         open_service(settings.model_copy(update={"index_dir": index / "empty"}), progress=False,
                      encoder=encoder)
 
@@ -217,7 +218,7 @@ def test_the_service_rebuilds_a_stale_index_with_auto_build(built_copy, encoder)
     append_paragraph(corpus)
     settings = Settings(corpus_dir=corpus, index_dir=index, auto_build=True)
     service = open_service(settings, progress=False, encoder=encoder)
-    assert service.bundle.folder != old
-    assert service.bundle.manifest["corpus_checksum"] == corpus_checksum(corpus)
-    assert service.bundle.passages[-1].text == EXTRA_PARAGRAPH
+    assert service.store.folder != old
+    assert service.store.manifest["corpus_checksum"] == corpus_checksum(corpus)
+    assert service.store.passages[-1].text == EXTRA_PARAGRAPH
     assert service.engine.search("语料变化后索引过期", top_k=1).hits[0].passage.text == EXTRA_PARAGRAPH

@@ -21,7 +21,8 @@ from qa.embed.cache import CACHE_DIR
 from qa.embed.model import Encoder
 from qa.fsutil import atomic_write_json, atomic_write_text
 from qa.index.build import build_index, sentence_table
-from qa.index.load import IndexCorrupt, IndexStale, live_version, load_index
+from qa.index.load import live_version, load_index
+from qa.store.base import StoreCorrupt, StoreStale
 from qa.service import open_service
 from qa.settings import PROJECT_ROOT
 
@@ -84,10 +85,10 @@ def test_embedding_cache_embeds_only_new_passages(encoder, index_copy, small_cor
     assert new and {p.text for p in new} <= set(spy.embedded) <= new_texts
     assert len(spy.embedded) == len(set(spy.embedded))  # each new text embedded once
     for passage in first.passages:  # unchanged passages keep their exact vectors
-        assert np.array_equal(second.vectors[second.row_of[passage.passage_id]],
-                              first.vectors[first.row_of[passage.passage_id]])
+        assert np.array_equal(second.vectors_matrix[second.row_of(passage.passage_id)],
+                              first.vectors_matrix[first.row_of(passage.passage_id)])
     fresh = encoder.encode_documents([p.text for p in new])
-    assert np.allclose(np.asarray(second.vectors)[[second.row_of[p.passage_id] for p in new]], fresh, atol=1e-5)
+    assert np.allclose(second.vectors([second.row_of(p.passage_id) for p in new]), fresh, atol=1e-5)
 
 
 def test_damaged_embedding_cache_is_ignored(encoder, tmp_path):
@@ -103,7 +104,7 @@ def test_damaged_embedding_cache_is_ignored(encoder, tmp_path):
         cache_file.write_bytes(b"not an npz file")
     folder = build_index(corpus, index_dir, spy, progress=False)
     assert len(spy.embedded) == 2 * count  # embedded again, and the build still succeeded
-    assert load_index(index_dir, folder=folder).vectors.shape[0] == count
+    assert load_index(index_dir, folder=folder).size == count
 
 
 def test_kill_9_while_embedding_keeps_previous_version(settings, encoder, index_copy):
@@ -167,7 +168,7 @@ def _flip_byte(path: Path) -> None:
 ])
 def test_corrupted_index_is_refused_with_a_clear_message(index_copy, damage, expected):
     damage(live_version(index_copy))
-    with pytest.raises(IndexCorrupt, match=expected) as refused:
+    with pytest.raises(StoreCorrupt, match=expected) as refused:
         load_index(index_copy, CORPUS_DIR, "any")
     assert "qa build" in str(refused.value)
 
@@ -238,7 +239,7 @@ def test_reload_refuses_corrupt_or_mismatched_version(live_app, encoder, index_c
         assert stale.status_code == 409 and "other-model@1" in stale.json()["error"]["message"]
         assert client.get("/readyz").json()["index_version"] == old
         assert client.post("/v1/search", json={"query": "carbon"}).status_code == 200
-    with pytest.raises(IndexStale):
+    with pytest.raises(StoreStale):
         load_index(index_copy, CORPUS_DIR, encoder.model_id)
 
 

@@ -51,9 +51,9 @@ def test_request_and_search_stage_metrics(client):
 
 def test_index_model_and_build_info(client, service):
     samples = scrape(client)
-    assert value(samples, "qa_index_passages") == len(service.bundle.passages)
-    info = {"index_version": service.bundle.version, "model_id": service.encoder.model_id,
-            "index_kind": service.bundle.manifest["index_kind"]}
+    assert value(samples, "qa_index_passages") == len(service.store.passages)
+    info = {"index_version": service.store.version, "model_id": service.encoder.model_id,
+            "index_kind": service.store.manifest["index_kind"]}
     assert value(samples, "qa_index_info", **info) == 1
     assert any(name == "qa_build_info" for name, _ in samples)
 

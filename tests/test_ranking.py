@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from qa.search.confidence import THRESHOLD
 from tests.conftest import DATA_DIR
 
 
@@ -54,7 +53,7 @@ def test_confidence_separates_dev_questions(service):
     for item in items:
         result = service.engine.search(item["question"], top_k=5)
         assert 0.0 <= result.confidence <= 1.0
-        assert result.confident == (result.confidence >= THRESHOLD)
+        assert result.confident == (result.confidence >= result.threshold)
         if not result.confident:
             if item["gold"]:
                 flagged_answerable += 1

@@ -1,10 +1,12 @@
-"""Extractive answers: the one or two sentences of the best passages that answer the question.
+"""Extractive answers: the sentence of the best passages that answers the question.
 
 Retrieval already ranks facts (a passage and its translation score alike), so asking for
 results in the answer language gives the best evidence in that language even when the
-question matched the other one. Sentences of the top passages are then scored with the same
-multilingual model (vectors precomputed at build time) together with their passage's score and
-the question's words they contain, and the best one is returned verbatim with its offsets.
+question matched the other one. Each sentence of the top passages is scored by a weighted sum
+of a few signals — its own similarity to the question (vectors computed at build time), its
+passage's score, the share of the question's tokens it contains, and whether it holds a number
+when the question asks for a quantity — with weights fitted by cross-validation
+(qa/search/calibration.json). The best sentence is returned verbatim with its offsets.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.corpus.models import Passage
-from qa.text import detect_lang
+from qa.search.confidence import coverage
 from qa.search.engine import Hit, SearchEngine, SearchResult
+from qa.text import detect_lang, tokenize
 
 EVIDENCE_PASSAGES = 3
 # A sentence this short is a lead-in ("防范风险。", "Guarding against risks.") or a colon
@@ -27,6 +30,13 @@ NOT_COVERED = {
     "zh": "抱歉，现有文档中没有找到这个问题的答案。下面是最接近的段落，供参考。",
     "en": "Sorry — the documents here don't answer that question. These are the closest passages.",
 }
+
+# Questions that ask for a quantity ("how many", "多少") are answered by a sentence with a number.
+_QUANTITY_CUE = re.compile(r"\b(how (many|much|large|big|high|long|far|old)|what (share|percentage|"
+                           r"proportion|number|amount|year)|when)\b|多少|几|比例|比重|占比|百分之|哪一年|何时|"
+                           r"什么时候", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+SENTENCE_FEATURES = ("sentence", "passage", "terms", "number", "rank")
 
 
 @dataclass
@@ -50,44 +60,50 @@ class AskResult:
     message: str | None
 
 
-# Questions that ask for a quantity ("how many", "多少") are answered by a sentence with a number.
-_QUANTITY_CUE = re.compile(r"\b(how (many|much|large|big|high)|what (share|percentage|proportion|"
-                           r"number|amount))\b|多少|几[个项家年]|比例|比重|占比|百分之", re.IGNORECASE)
-_DIGIT = re.compile(r"\d")
-# Weights of a sentence's score: its own similarity, its passage's score, and how much of the
-# question's (IDF-weighted) vocabulary it contains.
-W_SENTENCE, W_PASSAGE, W_TERMS, QUANTITY_BONUS = 0.4, 0.4, 0.2, 0.03
+@dataclass
+class SentenceCandidate:
+    passage: Passage
+    start: int
+    end: int
+    features: dict[str, float]
 
 
-def best_span(question: str, question_vec: np.ndarray, hits: list[Hit],
-              engine: SearchEngine) -> Answer | None:
-    bundle = engine.bundle
+def sentence_candidates(question: str, question_vec: np.ndarray, hits: list[Hit],
+                        engine: SearchEngine) -> list[SentenceCandidate]:
+    """Every sentence of the top passages with its answer features, in passage order."""
+    store = engine.store
     wants_number = bool(_QUANTITY_CUE.search(question))
-    candidates: list[tuple[float, Passage, int, int, int]] = []  # score, passage, start, end, order
-    for hit in hits[:EVIDENCE_PASSAGES]:
-        row = bundle.row_of[hit.passage.passage_id]
-        indices = list(bundle.sentences_of(row))
-        if not indices:
+    tokens = tokenize(question)
+    out = []
+    for rank, hit in enumerate(hits[:EVIDENCE_PASSAGES]):
+        spans, vectors = store.sentences(hit.row)
+        if not len(spans):
             continue
-        sims = np.asarray(bundle.sentence_vectors[indices]) @ question_vec
-        for order, (index, sim) in enumerate(zip(indices, sims)):
-            _, start, end = (int(x) for x in bundle.sentence_spans[index])
-            sentence = hit.passage.text[start:end]
-            score = (W_SENTENCE * float(sim) + W_PASSAGE * hit.score
-                     + W_TERMS * engine.confidence_model.coverage(question, [sentence]))
-            if wants_number and _DIGIT.search(sentence):
-                score += QUANTITY_BONUS
-            candidates.append((score, hit.passage, start, end, order))
+        sims = np.asarray(vectors, dtype=np.float32) @ question_vec
+        for (start, end), sim in zip(spans, sims):
+            sentence = hit.passage.text[int(start):int(end)]
+            out.append(SentenceCandidate(hit.passage, int(start), int(end), {
+                "sentence": float(sim),
+                "passage": hit.score,
+                "terms": coverage(store, tokens, [sentence]),
+                "number": float(wants_number and bool(_DIGIT.search(sentence))),
+                "rank": -float(rank),
+            }))
+    return out
+
+
+def choose(candidates: list[SentenceCandidate], weights: dict[str, float]) -> Answer | None:
     if not candidates:
         return None
-    best = max(range(len(candidates)), key=lambda i: candidates[i][0])
-    score, passage, start, end, _ = candidates[best]
-    text = passage.text
+    scores = [sum(w * c.features.get(name, 0.0) for name, w in weights.items()) for c in candidates]
+    best = int(np.argmax(scores))
+    chosen = candidates[best]
+    text, start, end = chosen.passage.text, chosen.start, chosen.end
     follower = candidates[best + 1] if best + 1 < len(candidates) else None
-    lead_in = end - start < SHORT_SENTENCE[passage.lang] or text[start:end].endswith((":", "："))
-    if lead_in and follower is not None and follower[1] is passage:
-        end = follower[3]
-    return Answer(text[start:end], passage.passage_id, start, end, round(score, 4))
+    lead_in = end - start < SHORT_SENTENCE[chosen.passage.lang] or text[start:end].endswith((":", "："))
+    if lead_in and follower is not None and follower.passage is chosen.passage:
+        end = follower.end
+    return Answer(text[start:end], chosen.passage.passage_id, start, end, round(scores[best], 4))
 
 
 def ask(engine: SearchEngine, question: str, lang: str | None = None, top_k: int = 5) -> AskResult:
@@ -96,7 +112,10 @@ def ask(engine: SearchEngine, question: str, lang: str | None = None, top_k: int
     question_vec = engine.encode(question)
     result: SearchResult = engine.search(question, top_k=max(top_k, EVIDENCE_PASSAGES),
                                          lang=answer_lang, qvec=question_vec)
-    answer = best_span(question, question_vec, result.hits, engine) if result.confident else None
+    answer = None
+    if result.confident:
+        candidates = sentence_candidates(question, question_vec, result.hits, engine)
+        answer = choose(candidates, engine.calibration.answer_weights)
     answerable = answer is not None
     return AskResult(
         question=question,

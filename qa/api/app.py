@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if holder.service is None and holder._thread is None:
+        if not holder.started:
             holder.start()
         app.state.reloader.start()  # picks up new index versions (QA_RELOAD_POLL_SECONDS)
         yield

@@ -60,11 +60,11 @@ def _describe_index(request: Request) -> None:
     service = holder.service if holder is not None else None
     if service is None:
         return
-    bundle = service.bundle
-    INDEX_PASSAGES.set(len(bundle.passages))
+    store = service.store
+    INDEX_PASSAGES.set(store.size)
     INDEX_INFO.clear()  # the version label changes on reload
-    INDEX_INFO.labels(index_version=bundle.version, model_id=service.encoder.model_id,
-                      index_kind=bundle.manifest.get("index_kind", "")).set(1)
+    INDEX_INFO.labels(index_version=store.version, model_id=service.encoder.model_id,
+                      index_kind=store.manifest.get("index_kind", "")).set(1)
 
 
 def _exposition() -> bytes:

@@ -1,4 +1,4 @@
-"""Switch a running server to a new index version: on request (admin) or by watching CURRENT.
+"""Switch a running server to a new index version: on request (admin) or by watching the live version.
 
 `qa build` / `qa ingest` finish a version in its own folder and only then replace CURRENT, and
 load_index verifies every file's checksum and the model/corpus match, so a half-built,
@@ -12,8 +12,9 @@ import threading
 from dataclasses import dataclass
 
 from qa.api.metrics import RELOADS
-from qa.index.load import IndexError_
 from qa.service import ServiceHolder
+from qa.store.backends import live_version_name
+from qa.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -39,23 +40,20 @@ class IndexReloader:
         self._refused: str | None = None  # a version that failed: not retried every poll
 
     def live_name(self) -> str | None:
-        try:
-            return (self.holder.settings.index_dir / "CURRENT").read_text().strip() or None
-        except OSError:
-            return None
+        return live_version_name(self.holder.settings)
 
     def reload(self) -> ReloadOutcome:
-        """Load the live version if it differs from the served one; raises IndexError_ if refused."""
+        """Load the live version if it differs from the served one; raises StoreError if refused."""
         with self._lock:
             service = self.holder.service
             if service is None:
                 raise NotLoaded("the index is still loading")
-            previous = service.bundle.version
+            previous = service.store.version
             if self.live_name() == previous:
                 return ReloadOutcome("unchanged", previous, previous)
             try:
                 version = self.holder.reload()
-            except IndexError_:
+            except StoreError:
                 RELOADS.labels(outcome="refused").inc()
                 raise
             RELOADS.labels(outcome="reloaded").inc()
@@ -65,14 +63,14 @@ class IndexReloader:
     def poll_once(self) -> None:
         service = self.holder.service
         name = self.live_name()
-        if service is None or name is None or name == service.bundle.version or name == self._refused:
+        if service is None or name is None or name == service.store.version or name == self._refused:
             return
         try:
             self.reload()
             self._refused = None
-        except IndexError_ as exc:
+        except StoreError as exc:
             self._refused = name
-            log.error("index %s refused, still serving %s: %s", name, service.bundle.version, exc)
+            log.error("index %s refused, still serving %s: %s", name, service.store.version, exc)
 
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_seconds):

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-from qa.corpus.models import Passage
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
@@ -44,7 +43,31 @@ class SearchRequest(_Strict):
     _check_query = field_validator("query")(_trimmed_query)
 
 
-class SearchHit(Passage):
+class TranslationOut(BaseModel):
+    passage_id: str
+    lang: Literal["zh", "en"]
+    text: str
+
+
+class CitationOut(BaseModel):
+    doc_title: str
+    section: list[str] = Field(default_factory=list)
+    paragraph: int = Field(description="Paragraph number within this document and language, from 1.")
+    label: str
+
+
+class PassageOut(BaseModel):
+    """A passage as the API shows it (kept apart from the stored record on purpose)."""
+
+    passage_id: str
+    doc_id: str
+    lang: Literal["zh", "en"]
+    text: str
+    citation: CitationOut
+    translations: list[TranslationOut] = Field(default_factory=list)
+
+
+class SearchHit(PassageOut):
     rank: int
     score: float = Field(description="Higher is better.")
 
@@ -60,7 +83,7 @@ class SearchResponse(BaseModel):
 
 class PassageList(BaseModel):
     total: int
-    items: list[Passage]
+    items: list[PassageOut]
 
 
 class DocumentTitle(BaseModel):

@@ -12,11 +12,11 @@ import numpy as np
 
 from qa.bench.stats import latency_summary
 from qa.embed.batching import BatchingEncoder
-from qa.eval.runner import load_questions
+from qa.eval.questions import load_questions
 from qa.settings import PROJECT_ROOT
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "dev.jsonl"
-# FAISS candidates the engine asks for at top_k=5 (qa.search.engine.MIN_CANDIDATES).
+# FAISS candidates the engine asks for at top_k=5 (qa.search.candidates.CANDIDATES).
 BARE_CANDIDATES = 100
 
 
@@ -85,7 +85,7 @@ def concurrent(call: Callable[[str], object], queries: Sequence[str], workers: i
 
 
 def run_inprocess(service, queries: Sequence[str], concurrency: int = 16) -> dict:
-    index = service.bundle.faiss_index
+    index = service.store.faiss_index
     batcher = BatchingEncoder(service.encoder)
     # The same index and engine, queries encoded directly or through the batcher.
     plain_engine, batched_engine = copy.copy(service.engine), copy.copy(service.engine)

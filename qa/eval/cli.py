@@ -1,4 +1,4 @@
-"""`qa eval`: score retrieval and abstention on a question file, in process or against a server."""
+"""`qa eval`: score ranking, abstention and answers; cross-validate and fit the calibration."""
 
 from __future__ import annotations
 
@@ -7,80 +7,86 @@ from pathlib import Path
 
 import click
 
-from qa.settings import PROJECT_ROOT
+from qa.eval.report import format_cv, format_report
 
-DEFAULT_QUESTIONS = PROJECT_ROOT / "tests" / "data" / "dev.jsonl"
-DEFAULT_OUT = Path("eval-results") / "dev.json"
+DEFAULT_FILES = ("tests/data/dev.jsonl", "tests/data/dev2.jsonl")
+DEFAULT_OUT = Path("eval-results") / "eval.json"
 
 
-def format_report(report: dict) -> str:
-    """The human summary: a metrics table per mode, abstention, then the misses."""
-    lines = [f"{report['questions']} questions ({report['answerable']} answerable, "
-             f"{report['unanswerable']} without an answer) from {report['file']}",
-             "", f"{'mode':<6} {'hit@1':>6} {'hit@5':>6} {'mrr@10':>7}"]
-    for mode, m in report["modes"].items():
-        lines.append(f"{mode:<6} {m['hit@1']:>6.3f} {m['hit@5']:>6.3f} {m['mrr@10']:>7.3f}")
-    lines.append("")
-    for signal, a in report["abstention"].items():
-        if not a["available"]:
-            lines.append(f"abstention via {signal}: unavailable (the service does not report it)")
-            continue
-        precision = "n/a" if a["precision"] is None else f"{a['precision']:.3f}"
-        recall = "n/a" if a["recall"] is None else f"{a['recall']:.3f}"
-        lines.append(f"abstention via {signal}: precision {precision}, recall {recall} "
-                     f"({a['flagged_unanswerable']}/{a['unanswerable']} unanswerable flagged, "
-                     f"{a['flagged_answerable']}/{a['answerable']} answerable wrongly flagged)")
-        for err in a["errors"]:
-            what = "flagged but answerable" if err["answerable"] else "not flagged"
-            lines.append(f"  {err['id']} {what}: {err['question']}")
-    answers = report.get("answers", {})
-    if answers.get("available"):
-        lines += ["", f"/v1/ask answer sentence holds the gold snippet: {answers['with_gold']}/"
-                      f"{answers['answerable']} ({answers['rate']:.3f})"]
-        for miss in answers["misses"]:
-            lines.append(f"  {miss['id']}: {miss['question']}\n      answer: {miss['answer']}")
-    if report["misses"]:
-        lines += ["", "misses (first result was not an answer):"]
-    for miss in report["misses"]:
-        first = miss["first"]
-        got = f"{first['passage_id']}: {first['text'][:80]}" if first else "(no results)"
-        rank = miss["rank"] or f">{10}"
-        lines.append(f"  [{miss['mode']}] {miss['id']} (answer at rank {rank}) {miss['question']}\n"
-                     f"      first: {got}")
-    return "\n".join(lines)
+def default_questions() -> list[Path]:
+    """The repository's dev files, when run from a checkout (or the package's own checkout)."""
+    from qa.settings import PROJECT_ROOT
+
+    for root in (Path.cwd(), PROJECT_ROOT):
+        found = [root / name for name in DEFAULT_FILES if (root / name).is_file()]
+        if found:
+            return found
+    return []
+
+
+def _parse_set(value: str) -> tuple[Path, Path]:
+    corpus, _, questions = value.partition("=")
+    if not questions:
+        raise click.BadParameter(f"{value!r} is not CORPUS_DIR=QUESTIONS_FILE")
+    corpus_path, questions_path = Path(corpus), Path(questions)
+    if not corpus_path.is_dir() or not questions_path.is_file():
+        raise click.BadParameter(f"{corpus_path} must be a folder and {questions_path} a file")
+    return corpus_path, questions_path
 
 
 @click.command("eval")
-@click.argument("questions", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("questions", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--set", "sets", multiple=True, metavar="CORPUS_DIR=QUESTIONS",
+              help="Also evaluate QUESTIONS against another corpus (its index is built in a cache "
+              "folder beside QA_INDEX_DIR). Repeatable.")
 @click.option("--url", default=None, help="Evaluate a live server (e.g. http://127.0.0.1:8000) "
               "instead of the index in process.")
+@click.option("--folds", type=click.IntRange(2, 20), default=None,
+              help="Cross-validate: fit every tuned constant on K−1 folds, score the held-out fold.")
+@click.option("--fit", "fit_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --folds: also fit on all questions and write the calibration JSON here "
+              "(the service reads qa/search/calibration.json).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT,
               show_default=True, help="Where to write the figures as JSON.")
-def eval_command(questions: Path | None, url: str | None, out: Path) -> None:
-    """Score hit@1, hit@5, MRR@10 (modes any/same/cross) and abstention on QUESTIONS.
+def eval_command(questions: tuple[Path, ...], sets: tuple[str, ...], url: str | None,
+                 folds: int | None, fit_out: Path | None, out: Path) -> None:
+    """Score hit@1, hit@5, MRR@10 (modes any/same/cross), abstention and answers on QUESTIONS.
 
-    QUESTIONS is a JSON-lines file of {id, lang, question, gold: [{zh, en}]}; an empty gold marks
-    a question the corpus cannot answer. Default: the repository's dev set.
+    QUESTIONS are JSON-lines files of {id, lang, question, gold: [{zh, en}], answers?}; an empty
+    gold marks a question the corpus cannot answer. Default: the repository's dev files.
     """
     import httpx
 
-    from qa.eval.runner import in_process_client, live_client, run_file
     from qa.fsutil import atomic_write_json
 
-    path = questions or DEFAULT_QUESTIONS
+    paths = list(questions) or default_questions()
     try:
-        if url:
-            with live_client(url) as client:
-                report = run_file(client, path)
-        else:
-            from qa.service import open_service
-            from qa.settings import get_settings
+        extra = [_parse_set(s) for s in sets]
+    except click.BadParameter as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(2)
+    if not paths and not extra:
+        click.secho("error: no question file given and no tests/data/dev*.jsonl here", fg="red", err=True)
+        sys.exit(2)
+    if fit_out and not folds:
+        click.secho("error: --fit needs --folds", fg="red", err=True)
+        sys.exit(2)
+    try:
+        if folds:
+            if url:
+                raise ValueError("--folds runs in process (it re-scores candidates); drop --url")
+            from qa.eval.session import cross_validate_sets
 
-            with in_process_client(open_service(get_settings())) as client:
-                report = run_file(client, path)
+            report = cross_validate_sets(paths, extra, folds, fit_out)
+            text = format_cv(report)
+        else:
+            from qa.eval.session import run_sets
+
+            report = run_sets(paths, extra, url)
+            text = "\n\n".join(format_report(r) for r in report["files"])
     except (ValueError, RuntimeError, OSError, httpx.HTTPError) as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(1)
-    click.echo(format_report(report))
+    click.echo(text)
     atomic_write_json(out, report)
     click.echo(f"\nwrote {out}")

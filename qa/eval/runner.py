@@ -1,9 +1,8 @@
-"""Run a question file against the search API and score it (see metrics.py).
+"""Run a question file against the service and score it (see metrics.py).
 
-The runner speaks HTTP only: in process it drives the real FastAPI app through an in-memory
-transport, against a live server it uses the same requests over the network. Both paths therefore
-measure exactly what clients get, including the `confident` flag of /v1/search and the
-`answerable` flag of /v1/ask when the service has them.
+Against a live server the runner speaks HTTP; in process it calls the engine and shapes the
+answers with the API's own presenters, so both paths score the same JSON that clients get,
+including `confident` on /v1/search and `answerable` on /v1/ask.
 """
 
 from __future__ import annotations
@@ -15,55 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
 
-from qa.eval.metrics import Gold, Ranked, abstention_summary, first_hit_rank, ranking_summary
+from qa.eval.fit import MODES, mode_lang
+from qa.eval.metrics import Ranked, abstention_summary, first_hit_rank, ranking_summary
+from qa.eval.questions import Question, load_questions
 
-MODES = ("any", "same", "cross")
 TOP_K = 10
 MAX_RETRIES = 5  # on 429/503, honouring Retry-After
 SNIPPET_CHARS = 160
-
-
-class Question(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    lang: str
-    question: str
-    gold: list[Gold]
-
-    @property
-    def answerable(self) -> bool:
-        return bool(self.gold)
-
-
-def load_questions(path: Path) -> list[Question]:
-    """Read a JSON-lines question file; a bad line is reported with its number."""
-    questions = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                question = Question.model_validate_json(line)
-            except ValidationError as exc:
-                raise ValueError(f"{path}:{number}: not a valid question ({exc.errors()[0]['msg']})") from exc
-            if question.lang not in ("zh", "en"):
-                raise ValueError(f"{path}:{number}: lang must be 'zh' or 'en', not {question.lang!r}")
-            questions.append(question)
-    if not questions:
-        raise ValueError(f"{path} holds no questions")
-    return questions
-
-
-def mode_lang(mode: str, question_lang: str) -> str | None:
-    """The /v1/search `lang` filter of a mode: none, the question's language, or the other one."""
-    if mode == "any":
-        return None
-    if mode == "same":
-        return question_lang
-    return "en" if question_lang == "zh" else "zh"
 
 
 @dataclass
@@ -72,64 +30,62 @@ class Lookup:
     confident: bool | None
 
 
-class ApiClient:
-    """POSTs to /v1/search and /v1/ask, retrying politely when rate-limited or still loading."""
+class HttpClient:
+    """POSTs to a live server's /v1/search and /v1/ask, retrying politely when rate-limited."""
 
     def __init__(self, http: httpx.Client) -> None:
         self.http = http
-        self.has_ask: bool | None = None
 
-    def _post(self, path: str, body: dict) -> httpx.Response:
+    def _post(self, path: str, body: dict) -> dict:
         for _ in range(MAX_RETRIES):
             response = self.http.post(path, json=body)
             if response.status_code not in (429, 503):
-                return response
+                break
             time.sleep(min(float(response.headers.get("Retry-After", 1)), 10))
-        return response
+        response.raise_for_status()
+        return response.json()
 
     def search(self, query: str, lang: str | None) -> Lookup:
-        response = self._post("/v1/search", {"query": query, "top_k": TOP_K, "lang": lang})
-        response.raise_for_status()
-        body = response.json()
-        return Lookup(body["results"], body.get("confident"))
+        body = self._post("/v1/search", {"query": query, "top_k": TOP_K, "lang": lang})
+        return Lookup(body["results"], body["confident"])
 
-    def ask(self, question: str) -> dict | None:
-        """The /v1/ask body, or None when the service has no /v1/ask yet."""
-        if self.has_ask is False:
-            return None
-        response = self._post("/v1/ask", {"question": question})
-        if response.status_code in (404, 405):
-            self.has_ask = False
-            return None
-        response.raise_for_status()
-        self.has_ask = True
-        return response.json()
+    def ask(self, question: str) -> dict:
+        return self._post("/v1/ask", {"question": question})
 
     def describe(self) -> dict:
         response = self.http.get("/readyz")
         return response.json() if response.status_code == 200 else {"status": response.status_code}
 
 
+class InProcessClient:
+    """The same questions against an open service, through the API's own presenters (no HTTP)."""
+
+    def __init__(self, service) -> None:
+        self.service = service
+
+    def search(self, query: str, lang: str | None) -> Lookup:
+        from qa.api.present import search_response
+
+        result = self.service.engine.search(query, TOP_K, lang)
+        body = search_response(query, result, 0.0).model_dump(mode="json")
+        return Lookup(body["results"], body["confident"])
+
+    def ask(self, question: str) -> dict:
+        from qa.answer.extract import ask
+        from qa.api.present import ask_response
+
+        return ask_response(question, ask(self.service.engine, question), 0.0).model_dump(mode="json")
+
+    def describe(self) -> dict:
+        store = self.service.store
+        return {"status": "ready", "index_version": store.version,
+                "model": self.service.encoder.model_id, "passages": store.size}
+
+
 @contextmanager
-def live_client(url: str, timeout: float = 30.0) -> Iterator[ApiClient]:
+def live_client(url: str, timeout: float = 30.0) -> Iterator[HttpClient]:
     with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as http:
-        yield ApiClient(http)
-
-
-@contextmanager
-def in_process_client(service) -> Iterator[ApiClient]:
-    """The real app around an already-open service, called through an in-memory transport."""
-    from fastapi.testclient import TestClient
-
-    from qa.api.app import create_app
-    from qa.service import ServiceHolder
-
-    settings = service.settings.model_copy(update={"access_log": False})  # the report is the output
-    holder = ServiceHolder(settings)
-    holder.service = service
-    holder.ready.set()
-    with TestClient(create_app(settings, holder)) as http:
-        yield ApiClient(http)
+        yield HttpClient(http)
 
 
 def _first(result: dict | None) -> dict | None:
@@ -139,42 +95,44 @@ def _first(result: dict | None) -> dict | None:
             "text": result["text"][:SNIPPET_CHARS]}
 
 
-def _signal_summary(values: list[bool | None], questions: list[Question], abstain_when: bool) -> dict:
+def _signal_summary(values: list[bool], questions: list[Question], abstain_when: bool) -> dict:
     """Abstention figures for one signal; `abstain_when` is the flag value that means "no answer"."""
-    if any(v is None for v in values):
-        return {"available": False}
     flagged = [v == abstain_when for v in values]
     summary = abstention_summary(flagged, [not q.answerable for q in questions])
     wrong = [{"id": q.id, "question": q.question, "answerable": q.answerable}
              for q, f in zip(questions, flagged) if f == q.answerable]
-    return {"available": True, **summary, "errors": wrong}
+    return {**summary, "errors": wrong}
 
 
 def answer_has_gold(body: dict, q: Question) -> bool:
-    """The /v1/ask sentence is in the asker's language and contains that language's gold snippet."""
+    """The /v1/ask sentence is in the asker's language and contains a short answer string of
+    that language (the question's `answers`, else its gold snippets)."""
     answer = body.get("answer")
     if not answer or body.get("answer_lang") != q.lang:
         return False
-    return any(gold.get(q.lang, "\0") in answer["text"] for gold in q.gold)
+    return any(s in answer["text"] for s in q.answer_strings(q.lang))
 
 
-def _answer_summary(bodies: list[dict | None], questions: list[Question]) -> dict:
+def _answer_summary(bodies: list[dict], questions: list[Question]) -> dict:
     pairs = [(b, q) for b, q in zip(bodies, questions) if q.answerable]
-    if not pairs or any(b is None for b, _ in pairs):
-        return {"available": False}
     wrong = [{"id": q.id, "question": q.question,
               "answer": (b.get("answer") or {}).get("text")} for b, q in pairs if not answer_has_gold(b, q)]
-    return {"available": True, "answerable": len(pairs), "with_gold": len(pairs) - len(wrong),
-            "rate": round((len(pairs) - len(wrong)) / len(pairs), 4), "misses": wrong}
+    by_lang = {}
+    for lang in ("zh", "en"):
+        mine = [(b, q) for b, q in pairs if q.lang == lang]
+        by_lang[lang] = round(sum(answer_has_gold(b, q) for b, q in mine) / len(mine), 4) if mine else None
+    rate = round((len(pairs) - len(wrong)) / len(pairs), 4) if pairs else None
+    return {"answerable": len(pairs), "with_gold": len(pairs) - len(wrong), "rate": rate,
+            "by_lang": by_lang, "misses": wrong}
 
 
-def evaluate(client: ApiClient, questions: list[Question]) -> dict:
+def evaluate(client: "HttpClient | InProcessClient", questions: list[Question]) -> dict:
     """Score every mode over the answerable questions, both abstention signals over all, and
     whether /v1/ask quotes a sentence holding the gold snippet."""
     ranks: dict[str, list[int | None]] = {mode: [] for mode in MODES}
     misses = []
-    confident: list[bool | None] = []
-    asked: list[dict | None] = []
+    confident: list[bool] = []
+    asked: list[dict] = []
     started = time.perf_counter()
     for q in questions:
         for mode in MODES:
@@ -197,8 +155,8 @@ def evaluate(client: ApiClient, questions: list[Question]) -> dict:
         "modes": {mode: ranking_summary(ranks[mode]) for mode in MODES},
         "abstention": {
             "search_confident": _signal_summary(confident, questions, abstain_when=False),
-            "ask_answerable": _signal_summary(
-                [None if b is None else b["answerable"] for b in asked], questions, abstain_when=False),
+            "ask_answerable": _signal_summary([b["answerable"] for b in asked], questions,
+                                              abstain_when=False),
         },
         "answers": _answer_summary(asked, questions),
         "misses": misses,
@@ -206,7 +164,7 @@ def evaluate(client: ApiClient, questions: list[Question]) -> dict:
     }
 
 
-def run_file(client: ApiClient, path: Path) -> dict:
+def run_file(client: "HttpClient | InProcessClient", path: Path) -> dict:
     report = {"file": str(path), "server": client.describe()}
     report.update(evaluate(client, load_questions(path)))
     return report

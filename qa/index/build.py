@@ -1,58 +1,36 @@
-"""Build an index version: passages + FAISS vectors + BM25, then switch to it atomically.
+"""The build pipeline: corpus → passages, sentences, tokens, vectors → a new index version.
 
-Layout under the index folder:
-    CURRENT                 name of the live version (replaced atomically)
-    v<time>-<id>/           one complete version: manifest.json, passages.jsonl, vectors.npy,
-                            vectors.faiss, keyword/
-A build writes into a hidden temp folder, renames it into place and only then points CURRENT
-at it, so a crash at any moment leaves the previous version live.
+`prepare_index_data` turns the corpus into backend-neutral `IndexData` (every distinct text
+embedded once, unchanged text reused from the embedding cache); `build_index` writes it to the
+configured store (a local FAISS folder by default) and switches to it atomically.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
-import os
-import shutil
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from qa.text.sentences import sentence_spans
 from qa.corpus.align import alignment_margins
 from qa.corpus.models import Document, Passage
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.embed.cache import encode_with_cache
 from qa.embed.model import Encoder
-from qa.fsutil import atomic_write_text, fsync_dir, sha256_file
 from qa.index.format import FORMAT_VERSION, component_versions
-from qa.index.keyword import KeywordIndex
-from qa.index.vectors import build_faiss, choose_kind, write_faiss
+from qa.index.write import build_lock, write_local_version
+from qa.store.base import IndexData
+from qa.text import sentence_spans, tokenize
 
 log = logging.getLogger(__name__)
 
-KEEP_VERSIONS = 2
 LOW_ALIGNMENT_SIMILARITY = 0.80
-# Margin (see qa.corpus.align.alignment_margins) below which a unit is reported. On the white paper
-# right pairs score ≥ -0.04 and every swapped neighbour pair ≤ -0.17.
+# Margin (see qa.corpus.align.alignment_margins) below which a unit is reported: a right pair
+# is closer to its partner than to any rival paragraph of the document.
 LOW_ALIGNMENT_MARGIN = -0.10
-
-
-@contextmanager
-def build_lock(index_dir: Path):
-    """One build at a time per index folder (other builders wait)."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".build.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def score_alignments(documents: list[Document], row_of: dict[str, int], vectors: np.ndarray) -> dict:
@@ -88,87 +66,53 @@ def sentence_table(passages: list[Passage]) -> tuple[np.ndarray, list[str]]:
     return np.asarray(table, dtype=np.int32).reshape(-1, 3), texts
 
 
-def _write_version(tmp: Path, passages: list[Passage], documents: list[Document],
-                   vectors: np.ndarray, sentences: tuple[np.ndarray, np.ndarray], kind: str,
-                   manifest: dict) -> None:
-    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as handle:
-        for passage in passages:
-            handle.write(passage.model_dump_json() + "\n")
-    (tmp / "documents.json").write_text(json.dumps(
-        [{"doc_id": d.doc_id, "title": d.title, "source": d.source, "format": d.format,
-          "passages": {"zh": d.count("zh"), "en": d.count("en")},
-          "alignments": [a.model_dump() for a in d.alignments]} for d in documents],
-        ensure_ascii=False), encoding="utf-8")
-    np.save(tmp / "vectors.npy", vectors)
-    np.save(tmp / "sentences.npy", sentences[0])
-    np.save(tmp / "sentence_vectors.npy", sentences[1])
-    write_faiss(build_faiss(vectors, kind), tmp / "vectors.faiss")
-    KeywordIndex.build([p.text for p in passages]).save(tmp / "keyword")
-    files = sorted(p for p in tmp.rglob("*") if p.is_file())
-    manifest["files"] = {str(p.relative_to(tmp)): sha256_file(p) for p in files}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-    for path in [*files, tmp / "manifest.json"]:
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
+def new_version_name() -> tuple[str, datetime]:
+    stamp = datetime.now(timezone.utc)
+    return f"v{stamp:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", stamp
 
 
-def _prune(index_dir: Path, live: str) -> None:
-    versions = sorted(p for p in index_dir.glob("v*") if p.is_dir())
-    for old in versions[:-KEEP_VERSIONS]:
-        if old.name != live:
-            shutil.rmtree(old, ignore_errors=True)
-    for tmp in index_dir.glob(".build-*"):
-        if tmp.is_dir() and time.time() - tmp.stat().st_mtime > 3600:
-            shutil.rmtree(tmp, ignore_errors=True)  # left behind by a crashed build
+def prepare_index_data(corpus_dir: Path, encoder: Encoder, cache_dir: Path, batch_size: int = 32,
+                       progress: bool = True) -> IndexData:
+    """Parse, split, tokenise and embed the corpus; nothing is written but the embedding cache."""
+    started = time.perf_counter()
+    checksum = corpus_checksum(corpus_dir)
+    documents = load_documents(corpus_dir)
+    passages = [p for doc in documents for p in doc.passages]
+    # Sentence vectors let ranking and /v1/ask weigh the best sentence without encoding at query time.
+    spans, sentence_texts = sentence_table(passages)
+    texts = [p.text for p in passages] + sentence_texts
+    log.info("embedding %d passages and %d sentences from %d document(s)",
+             len(passages), len(sentence_texts), len(documents))
+    all_vectors = encode_with_cache(encoder, texts, cache_dir, batch_size, progress)
+    vectors, sentence_vectors = all_vectors[: len(passages)], all_vectors[len(passages):]
+    row_of = {p.passage_id: i for i, p in enumerate(passages)}
+    alignment = score_alignments(documents, row_of, vectors)
+    name, stamp = new_version_name()
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "versions": component_versions(),
+        "version": name,
+        "model_id": encoder.model_id,
+        "dimension": encoder.dimension,
+        "corpus_checksum": checksum,
+        "passage_count": len(passages),
+        "passages_by_lang": {lang: sum(p.lang == lang for p in passages) for lang in ("zh", "en")},
+        "documents": [d.doc_id for d in documents],
+        "built_at": stamp.isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - started, 2),
+        "alignment": alignment,
+    }
+    return IndexData(passages=passages, documents=documents,
+                     vectors=np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, encoder.dimension),
+                     sentence_spans=spans,
+                     sentence_vectors=np.ascontiguousarray(sentence_vectors, dtype=np.float32)
+                     .reshape(-1, encoder.dimension),
+                     keyword_tokens=[tokenize(p.text) for p in passages], manifest=manifest)
 
 
 def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, batch_size: int = 32,
                 progress: bool = True) -> Path:
-    """Build a new version and make it live; returns its folder."""
-    started = time.perf_counter()
+    """Build a new local version and make it live; returns its folder."""
     with build_lock(index_dir):
-        checksum = corpus_checksum(corpus_dir)
-        documents = load_documents(corpus_dir)
-        passages = [p for doc in documents for p in doc.passages]
-        # Unchanged passages reuse their embeddings from the previous build (qa/embed/cache.py).
-        # Sentence vectors let /v1/ask pick the answering sentence without encoding at query time.
-        spans, sentence_texts = sentence_table(passages)
-        texts = [p.text for p in passages] + sentence_texts
-        log.info("embedding %d passages and %d sentences from %d document(s)",
-                 len(passages), len(sentence_texts), len(documents))
-        # Unchanged passages reuse their embeddings from the previous build (qa/embed/cache.py).
-        all_vectors = encode_with_cache(encoder, texts, index_dir, batch_size, progress)
-        vectors, sentence_vectors = all_vectors[: len(passages)], all_vectors[len(passages):]
-        row_of = {p.passage_id: i for i, p in enumerate(passages)}
-        alignment = score_alignments(documents, row_of, vectors)
-        kind = choose_kind(len(passages))
-        stamp = datetime.now(timezone.utc)
-        name = f"v{stamp:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "versions": component_versions(),
-            "version": name,
-            "model_id": encoder.model_id,
-            "dimension": encoder.dimension,
-            "corpus_checksum": checksum,
-            "passage_count": len(passages),
-            "passages_by_lang": {lang: sum(p.lang == lang for p in passages) for lang in ("zh", "en")},
-            "documents": [d.doc_id for d in documents],
-            "index_kind": kind,
-            "built_at": stamp.isoformat(timespec="seconds"),
-            "build_seconds": None,
-            "alignment": alignment,
-        }
-        tmp = index_dir / f".build-{name}"
-        tmp.mkdir(parents=True)
-        try:
-            manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-            _write_version(tmp, passages, documents, vectors, (spans, sentence_vectors), kind, manifest)
-            os.rename(tmp, index_dir / name)
-            fsync_dir(index_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        atomic_write_text(index_dir / "CURRENT", name + "\n")
-        _prune(index_dir, name)
-        return index_dir / name
+        data = prepare_index_data(corpus_dir, encoder, index_dir, batch_size, progress)
+        return write_local_version(index_dir, data)

@@ -14,6 +14,8 @@ import numpy as np
 
 from qa.text import tokenize
 
+EMPTY_TOKEN = "\u2205"  # stands in for a passage with no tokens
+
 
 class KeywordIndex:
     def __init__(self, retriever: bm25s.BM25, size: int) -> None:
@@ -22,10 +24,15 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: list[str]) -> "KeywordIndex":
+        return cls.build_from_tokens([tokenize(t) for t in texts])
+
+    @classmethod
+    def build_from_tokens(cls, token_lists: list[list[str]]) -> "KeywordIndex":
         retriever = bm25s.BM25()
         # An empty document still needs one token so row numbers stay aligned with passages.
-        retriever.index([tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
-        return cls(retriever, len(texts))
+        retriever.index([tokens or [EMPTY_TOKEN] for tokens in token_lists] or [[EMPTY_TOKEN]],
+                        show_progress=False)
+        return cls(retriever, len(token_lists))
 
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder), show_progress=False)

@@ -10,7 +10,7 @@ from qa.api.errors import ApiError
 from qa.api.middleware.keys import KeyRing, presented_key
 from qa.api.reloader import IndexReloader, NotLoaded
 from qa.api.schemas import ErrorBody
-from qa.index.load import IndexError_
+from qa.store.base import StoreError
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -42,7 +42,7 @@ def reload_index(request: Request) -> ReloadStatus:
         outcome = reloader.reload()
     except NotLoaded as exc:
         raise ApiError(503, "not_ready", str(exc), headers={"Retry-After": "2"}) from exc
-    except IndexError_ as exc:
+    except StoreError as exc:
         raise ApiError(409, "index_refused", f"{exc}; still serving the previous version") from exc
     return ReloadStatus(status=outcome.status, index_version=outcome.index_version,
                         previous_version=outcome.previous_version)

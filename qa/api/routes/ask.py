@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends
 
 from qa.answer.extract import ask as ask_question
 from qa.api.deps import get_service
-from qa.api.routes.search import ERROR_RESPONSES, hit_out
-from qa.api.schemas import AnswerSpan, AskRequest, AskResponse
+from qa.api.present import ask_response
+from qa.api.routes.search import ERROR_RESPONSES
+from qa.api.schemas import AskRequest, AskResponse
 from qa.service import Service
 
 router = APIRouter(prefix="/v1", tags=["ask"])
@@ -20,16 +21,4 @@ def ask(body: AskRequest, service: Service = Depends(get_service)) -> AskRespons
     """One or two sentences that answer the question, or `answerable: false` and the nearest passages."""
     started = time.perf_counter()
     result = ask_question(service.engine, body.question, body.lang, body.top_k)
-    answer = result.answer
-    return AskResponse(
-        question=body.question,
-        question_lang=result.question_lang,
-        answer_lang=result.answer_lang,
-        answerable=result.answerable,
-        confidence=result.confidence,
-        answer=AnswerSpan(text=answer.text, passage_id=answer.passage_id, start=answer.start,
-                          end=answer.end) if answer else None,
-        citations=[hit_out(i, h) for i, h in enumerate(result.citations, 1)],
-        message=result.message,
-        took_ms=round((time.perf_counter() - started) * 1e3, 2),
-    )
+    return ask_response(body.question, result, (time.perf_counter() - started) * 1e3)

@@ -24,5 +24,5 @@ def readyz(holder: ServiceHolder = Depends(get_holder)) -> Status:
         if holder.error:
             raise ApiError(503, "index_unavailable", f"the index could not be loaded: {holder.error}")
         raise ApiError(503, "not_ready", "loading the model and index", headers={"Retry-After": "2"})
-    return Status(status="ready", index_version=service.bundle.version,
-                  model=service.encoder.model_id, passages=len(service.bundle.passages))
+    return Status(status="ready", index_version=service.store.version,
+                  model=service.encoder.model_id, passages=service.store.size)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 
 from qa.api.deps import get_service
 from qa.api.errors import ApiError
-from qa.api.schemas import DocumentSummary, ErrorBody, PassageList
-from qa.corpus.models import Passage
+from qa.api.present import document_out, passage_out
+from qa.api.schemas import DocumentSummary, ErrorBody, PassageList, PassageOut
 from qa.service import Service
 
 router = APIRouter(prefix="/v1", tags=["passages"])
@@ -17,12 +17,12 @@ router = APIRouter(prefix="/v1", tags=["passages"])
 MAX_PAGE = 1000
 
 
-@router.get("/passages/{passage_id}", response_model=Passage, responses={404: {"model": ErrorBody}})
-def get_passage(passage_id: str, service: Service = Depends(get_service)) -> Passage:
-    row = service.bundle.row_of.get(passage_id)
+@router.get("/passages/{passage_id}", response_model=PassageOut, responses={404: {"model": ErrorBody}})
+def get_passage(passage_id: str, service: Service = Depends(get_service)) -> PassageOut:
+    row = service.store.row_of(passage_id)
     if row is None:
         raise ApiError(404, "passage_not_found", f"no passage with id '{passage_id[:200]}'")
-    return service.bundle.passages[row]
+    return passage_out(service.store.passage(row))
 
 
 @router.get("/passages", response_model=PassageList, responses={404: {"model": ErrorBody}})
@@ -33,14 +33,12 @@ def list_passages(
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     service: Service = Depends(get_service),
 ) -> PassageList:
-    if doc_id is not None and doc_id not in {d["doc_id"] for d in service.bundle.documents}:
+    if doc_id is not None and doc_id not in {d["doc_id"] for d in service.store.documents()}:
         raise ApiError(404, "document_not_found", f"no document with id '{doc_id[:200]}'")
-    items = [p for p in service.bundle.passages
-             if (doc_id is None or p.doc_id == doc_id) and (lang is None or p.lang == lang)]
-    return PassageList(total=len(items), items=items[offset: offset + limit])
+    total, items = service.store.list_passages(doc_id, lang, offset, limit)
+    return PassageList(total=total, items=[passage_out(p) for p in items])
 
 
 @router.get("/documents", response_model=list[DocumentSummary])
 def list_documents(service: Service = Depends(get_service)) -> list[DocumentSummary]:
-    return [DocumentSummary(doc_id=d["doc_id"], title=d["title"], passages=d["passages"])
-            for d in service.bundle.documents]
+    return [document_out(d) for d in service.store.documents()]

@@ -1,0 +1,61 @@
+"""Open the services a run needs (the configured corpus, and any other corpus) and run it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from qa.eval import fit
+from qa.eval.questions import load_questions
+from qa.eval.runner import InProcessClient, live_client, run_file
+from qa.fsutil import atomic_write_json
+
+
+def _services(paths: list[Path], extra: list[tuple[Path, Path]]):
+    """(service, questions file) pairs: default files on the configured corpus, then the sets."""
+    from qa.embed.model import load_encoder
+    from qa.service import open_service
+    from qa.settings import get_settings
+
+    settings = get_settings()
+    encoder = load_encoder(settings.model, settings.threads)
+    pairs = []
+    if paths:
+        service = open_service(settings, progress=False, encoder=encoder)
+        pairs += [(service, p) for p in paths]
+    for corpus, questions in extra:
+        # Each other corpus gets its own index under a cache folder keyed by the corpus path.
+        key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:10]
+        other = settings.model_copy(update={"corpus_dir": corpus, "auto_build": True,
+                                            "index_dir": settings.index_dir / "eval-sets" / key})
+        pairs.append((open_service(other, progress=False, encoder=encoder), questions))
+    return pairs
+
+
+def run_sets(paths: list[Path], extra: list[tuple[Path, Path]], url: str | None) -> dict:
+    reports = []
+    if url:
+        if extra:
+            raise ValueError("--set needs the index in process; drop --url")
+        with live_client(url) as client:
+            reports = [run_file(client, p) for p in paths]
+    else:
+        reports = [run_file(InProcessClient(service), p) for service, p in _services(paths, extra)]
+    return {"files": reports}
+
+
+def cross_validate_sets(paths: list[Path], extra: list[tuple[Path, Path]], folds: int,
+                        fit_out: Path | None) -> dict:
+    items = []
+    for service, path in _services(paths, extra):
+        items += fit.prepare(service.engine, load_questions(path), path.stem)
+    report = fit.cross_validate(items, folds)
+    report["files"] = [str(p) for p in paths] + [f"{c}={q}" for c, q in extra]
+    if fit_out is not None:
+        calibration = fit.fit_calibration(items)
+        source = {"fitted_on": report["files"], "items": len(items), "folds": folds,
+                  "held_out": {k: report[k] for k in ("ranking", "abstention", "answers")}}
+        data = calibration.to_json() | {"source": source}
+        atomic_write_json(fit_out, data)
+        report["calibration"] = data
+    return report
