@@ -182,7 +182,7 @@ class MilvusStore:
     def dense_search(self, queries: np.ndarray, k: int,
                      lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.asarray(queries, dtype=np.float32).reshape(-1, self._dim)
-        scores = np.zeros((len(queries), k), dtype=np.float32)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)  # as the local store
         rows = np.full((len(queries), k), -1, dtype=np.int64)
         limit = min(k, self.size, MAX_QUERY)
         if limit <= 0 or not len(queries):
@@ -275,9 +275,6 @@ class MilvusStore:
                 scores[i, j] = hit["distance"]
                 rows[i, j] = hit["id"]
         return scores, rows
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 # --- opening -----------------------------------------------------------------------------------
