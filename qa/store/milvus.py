@@ -25,6 +25,8 @@ from qa.store.milvus_write import current_version, write_milvus_version
 
 MAX_QUERY = 16384  # Milvus' cap on limit (and offset + limit) of one query or search
 RECORD_CACHE = 20000
+SENTENCE_ROWS = 500  # passages per sentence query
+RECORD_FIELDS = ["record", "partners"]
 
 
 def literal(text: str) -> str:
@@ -67,6 +69,7 @@ class MilvusStore:
         self._dim = int(manifest["dimension"])
         self._records = _LRU(RECORD_CACHE)  # row → (Passage, partner rows)
         self._rows = _LRU(RECORD_CACHE)  # passage_id → row
+        self._sentence_cache = _LRU(RECORD_CACHE)  # row → (spans, vectors)
         self._doc_ids = {d["doc_id"] for d in documents}
         self._search_params = {"metric_type": "IP", "params": {}}
 
@@ -94,9 +97,12 @@ class MilvusStore:
             found = self._call("reading passages", lambda c, t: c.query(
                 self._passages, ids=ids, output_fields=["record", "partners"], timeout=t))
             for item in found:
-                passage = Passage.model_validate_json(item["record"])
-                self._records.put(int(item["row"]), (passage, [int(p) for p in item["partners"]]))
-                self._rows.put(passage.passage_id, int(item["row"]))
+                self._keep(item)
+
+    def _keep(self, item: dict) -> None:
+        passage = Passage.model_validate_json(item["record"])
+        self._records.put(int(item["row"]), (passage, [int(p) for p in item["partners"]]))
+        self._rows.put(passage.passage_id, int(item["row"]))
 
     def _record(self, row: int) -> tuple[Passage, list[int]]:
         row = int(row)
@@ -193,11 +199,19 @@ class MilvusStore:
             params["params"] = {"ef": max(64, limit)}
         found = self._call("dense search", lambda c, t: c.search(
             self._passages, data=list(queries), anns_field="dense", limit=limit, search_params=params,
-            output_fields=[], timeout=t, **kwargs))
+            output_fields=RECORD_FIELDS, timeout=t, **kwargs))
+        return self._collect(found, scores, rows)
+
+    def _collect(self, found, scores: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fill (scores, rows) from search hits, caching the records that came along: the engine
+        reads the passages and translations of its candidates next, and gets them without a call."""
         for i, hits in enumerate(found):
             for j, hit in enumerate(hits):
                 scores[i, j] = hit["distance"]
                 rows[i, j] = hit["id"]
+                entity = hit.get("entity") or {}
+                if "record" in entity and self._records.get(int(hit["id"])) is None:
+                    self._keep({"row": hit["id"], **entity})
         return scores, rows
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
@@ -214,16 +228,38 @@ class MilvusStore:
             if row not in by_row:
                 raise IndexError(f"row {row} is not in index {self.version} (size {self.size})")
             out[i] = by_row[row]
+        # The engine scores each candidate's sentences right after its vector: fetch them now in
+        # one query instead of one call per candidate.
+        self._fetch_sentences(wanted)
         return out
 
     def sentences(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        found = self._call("reading sentences", lambda c, t: c.query(
-            self._sentences, filter=f"row == {int(row)}", output_fields=["sid", "span_start", "span_end", "vector"],
-            limit=MAX_QUERY, timeout=t))
-        found = sorted(found, key=lambda item: int(item["sid"]))
-        spans = np.asarray([[item["span_start"], item["span_end"]] for item in found], dtype=np.int32)
-        vectors = np.asarray([item["vector"] for item in found], dtype=np.float32)
-        return spans.reshape(-1, 2), vectors.reshape(-1, self._dim)
+        cached = self._sentence_cache.get(int(row))
+        if cached is None:
+            self._fetch_sentences([int(row)])
+            cached = self._sentence_cache.get(int(row))
+        return cached
+
+    def _fetch_sentences(self, rows: Sequence[int]) -> None:
+        """Sentences of the uncached `rows`, a few hundred passages per query."""
+        missing = sorted({int(r) for r in rows if self._sentence_cache.get(int(r)) is None})
+        for start in range(0, len(missing), SENTENCE_ROWS):
+            part = missing[start:start + SENTENCE_ROWS]
+            found = self._call("reading sentences", lambda c, t: c.query(
+                self._sentences, filter=f"row in {part}", limit=MAX_QUERY, timeout=t,
+                output_fields=["sid", "row", "span_start", "span_end", "vector"]))
+            if len(found) >= MAX_QUERY and len(part) > 1:  # cut off: passages with very many sentences
+                for row in part:
+                    self._fetch_sentences([row])
+                continue
+            by_row: dict[int, list] = {row: [] for row in part}
+            for item in found:
+                by_row[int(item["row"])].append(item)
+            for row, items in by_row.items():
+                items.sort(key=lambda item: int(item["sid"]))
+                spans = np.asarray([[i["span_start"], i["span_end"]] for i in items], dtype=np.int32)
+                vectors = np.asarray([i["vector"] for i in items], dtype=np.float32)
+                self._sentence_cache.put(row, (spans.reshape(-1, 2), vectors.reshape(-1, self._dim)))
 
     # --- keyword -------------------------------------------------------------------------
     def _vocabulary(self, tokens: set[str]) -> dict[str, tuple[int, int]]:
@@ -250,13 +286,11 @@ class MilvusStore:
             return scores, rows
         found = self._call("keyword search", lambda c, t: c.search(
             self._passages, data=[sparse[i] for i in asked], anns_field="keywords", limit=limit,
-            search_params={"metric_type": "IP", "params": {}}, output_fields=[], timeout=t))
-        for i, hits in zip(asked, found):
-            hits = [h for h in hits if h["distance"] > 0]
-            for j, hit in enumerate(hits):
-                scores[i, j] = hit["distance"]
-                rows[i, j] = hit["id"]
-        return scores, rows
+            search_params={"metric_type": "IP", "params": {}}, output_fields=RECORD_FIELDS, timeout=t))
+        hits = [[]] * len(queries)
+        for i, found_i in zip(asked, found):
+            hits[i] = [h for h in found_i if h["distance"] > 0]
+        return self._collect(hits, scores, rows)
 
     def doc_freq(self, tokens: Sequence[str]) -> np.ndarray:
         vocab = self._vocabulary(set(tokens))
