@@ -83,7 +83,7 @@ def _create_passages(client: MilvusClient, name: str, dim: int, index_type: str,
     client.create_collection(name, schema=schema, index_params=params, timeout=timeout)
 
 
-def _create_sentences(client: MilvusClient, name: str, dim: int, index_type: str, timeout: int) -> None:
+def _create_sentences(client: MilvusClient, name: str, dim: int, timeout: int) -> None:
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("sid", DataType.INT64, is_primary=True)
     schema.add_field("row", DataType.INT64)
@@ -92,7 +92,9 @@ def _create_sentences(client: MilvusClient, name: str, dim: int, index_type: str
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
     params = client.prepare_index_params()
     params.add_index("row", index_type="INVERTED")
-    _vector_index(params, "vector", index_type)
+    # Sentence vectors are read by passage row, never searched: FLAT costs no build time. On a
+    # cluster, enable mmap on this collection so they stay on the query nodes' disks.
+    params.add_index("vector", index_type="FLAT", metric_type="IP")
     client.create_collection(name, schema=schema, index_params=params, timeout=timeout)
 
 
@@ -224,7 +226,7 @@ def write_milvus_version(target, data: IndexData, *, collection: str | None = No
     def build(client: MilvusClient, timeout: int) -> None:
         meta = ensure_meta(client, collection, timeout)
         _create_passages(client, passages, dim, index_type, engine_bm25, timeout)
-        _create_sentences(client, sentences, dim, index_type, timeout)
+        _create_sentences(client, sentences, dim, timeout)
         _create_table(client, vocab_name, "token", [("tid", DataType.INT64, {}), ("df", DataType.INT64, {})],
                       timeout)
         _insert(client, passages, _passage_rows(data, weights, engine_bm25),
