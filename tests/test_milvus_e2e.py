@@ -137,3 +137,20 @@ def test_stateless_replicas_answer_as_faiss_and_survive_failures(milvus, built, 
     finally:
         for replica in replicas:
             replica.stop()
+
+
+def test_milvus_unreachable_at_start_makes_readyz_name_the_uri(tmp_path, monkeypatch, encoder):
+    from qa.api.app import create_app
+    from qa.service import ServiceHolder
+
+    monkeypatch.setattr("qa.service.load_encoder", lambda *args: encoder)  # the model is not the point
+    uri = f"http://127.0.0.1:{free_port()}"
+    settings = Settings(vector_store="milvus", milvus_uri=uri, milvus_timeout_seconds=1, auto_build=False,
+                        index_dir=tmp_path, reload_poll_seconds=0)
+    holder = ServiceHolder(settings)
+    with TestClient(create_app(settings, holder)) as client:
+        holder.loader.join(60)
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["error"]["code"] == "index_unavailable"
+    assert uri in ready.json()["error"]["message"]
