@@ -20,6 +20,7 @@ from qa.corpus.models import Passage
 from qa.search.confidence import coverage
 from qa.search.engine import Hit, SearchEngine, SearchResult
 from qa.text import detect_lang, tokenize
+from qa.text.specific import missing_share, specific_terms
 
 EVIDENCE_PASSAGES = 3
 # A sentence this short is a lead-in ("防范风险。", "Guarding against risks.") or a colon
@@ -36,7 +37,7 @@ _QUANTITY_CUE = re.compile(r"\b(how (many|much|large|big|high|long|far|old)|what
                            r"proportion|number|amount|year)|when)\b|多少|几|比例|比重|占比|百分之|哪一年|何时|"
                            r"什么时候", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
-SENTENCE_FEATURES = ("sentence", "passage", "terms", "number", "rank")
+SENTENCE_FEATURES = ("sentence", "passage", "terms", "specific", "number", "rank")
 
 
 @dataclass
@@ -74,6 +75,7 @@ def sentence_candidates(question: str, question_vec: np.ndarray, hits: list[Hit]
     store = engine.store
     wants_number = bool(_QUANTITY_CUE.search(question))
     tokens = tokenize(question)
+    specific = specific_terms(question)
     out = []
     for rank, hit in enumerate(hits[:EVIDENCE_PASSAGES]):
         spans, vectors = store.sentences(hit.row)
@@ -86,17 +88,20 @@ def sentence_candidates(question: str, question_vec: np.ndarray, hits: list[Hit]
                 "sentence": float(sim),
                 "passage": hit.score,
                 "terms": coverage(store, tokens, [sentence]),
+                "specific": 1.0 - missing_share(specific, [sentence]) if specific else 0.0,
                 "number": float(wants_number and bool(_DIGIT.search(sentence))),
                 "rank": -float(rank),
             }))
     return out
 
 
-def choose(candidates: list[SentenceCandidate], weights: dict[str, float]) -> Answer | None:
+def choose(candidates: list[SentenceCandidate], weights: dict[str, float],
+           forced: int | None = None) -> Answer | None:
+    """The best-scoring sentence (or the `forced` one), extended past a lead-in."""
     if not candidates:
         return None
     scores = [sum(w * c.features.get(name, 0.0) for name, w in weights.items()) for c in candidates]
-    best = int(np.argmax(scores))
+    best = int(np.argmax(scores)) if forced is None else forced
     chosen = candidates[best]
     text, start, end = chosen.passage.text, chosen.start, chosen.end
     follower = candidates[best + 1] if best + 1 < len(candidates) else None

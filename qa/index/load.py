@@ -111,6 +111,17 @@ class LocalStore:
         lo, hi = int(self._sentence_bounds[row]), int(self._sentence_bounds[row + 1])
         return np.asarray(self.sentence_spans[lo:hi, 1:3]), np.asarray(self.sentence_vectors[lo:hi])
 
+    def sentence_vectors_of(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, ends = self._sentence_bounds[rows], self._sentence_bounds[rows + 1]
+        counts = ends - starts
+        owners = np.repeat(np.arange(len(rows)), counts)
+        # Index s of owner k runs from starts[k]: offset within the owner plus its start.
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        indices = np.repeat(starts, counts) + within
+        return np.asarray(self.sentence_vectors[indices] if len(indices) else
+                          np.zeros((0, self.vectors_matrix.shape[1]), np.float32), dtype=np.float32), owners
+
     # --- keyword -------------------------------------------------------------------------
     def keyword_search(self, queries: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
         return self.keyword.search([list(q) for q in queries], k)

@@ -31,21 +31,25 @@ class Candidates:
     cos: np.ndarray  # (m,) query · passage vector
     sent: np.ndarray  # (m,) best query · sentence vector (= cos for a passage without sentences)
     kw: np.ndarray  # (m,) BM25 score, 0 when not a keyword candidate
-    partners: list[np.ndarray]  # candidate indices of each candidate's translations
+    pairs: np.ndarray  # (p, 2) candidate index pairs (i, j): j is a translation of i
     tokens: list[str]  # the query's keyword tokens
     specific: list[str]  # the query's numbers and proper names (qa.text.specific)
 
     def __len__(self) -> int:
         return len(self.rows)
 
+    def partners_of(self, i: int) -> np.ndarray:
+        """Candidate indices of the translations of candidate i."""
+        return self.pairs[self.pairs[:, 0] == i, 1]
+
 
 def _best_sentence(store: PassageStore, rows: np.ndarray, qvec: np.ndarray, cos: np.ndarray) -> np.ndarray:
-    best = cos.copy()
-    for i, row in enumerate(rows):
-        _, vectors = store.sentences(int(row))
-        if len(vectors):
-            best[i] = float(np.max(np.asarray(vectors, dtype=np.float32) @ qvec))
-    return best
+    """Best sentence cosine of each row (its passage cosine when it has no sentence)."""
+    vectors, owners = store.sentence_vectors_of(rows)
+    best = np.full(len(rows), -np.inf)
+    if len(owners):
+        np.maximum.at(best, owners, vectors @ qvec)
+    return np.where(np.isfinite(best), best, cos)
 
 
 def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str],
@@ -55,7 +59,8 @@ def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str],
     specifics = [specific_terms(q) for q in queries]
     if store.size == 0:
         empty = np.zeros(0)
-        return [Candidates(empty.astype(np.int64), empty.astype("<U2"), empty, empty, empty, [], t, s)
+        return [Candidates(empty.astype(np.int64), empty.astype("<U2"), empty, empty, empty,
+                           np.zeros((0, 2), np.int64), t, s)
                 for t, s in zip(token_lists, specifics)]
     _, dense_rows = store.dense_search(qvecs, min(depth, store.size))
     kw_scores, kw_rows = store.keyword_search(token_lists, min(depth, store.size))
@@ -73,8 +78,8 @@ def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str],
             cos=cos.astype(np.float64),
             sent=_best_sentence(store, rows, qvec, cos).astype(np.float64),
             kw=np.array([keyword.get(int(r), 0.0) for r in rows], dtype=np.float64),
-            partners=[np.array([position[p] for p in store.partner_rows(int(r)) if p in position],
-                               dtype=np.int64) for r in rows],
+            pairs=np.array([(j, position[p]) for j, r in enumerate(rows) for p in store.partner_rows(int(r))
+                            if p in position], dtype=np.int64).reshape(-1, 2),
             tokens=token_lists[i],
             specific=specifics[i],
         ))

@@ -19,6 +19,7 @@ nothing here is tuned by hand or knows a particular corpus.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,12 @@ from qa.text.specific import missing_share, specific_terms
 FEATURES = ("lift", "margin", "coverage", "specific_missing")
 
 
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> frozenset[str]:
+    """Tokens of a passage text; the same top passages come back for many questions."""
+    return frozenset(tokenize(text))
+
+
 def idf(doc_freq: np.ndarray, size: int) -> np.ndarray:
     return np.log((size + 1) / (doc_freq + 0.5))
 
@@ -44,7 +51,7 @@ def coverage(store: PassageStore, query_tokens: Sequence[str], evidence_texts: S
         return 0.0
     found: set[str] = set()
     for text in evidence_texts:
-        found.update(tokenize(text))
+        found.update(_tokens(text))
     weights = idf(store.doc_freq(terms), store.size)
     total = float(weights.sum()) or 1.0
     return float(sum(w for t, w in zip(terms, weights) if t in found) / total)
@@ -54,10 +61,10 @@ def features(store: PassageStore, c: Candidates, fusion: Fusion) -> dict[str, fl
     """The abstention features of one query's candidates (zeros when there are none)."""
     if not len(c):
         return dict.fromkeys(FEATURES, 0.0)
-    evidence = transfer(fusion.evidence(c), c.partners)
+    evidence = transfer(fusion.evidence(c), c.pairs)
     order = np.argsort(-evidence, kind="stable")
     top = int(order[0])
-    group = {top, *c.partners[top].tolist()}
+    group = {top, *c.partners_of(top).tolist()}
     rivals = [i for i in order[1:] if i not in group]
     second = float(evidence[rivals[0]]) if rivals else float(evidence[top]) - 0.1
     passage = store.passage(int(c.rows[top]))

@@ -34,8 +34,8 @@ class Query:
 class Hit:
     passage: Passage
     score: float
-    dense: float
-    keyword: float
+    dense: float  # the passage's own cosine with the query
+    keyword: float  # its BM25 relative to the query's best (0–1)
     row: int = -1
 
 
@@ -74,8 +74,9 @@ class SearchEngine:
         """Fuse, filter and score one query's candidates."""
         fusion = self.calibration.fusion
         order, scores = fusion.rank(c, lang)
+        kw_top = float(c.kw.max()) if len(c) and c.kw.max() > 0 else 1.0
         hits = [Hit(self.store.passage(int(c.rows[i])), round(float(s), 4), round(float(c.cos[i]), 4),
-                    round(float(c.kw[i]), 4), int(c.rows[i]))
+                    round(float(c.kw[i]) / kw_top, 4), int(c.rows[i]))
                 for i, s in zip(order[:top_k], scores[:top_k])]
         x = features(self.store, c, fusion)
         model = self.calibration.abstention

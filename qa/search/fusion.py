@@ -23,12 +23,11 @@ from qa.search.candidates import Candidates
 TIE_BREAK = 1e-4  # a passage's own evidence breaks the tie with its translation
 
 
-def transfer(values: np.ndarray, partners: list[np.ndarray]) -> np.ndarray:
+def transfer(values: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Each candidate's value raised to the best of its translations' values."""
     out = values.copy()
-    for i, group in enumerate(partners):
-        if len(group):
-            out[i] = max(out[i], float(values[group].max()))
+    if len(pairs):
+        np.maximum.at(out, pairs[:, 0], values[pairs[:, 1]])
     return out
 
 
@@ -45,9 +44,9 @@ class Fusion:
         if not len(c):
             return np.zeros(0)
         own = self.evidence(c)
-        fact = transfer(own, c.partners)
+        fact = transfer(own, c.pairs)
         if self.keyword_weight:
-            kw = transfer(c.kw, c.partners)
+            kw = transfer(c.kw, c.pairs)
             top = kw.max()
             if top > 0:
                 fact = fact + self.keyword_weight * kw / top

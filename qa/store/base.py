@@ -100,6 +100,11 @@ class PassageStore(Protocol):
         """(spans (m, 2) of [start, end] in the passage text, vectors (m, dim)) of a passage."""
         ...
 
+    def sentence_vectors_of(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Every sentence vector of `rows` at once: (vectors (S, dim), owners (S,)), where
+        owners[s] is the position in `rows` of the passage sentence s belongs to."""
+        ...
+
     # --- keyword -------------------------------------------------------------------------
     def keyword_search(self, queries: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
         """BM25 (scores, rows) per tokenised query, (len(queries), k), best first, -1 padded;
