@@ -100,6 +100,15 @@ def test_sentences_of_each_passage_are_its_spans_and_vectors(store, data):
         np.testing.assert_allclose(vectors, data.sentence_vectors[mine], atol=1e-7)
 
 
+def test_sentence_vectors_of_many_rows_at_once(store, data):
+    rows = [4, 0, 4, 7]
+    vectors, owners = store.sentence_vectors_of(rows)
+    want = [data.sentence_vectors[data.sentence_spans[:, 0] == r] for r in rows]
+    np.testing.assert_allclose(vectors, np.concatenate(want), atol=1e-7)
+    np.testing.assert_array_equal(owners, np.repeat(np.arange(len(rows)), [len(w) for w in want]))
+    assert store.sentence_vectors_of([])[0].shape == (0, data.vectors.shape[1])
+
+
 def test_keyword_top_k_is_the_bm25s_top_k(store, data):
     reference = KeywordIndex.build([p.text for p in data.passages])  # the FAISS path's BM25
     tokenised = [tokenize(q) for q in QUESTIONS] + [["碳", "碳", "carbon"], ["no-such-token"], []]

@@ -228,9 +228,6 @@ class MilvusStore:
             if row not in by_row:
                 raise IndexError(f"row {row} is not in index {self.version} (size {self.size})")
             out[i] = by_row[row]
-        # The engine scores each candidate's sentences right after its vector: fetch them now in
-        # one query instead of one call per candidate.
-        self._fetch_sentences(wanted)
         return out
 
     def sentences(self, row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -239,6 +236,14 @@ class MilvusStore:
             self._fetch_sentences([int(row)])
             cached = self._sentence_cache.get(int(row))
         return cached
+
+    def sentence_vectors_of(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        rows = [int(r) for r in rows]
+        self._fetch_sentences(rows)  # one query for all uncached candidates
+        parts = [self.sentences(r)[1] for r in rows]
+        owners = np.repeat(np.arange(len(rows)), [len(p) for p in parts])
+        vectors = np.concatenate(parts) if parts else np.zeros((0, self._dim), np.float32)
+        return vectors.reshape(-1, self._dim), owners
 
     def _fetch_sentences(self, rows: Sequence[int]) -> None:
         """Sentences of the uncached `rows`, a few hundred passages per query."""
