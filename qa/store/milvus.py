@@ -25,6 +25,7 @@ from qa.store.milvus_write import current_version, write_milvus_version
 
 MAX_QUERY = 16384  # Milvus' cap on limit (and offset + limit) of one query or search
 RECORD_CACHE = 20000
+VOCAB_CACHE = 200000
 SENTENCE_ROWS = 500  # passages per sentence query
 RECORD_FIELDS = ["record", "partners"]
 
@@ -70,6 +71,7 @@ class MilvusStore:
         self._records = _LRU(RECORD_CACHE)  # row → (Passage, partner rows)
         self._rows = _LRU(RECORD_CACHE)  # passage_id → row
         self._sentence_cache = _LRU(RECORD_CACHE)  # row → (spans, vectors)
+        self._vocab_cache = _LRU(VOCAB_CACHE)  # token → (sparse index, df), (-1, 0) if unknown
         self._doc_ids = {d["doc_id"] for d in documents}
         self._search_params = {"metric_type": "IP", "params": {}}
 
@@ -268,15 +270,18 @@ class MilvusStore:
 
     # --- keyword -------------------------------------------------------------------------
     def _vocabulary(self, tokens: set[str]) -> dict[str, tuple[int, int]]:
-        """token → (sparse index, document frequency) for the known ones among `tokens`."""
-        tokens = sorted(tokens)
-        out: dict[str, tuple[int, int]] = {}
-        for start in range(0, len(tokens), MAX_QUERY):
-            part = tokens[start:start + MAX_QUERY]
-            for item in self._call("reading the keyword vocabulary", lambda c, t: c.query(
-                    self._vocab, ids=part, output_fields=["tid", "df"], timeout=t)):
-                out[item["token"]] = (int(item["tid"]), int(item["df"]))
-        return out
+        """token → (sparse index, document frequency) for the known ones among `tokens`; cached,
+        unknown tokens too (as (-1, 0)), so frequent query words cost no call."""
+        asked = sorted(t for t in tokens if self._vocab_cache.get(t) is None)
+        for start in range(0, len(asked), MAX_QUERY):
+            part = asked[start:start + MAX_QUERY]
+            found = {item["token"]: (int(item["tid"]), int(item["df"])) for item in self._call(
+                "reading the keyword vocabulary", lambda c, t: c.query(
+                    self._vocab, ids=part, output_fields=["tid", "df"], timeout=t))}
+            for token in part:
+                self._vocab_cache.put(token, found.get(token, (-1, 0)))
+        out = {t: self._vocab_cache.get(t) for t in tokens}
+        return {t: v for t, v in out.items() if v is not None and v[0] >= 0}
 
     def keyword_search(self, queries: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
         scores = np.zeros((len(queries), k), dtype=np.float32)
