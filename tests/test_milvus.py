@@ -238,3 +238,18 @@ def test_milvus_killed_then_back_fails_fast_and_recovers(private_milvus, data, q
     after = store.dense_search(queries, 5)  # the same store object: no restart of the service
     np.testing.assert_array_equal(after[1], before[1])
     assert store.sentences(0)[0].shape[0] > 0
+
+
+def test_the_store_factory_serves_milvus_and_sees_new_versions(milvus, data, tmp_path):  # noqa: F811
+    from qa.store.backends import live_version_name, open_store, write_store
+
+    settings = settings_for(milvus.uri, "factory", index_dir=tmp_path / "empty", corpus_dir=tmp_path / "none")
+    assert live_version_name(settings) is None
+    first = write_store(settings, with_version(data, "v20000301T000000-a"))
+    assert live_version_name(settings) == first
+    assert open_store(settings, data.manifest["model_id"]).version == first
+    with pytest.raises(StoreStale, match="other-model"):
+        open_store(settings, "other-model")
+    second = write_store(settings, with_version(data, "v20000302T000000-b"))
+    assert live_version_name(settings) == second, "what running replicas poll to switch"
+    assert not (tmp_path / "empty").exists(), "nothing written locally"

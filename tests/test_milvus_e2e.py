@@ -139,6 +139,28 @@ def test_stateless_replicas_answer_as_faiss_and_survive_failures(milvus, built, 
             replica.stop()
 
 
+def test_a_build_killed_midway_leaves_the_live_version(milvus, built):  # noqa: F811
+    from qa.store.milvus import open_milvus_store
+    from qa.store.milvus_client import MilvusConnection
+
+    root, corpus = built
+    settings = Settings(vector_store="milvus", milvus_uri=milvus.uri, milvus_collection="e2e")
+    live = open_milvus_store(settings).version
+    client = MilvusConnection(milvus.uri).client()
+    before = set(client.list_collections())
+    build = qa("build", env=qa_env(vector_store="milvus", corpus_dir=corpus, index_dir=root / "builder",
+                                   milvus_uri=milvus.uri, milvus_collection="e2e"),
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not set(client.list_collections()) - before:  # the new version's first collection
+            assert build.poll() is None, "the build finished before it could be killed"
+            time.sleep(0.05)
+        build.send_signal(signal.SIGKILL)
+    finally:
+        build.wait()
+    assert open_milvus_store(settings).version == live, "the alias (CURRENT) stayed on the old version"
+
+
 def test_milvus_unreachable_at_start_makes_readyz_name_the_uri(tmp_path, monkeypatch, encoder):
     from qa.api.app import create_app
     from qa.service import ServiceHolder
