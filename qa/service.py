@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from qa.embed.batching import BatchingEncoder
 from qa.embed.model import Encoder, load_encoder
 from qa.index.build import prepare_index_data
+from qa.search.calibration import load_calibration
 from qa.search.engine import SearchEngine
 from qa.settings import Settings
 from qa.store.backends import open_store, write_store
@@ -45,8 +46,9 @@ def open_index(settings: Settings, encoder: Encoder, progress: bool = True) -> P
     return open_store(settings, encoder.model_id)
 
 
-def make_engine(store: PassageStore, query_encoder) -> SearchEngine:
-    return SearchEngine(store, query_encoder)
+def make_engine(settings: Settings, store: PassageStore, query_encoder) -> SearchEngine:
+    calibration = load_calibration(settings.calibration) if settings.calibration else load_calibration()
+    return SearchEngine(store, query_encoder, calibration)
 
 
 def open_service(settings: Settings, progress: bool = True, encoder: Encoder | None = None) -> Service:
@@ -54,7 +56,7 @@ def open_service(settings: Settings, progress: bool = True, encoder: Encoder | N
     store = open_index(settings, encoder, progress)
     # Concurrent requests share one model call (the model runs one call at a time anyway).
     queries = BatchingEncoder(encoder, settings.query_batch) if settings.query_batch > 1 else encoder
-    engine = make_engine(store, queries)
+    engine = make_engine(settings, store, queries)
     engine.search_many(WARMUP_QUERIES)
     return Service(settings, encoder, store, engine)
 
@@ -95,5 +97,5 @@ class ServiceHolder:
         store = open_store(self.settings, current.encoder.model_id)
         # Replacing the reference is atomic; requests already running keep the old engine.
         self.service = Service(self.settings, current.encoder, store,
-                               make_engine(store, current.engine.encoder))
+                               make_engine(self.settings, store, current.engine.encoder))
         return store.version

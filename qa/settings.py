@@ -31,10 +31,9 @@ class Settings(BaseSettings):
                          "native pools (OMP_NUM_THREADS); keep workers × threads ≤ cores.")
     query_batch: int = Field(16, ge=1, description="Most concurrent queries encoded in one model "
                              "call (micro-batching); 1 = off.")
-    fusion: Literal["weighted", "rrf"] = Field(
-        "weighted", description="How dense and BM25 rankings combine: cosine + keyword_weight × "
-        "normalised BM25 (measured best), or reciprocal rank fusion (for comparison).")
-    keyword_weight: float = Field(0.06, ge=0, le=1, description="BM25 weight in `weighted` fusion.")
+    calibration: Path | None = Field(
+        None, description="Fitted ranking, abstention and answer constants (JSON written by "
+        "`qa eval --folds K --fit FILE`); empty = the packaged qa/search/calibration.json.")
     batch_size: int = Field(32, ge=1, description="Passages per encoding batch at build time.")
     auto_build: bool = Field(
         True, description="Build (or rebuild a stale) index on start instead of refusing to serve."

@@ -12,7 +12,8 @@ from qa.fsutil import atomic_write_json
 
 
 def _services(paths: list[Path], extra: list[tuple[Path, Path]]):
-    """(service, questions file) pairs: default files on the configured corpus, then the sets."""
+    """(service, questions file, set name) triples: the files on the configured corpus (named
+    by file), then the other corpora (named by corpus folder)."""
     from qa.embed.model import load_encoder
     from qa.service import open_service
     from qa.settings import get_settings
@@ -22,13 +23,13 @@ def _services(paths: list[Path], extra: list[tuple[Path, Path]]):
     pairs = []
     if paths:
         service = open_service(settings, progress=False, encoder=encoder)
-        pairs += [(service, p) for p in paths]
+        pairs += [(service, p, p.stem) for p in paths]
     for corpus, questions in extra:
         # Each other corpus gets its own index under a cache folder keyed by the corpus path.
         key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:10]
         other = settings.model_copy(update={"corpus_dir": corpus, "auto_build": True,
                                             "index_dir": settings.index_dir / "eval-sets" / key})
-        pairs.append((open_service(other, progress=False, encoder=encoder), questions))
+        pairs.append((open_service(other, progress=False, encoder=encoder), questions, corpus.name))
     return pairs
 
 
@@ -40,15 +41,15 @@ def run_sets(paths: list[Path], extra: list[tuple[Path, Path]], url: str | None)
         with live_client(url) as client:
             reports = [run_file(client, p) for p in paths]
     else:
-        reports = [run_file(InProcessClient(service), p) for service, p in _services(paths, extra)]
+        reports = [run_file(InProcessClient(service), p) for service, p, _ in _services(paths, extra)]
     return {"files": reports}
 
 
 def cross_validate_sets(paths: list[Path], extra: list[tuple[Path, Path]], folds: int,
                         fit_out: Path | None) -> dict:
     items = []
-    for service, path in _services(paths, extra):
-        items += fit.prepare(service.engine, load_questions(path), path.stem)
+    for service, path, name in _services(paths, extra):
+        items += fit.prepare(service.engine, load_questions(path), name)
     report = fit.cross_validate(items, folds)
     report["files"] = [str(p) for p in paths] + [f"{c}={q}" for c, q in extra]
     if fit_out is not None:
