@@ -119,6 +119,26 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown document formats {unknown}; known: {', '.join(DOCUMENT_FORMATS)}")
         return formats
 
+    # Storage backend (docs/deployment.md "Scale-out on Milvus").
+    vector_store: Literal["faiss", "milvus"] = Field(
+        "faiss", description="Where the index lives: `faiss` = local files in QA_INDEX_DIR (embedded "
+        "default); `milvus` = a Milvus server or cluster, so replicas hold no index files.")
+    milvus_uri: str = Field(
+        "http://127.0.0.1:19530", description="Milvus server or cluster address (with "
+        "QA_VECTOR_STORE=milvus), e.g. http://milvus:19530.")
+    milvus_token: str = Field("", description="Milvus credentials: `user:password` or an API key; "
+                              "empty = no authentication.")
+    milvus_collection: str = Field(
+        "qa", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$",
+        description="Name of the index in Milvus: versions are collections `<name>_<version>`, the "
+        "live one is named in `<name>_meta` and by the alias `<name>`.")
+    milvus_index_type: Literal["AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT"] = Field(
+        "AUTOINDEX", description="Vector index built by `qa build` on Milvus: AUTOINDEX (any server), "
+        "HNSW on a cluster (the embedded engine has no HNSW).")
+    milvus_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest wait for one Milvus call; beyond it the request gets 503 "
+        "store_unavailable instead of hanging.")
+
     @field_validator("api_keys", "widget_keys", "admin_keys", mode="before")
     @classmethod
     def _parse_keys(cls, value):

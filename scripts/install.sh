@@ -8,4 +8,5 @@ PYTHON=${PYTHON:-python3}
 python -m pip install -q --upgrade pip
 # torch first, pinned: the CPU build on local disk (a plain `torch` pulls GBs of CUDA).
 python -m pip install -q torch==2.13.0
-python -m pip install -q -e ".[test]"
+# The Milvus extra too: the backend tests run against the engine from its wheel.
+python -m pip install -q -e ".[test,milvus]"

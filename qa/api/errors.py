@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qa.store.base import StoreUnavailable
+
 log = logging.getLogger(__name__)
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -77,6 +79,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405 and message == "Method Not Allowed" and allowed:
             message = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_unavailable(request: Request, exc: StoreUnavailable):
+        # A remote store (Milvus) is down or slow: the client may retry; the store reconnects itself.
+        log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(503, "store_unavailable", str(exc), {"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

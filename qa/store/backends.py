@@ -1,17 +1,22 @@
 """Which store backs the service: open the live index, or write a new version, per settings.
 
 `QA_VECTOR_STORE=faiss` (the default) keeps versioned FAISS + bm25s folders under
-`QA_INDEX_DIR`; other backends plug in here and nowhere else.
+`QA_INDEX_DIR`; `QA_VECTOR_STORE=milvus` keeps everything in Milvus (qa.store.milvus), so
+`qa serve` replicas need no index files. Other backends plug in here and nowhere else.
 """
 
 from __future__ import annotations
 
 from qa.settings import Settings
-from qa.store.base import IndexData, PassageStore
+from qa.store.base import IndexData, PassageStore, StoreError, StoreStale
+
+_connections: dict = {}  # one Milvus connection per server and credentials, shared by opens and polls
 
 
 def open_store(settings: Settings, model_id: str | None = None, check_corpus: bool = True) -> PassageStore:
     """The live index version; with `model_id`, refused as stale when built otherwise."""
+    if settings.vector_store == "milvus":
+        return _open_milvus(settings, model_id, check_corpus)
     from qa.index.load import load_index
 
     corpus = settings.corpus_dir if check_corpus and model_id is not None else None
@@ -20,6 +25,11 @@ def open_store(settings: Settings, model_id: str | None = None, check_corpus: bo
 
 def write_store(settings: Settings, data: IndexData) -> str:
     """Write `data` as a new version, switch to it atomically and return its name."""
+    if settings.vector_store == "milvus":
+        from qa.store.milvus import write_milvus_version
+
+        return write_milvus_version(_milvus_connection(settings), data, collection=settings.milvus_collection,
+                                    index_type=settings.milvus_index_type)
     from qa.index.write import build_lock, write_local_version
 
     with build_lock(settings.index_dir):
@@ -28,9 +38,43 @@ def write_store(settings: Settings, data: IndexData) -> str:
 
 def live_version_name(settings: Settings) -> str | None:
     """Name of the version a fresh open would serve (cheap: polled by running servers)."""
+    if settings.vector_store == "milvus":
+        from qa.store.milvus import live_milvus_version
+
+        try:
+            return live_milvus_version(_milvus_connection(settings), settings.milvus_collection)
+        except StoreError:  # unreachable for now: keep serving, look again at the next poll
+            return None
     from qa.index.load import CURRENT
 
     try:
         return (settings.index_dir / CURRENT).read_text().strip() or None
     except OSError:
         return None
+
+
+def _milvus_connection(settings: Settings):
+    from qa.store.milvus_client import MilvusConnection
+
+    key = (settings.milvus_uri, settings.milvus_token, settings.milvus_timeout_seconds)
+    if key not in _connections:
+        _connections[key] = MilvusConnection(*key)
+    return _connections[key]
+
+
+def _open_milvus(settings: Settings, model_id: str | None, check_corpus: bool) -> PassageStore:
+    """Open the live Milvus version. Replicas need no corpus: the corpus checksum is compared only
+    where the corpus folder exists (the builder's machine); the model must always match."""
+    from qa.corpus.store import corpus_checksum, document_files
+    from qa.store.milvus import open_milvus_store
+
+    store = open_milvus_store(settings, connection=_milvus_connection(settings))
+    where = f"Milvus index {settings.milvus_collection} at {settings.milvus_uri}"
+    if model_id is not None and store.manifest.get("model_id") != model_id:
+        raise StoreStale(f"{where} was built with model {store.manifest.get('model_id')}, but QA_MODEL "
+                         f"gives {model_id}: run `qa build`")
+    if check_corpus and model_id is not None and settings.corpus_dir.is_dir() and document_files(settings.corpus_dir) \
+            and store.manifest.get("corpus_checksum") != corpus_checksum(settings.corpus_dir):
+        raise StoreStale(f"the corpus in {settings.corpus_dir} changed since {where} was built: "
+                         "run `qa build`")
+    return store
