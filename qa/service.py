@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from qa.embed.batching import BatchingEncoder
@@ -13,11 +14,12 @@ from qa.search.calibration import load_calibration
 from qa.search.engine import SearchEngine
 from qa.settings import Settings
 from qa.store.backends import open_store, write_store
-from qa.store.base import PassageStore, StoreCorrupt, StoreMissing, StoreStale
+from qa.store.base import PassageStore, StoreCorrupt, StoreMissing, StoreStale, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 WARMUP_QUERIES = ["你好", "hello"]
+RETRY_MAX_SECONDS = 30.0  # longest wait between attempts to reach an unavailable store at start
 
 
 @dataclass
@@ -87,14 +89,25 @@ class ServiceHolder:
         self.loader.start()
 
     def _load(self) -> None:
-        try:
-            self.service = open_service(self.settings)
-            log.info("ready: index %s, %d passages, model %s", self.service.store.version,
-                     self.service.store.size, self.service.encoder.model_id)
-            self.ready.set()
-        except Exception as exc:  # reported by /readyz; the process stays up for diagnosis
-            log.exception("failed to load the index")
-            self.error = str(exc)
+        delay = 1.0
+        while True:
+            try:
+                self.service = open_service(self.settings)
+            except StoreUnavailable as exc:  # e.g. Milvus not up yet: /readyz says so, and we retry
+                self.error = str(exc)
+                log.warning("%s — retrying in %.0f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
+            except Exception as exc:  # reported by /readyz; the process stays up for diagnosis
+                log.exception("failed to load the index")
+                self.error = str(exc)
+                return
+            break
+        self.error = None
+        log.info("ready: index %s, %d passages, model %s", self.service.store.version,
+                 self.service.store.size, self.service.encoder.model_id)
+        self.ready.set()
 
     def reload(self) -> str:
         """Switch to the live index version without dropping requests in flight."""
