@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answer.followup import search_in_context
 from qa.corpus.models import Passage
 from qa.text import detect_lang
-from qa.search.engine import Hit, SearchEngine, SearchResult
+from qa.search.engine import Hit, SearchEngine
 
 EVIDENCE_PASSAGES = 3
 # A sentence this short is a lead-in ("防范风险。", "Guarding against risks.") or a colon
@@ -90,12 +91,12 @@ def best_span(question: str, question_vec: np.ndarray, hits: list[Hit],
     return Answer(text[start:end], passage.passage_id, start, end, round(score, 4))
 
 
-def ask(engine: SearchEngine, question: str, lang: str | None = None, top_k: int = 5) -> AskResult:
+def ask(engine: SearchEngine, question: str, lang: str | None = None, top_k: int = 5,
+        history: list[str] | None = None) -> AskResult:
     question_lang = detect_lang(question)
     answer_lang = lang or question_lang
-    question_vec = engine.encode(question)
-    result: SearchResult = engine.search(question, top_k=max(top_k, EVIDENCE_PASSAGES),
-                                         lang=answer_lang, qvec=question_vec)
+    result, question_vec = search_in_context(engine, question, history,  # see qa/answer/followup.py
+                                             max(top_k, EVIDENCE_PASSAGES), answer_lang)
     answer = best_span(question, question_vec, result.hits, engine) if result.confident else None
     answerable = answer is not None
     return AskResult(
