@@ -96,7 +96,7 @@ class AskRequest(_Strict):
                                 json_schema_extra=QUERY_JSON_SCHEMA, examples=["全国碳市场覆盖了多少碳排放量？"])
     lang: LangFilter = Field(None, description="Language of the answer; null = the question's.")
     top_k: Annotated[StrictInt, Field(ge=1, le=MAX_TOP_K)] = 5
-    history: list[StrictStr] | None = Field(
+    history: list[Annotated[StrictStr, Field(json_schema_extra=QUERY_JSON_SCHEMA)]] | None = Field(
         None, max_length=MAX_HISTORY, examples=[["全国碳排放权交易市场是哪一年启动的？"]],
         description=f"Earlier questions of the conversation, oldest first (at most {MAX_HISTORY}, "
         "each like `question`): a follow-up such as \"And the N?\" is read in their light.")
