@@ -255,6 +255,11 @@ def evaluate_followups(engine, items: list[FollowUp], folds: int = 5) -> dict:
         "hit@1_without_history": round(sum(alone) / n, 4),
         "hit@1_with_history_held_out": round(sum(held_out) / n, 4),
         "hit@1_with_history_default_rule": round(sum(shipped) / n, 4),
+        "by_language": {lang: {
+            "items": sum(it.lang == lang for it in items),
+            "hit@1_without_history": round(_share(alone, items, lang), 4),
+            "hit@1_with_history_held_out": round(_share(held_out, items, lang), 4)}
+            for lang in sorted({it.lang for it in items})},
         "fixed_by_history": [it.id for it, a, h in zip(items, alone, held_out) if h and not a],
         "broken_by_history": [it.id for it, a, h in zip(items, alone, held_out) if a and not h],
         "missed_held_out": [it.id for it, h in zip(items, held_out) if not h],
@@ -264,6 +269,11 @@ def evaluate_followups(engine, items: list[FollowUp], folds: int = 5) -> dict:
         "rule_fitted_on_all": fit_rule(memo, items).__dict__,
         "default_rule": DEFAULT_RULE.__dict__,
     }
+
+
+def _share(hits: list[bool], items: list[FollowUp], lang: str) -> float:
+    mine = [hit for hit, it in zip(hits, items) if it.lang == lang]
+    return sum(mine) / len(mine)
 
 
 def _quotes(engine, items: list[FollowUp]) -> list[tuple[bool, bool]]:
