@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answer.followup import search_in_context
 from qa.corpus.models import Passage
 from qa.search.confidence import coverage
-from qa.search.engine import Hit, SearchEngine, SearchResult
+from qa.search.engine import Hit, SearchEngine
 from qa.text import detect_lang, tokenize
 from qa.text.specific import missing_share, specific_terms
 
@@ -111,12 +112,12 @@ def choose(candidates: list[SentenceCandidate], weights: dict[str, float],
     return Answer(text[start:end], chosen.passage.passage_id, start, end, round(scores[best], 4))
 
 
-def ask(engine: SearchEngine, question: str, lang: str | None = None, top_k: int = 5) -> AskResult:
+def ask(engine: SearchEngine, question: str, lang: str | None = None, top_k: int = 5,
+        history: list[str] | None = None) -> AskResult:
     question_lang = detect_lang(question)
     answer_lang = lang or question_lang
-    question_vec = engine.encode(question)
-    result: SearchResult = engine.search(question, top_k=max(top_k, EVIDENCE_PASSAGES),
-                                         lang=answer_lang, qvec=question_vec)
+    result, question_vec = search_in_context(engine, question, history,  # see qa/answer/followup.py
+                                             max(top_k, EVIDENCE_PASSAGES), answer_lang)
     answer = None
     if result.confident:
         candidates = sentence_candidates(question, question_vec, result.hits, engine)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
+from qa.answer.followup import MAX_HISTORY
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
@@ -118,8 +119,25 @@ class AskRequest(_Strict):
                                 json_schema_extra=QUERY_JSON_SCHEMA, examples=["全国碳市场覆盖了多少碳排放量？"])
     lang: LangFilter = Field(None, description="Language of the answer; null = the question's.")
     top_k: Annotated[StrictInt, Field(ge=1, le=MAX_TOP_K)] = 5
+    history: list[Annotated[StrictStr, Field(json_schema_extra=QUERY_JSON_SCHEMA)]] | None = Field(
+        None, max_length=MAX_HISTORY, examples=[["全国碳排放权交易市场是哪一年启动的？"]],
+        description=f"Earlier questions of the conversation, oldest first (at most {MAX_HISTORY}, "
+        "each like `question`): a follow-up such as \"And the N?\" is read in their light.")
 
     _check_question = field_validator("question")(_trimmed_query)
+
+    @field_validator("history")
+    @classmethod
+    def _check_history(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        checked = []
+        for number, item in enumerate(value, 1):
+            try:
+                checked.append(_trimmed_query(item))
+            except ValueError as exc:
+                raise ValueError(f"earlier question {number} {exc}") from None
+        return checked
 
 
 class AnswerSpan(BaseModel):

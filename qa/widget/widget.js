@@ -13,6 +13,7 @@
   const SCRIPT_DATA = (SCRIPT && SCRIPT.dataset) || {};
   const REQUEST_TIMEOUT_MS = 30000;
   const MAX_TURNS = 40; // kept in sessionStorage; older turns drop off
+  const MAX_HISTORY = 5; // earlier questions sent with each one, so follow-ups can lean on them
   const MAX_QUESTION_CHARS = 1000;
   const CONTEXT_CHARS = { zh: 60, en: 170 }; // text shown around the answer sentence
   const LANG_NAMES = { zh: "中文", en: "English" };
@@ -31,6 +32,7 @@
       notCovered: "The documents don't seem to cover this question. These passages come closest:",
       showMore: "Show the whole paragraph", showLess: "Show less",
       sourceAction: "show the passage and its translation", retry: "Try again",
+      cleared: "Conversation cleared. A new one has started.",
       errNetwork: "Can't reach the answer service right now. Check your connection and try again.",
       errTimeout: "The answer took too long to arrive. Please try again.",
       errRate: "You're asking a little fast. Please wait {n} seconds, then try again.",
@@ -51,6 +53,7 @@
       sources: "来源", related: "相关段落",
       notCovered: "文档中似乎没有涉及这个问题。以下是最相关的段落：",
       showMore: "显示整段", showLess: "收起", sourceAction: "查看原文及译文", retry: "重试",
+      cleared: "对话已清空，新的对话已开始。",
       errNetwork: "暂时无法连接问答服务，请检查网络后重试。",
       errTimeout: "回答超时了，请重试。",
       errRate: "提问太频繁了，请等待 {n} 秒后重试。",
@@ -226,7 +229,8 @@
     return Object.assign(key ? { "X-API-Key": key } : {}, extra || {});
   }
 
-  async function askApi(api, key, question) {
+  /** `history`: the conversation's earlier questions, oldest first (the API takes at most 5). */
+  async function askApi(api, key, question, history) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
     try {
@@ -235,7 +239,7 @@
         res = await fetch(`${api}/v1/ask`, {
           method: "POST", mode: "cors", credentials: "omit", signal: controller.signal,
           headers: apiHeaders(key, { "Content-Type": "application/json" }),
-          body: JSON.stringify({ question }),
+          body: JSON.stringify(history.length ? { question, history } : { question }),
         });
       } catch (_) {
         return { error: { kind: controller.signal.aborted ? "timeout" : "network" } };
@@ -278,7 +282,7 @@
       const saved = JSON.parse(sessionStorage.getItem(key) || "null");
       if (saved && Array.isArray(saved.turns)) return saved;
     } catch (_) { /* storage blocked or corrupt: start fresh */ }
-    return { open: false, sources: "both", turns: [], documents: null };
+    return { open: false, sources: "both", turns: [], documents: null, conversation: 0 };
   }
 
   function saveState(key, state) {
@@ -331,8 +335,9 @@
         onkeydown: (e) => this.onInputKey(e), oninput: () => this.fitInput(),
       });
       this.input.value = draft;
+      // Named by its text (visually hidden), so the accessible name is what speech users say.
       this.sendButton = el("button", { type: "submit", class: "send", "data-role": "send",
-        "aria-label": t.send, title: t.send }, icon("send"));
+        title: t.send }, icon("send"), el("span", { class: "sr-only" }, t.send));
       this.log = el("div", { class: "log", role: "log", "aria-live": "polite",
         "aria-label": t.title, tabindex: 0, "data-role": "log" });
       this.subtitle = el("p", { class: "sub" }, this.documentsLine());
@@ -340,7 +345,9 @@
         class: "panel", id: panelId, role: "dialog", "aria-label": this.heading(),
         "data-role": "panel", onkeydown: (e) => this.onPanelKey(e),
       },
-      el("header", { class: "head" },
+      // A <div>, not <header>: inside a shadow root axe (and some readers) would see a second
+      // page banner next to the host page's own.
+      el("div", { class: "head" },
         el("span", { class: "logo", "aria-hidden": "true" }, icon("book")),
         el("div", { class: "titles" }, el("h2", {}, this.heading()), this.subtitle),
         el("button", { type: "button", class: "icon-btn", "data-role": "clear", "aria-label": t.clear,
@@ -352,7 +359,8 @@
       this.log,
       el("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); this.submit(); } },
         this.input, this.sendButton),
-      el("p", { class: "foot" }, t.foot));
+      el("p", { class: "foot" }, t.foot),
+      this.announcer = el("p", { class: "sr-only", role: "status", "data-role": "announcer" }));
       this.shadowRoot.replaceChildren(...(this.styleNode ? [this.styleNode] : []),
         this.panel, this.launcher);
       this.renderLog();
@@ -441,11 +449,23 @@
       this.input.style.height = `${Math.min(this.input.scrollHeight, 132)}px`;
     }
 
+    /** A new conversation: no turns, nothing sent as history, and a reply still on its way
+        to the old one is dropped when it arrives. */
     clear() {
       this.state.turns = [];
+      this.state.conversation = (this.state.conversation || 0) + 1;
+      this.busy = false;
+      this.sendButton.disabled = false;
       this.save();
       this.renderLog();
+      this.announcer.textContent = this.t.cleared;
       this.input.focus();
+    }
+
+    /** The earlier questions of this conversation, oldest first, for the API's `history`. */
+    history() {
+      const asked = this.state.turns.filter((turn) => turn.from === "user").map((turn) => turn.text);
+      return asked.slice(0, -1).slice(-MAX_HISTORY); // the last one is the question being asked
     }
 
     // ---- conversation ----
@@ -478,8 +498,10 @@
           el("span", { class: "dot" }), el("span", { class: "dot" }), el("span", { class: "dot" })));
       this.log.append(typing);
       this.scrollToEnd();
-      const result = await askApi(this.api, this.key, question);
+      const conversation = this.state.conversation;
+      const result = await askApi(this.api, this.key, question, this.history());
       typing.remove();
+      if (this.state.conversation !== conversation) return; // cleared meanwhile: a new conversation
       this.busy = false;
       this.sendButton.disabled = false;
       if (result.error) {
@@ -596,8 +618,7 @@
           type: "button", class: primary ? "chip primary" : "chip", "data-role": "citation",
           "data-passage-id": lead.passage_id, "aria-expanded": "false", "aria-controls": view.id,
           title: lead.citation.label, lang: lead.lang,
-          "aria-label": `${lead.citation.label} — ${this.t.sourceAction}`,
-        }, text);
+        }, text, el("span", { class: "sr-only" }, ` — ${lead.citation.label} — ${this.t.sourceAction}`));
         chip.addEventListener("click", () => this.toggleSource(chip, chips, group, view, answer));
         return chip;
       });
@@ -614,7 +635,7 @@
       const columns = Object.keys(group.texts).sort((a, b) => (a === "zh" ? -1 : b === "zh" ? 1 : 0))
         .map((lang) => el("div", {
           class: "col", lang, "data-role": lang === group.lead.lang ? "passage" : "translation",
-        }, el("h4", {}, LANG_NAMES[lang] || lang),
+        }, el("h3", {}, LANG_NAMES[lang] || lang),
         [...group.texts[lang]].map(([id, text]) => this.paragraph(id, text, answer))));
       const cite = group.lead.citation;
       const where = [...(cite.section || []), `¶${cite.paragraph}`].join(" › ");

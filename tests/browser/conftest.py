@@ -21,6 +21,8 @@ from qa.bench.stats import free_port
 from qa.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
+# axe-core from npm, installed by scripts/browser-deps.sh (git-ignored).
+AXE = PROJECT_ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run"]
 # A first start may build an index (~30 s, more on a busy 2-core CI box).
@@ -77,9 +79,10 @@ class ApiServer:
             self.process.wait(timeout=5)
         self.process = None
 
-    def ask(self, question: str) -> dict:
+    def ask(self, question: str, history: list[str] | None = None) -> dict:
         """The API's own answer, to compare with what the widget shows."""
-        response = httpx.post(f"{self.url}/v1/ask", json={"question": question}, timeout=60)
+        body = {"question": question, **({"history": history} if history else {})}
+        response = httpx.post(f"{self.url}/v1/ask", json=body, timeout=60)
         response.raise_for_status()
         return response.json()
 
@@ -209,6 +212,31 @@ def page(chromium):
     yield pg
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def axe_source(chromium_installed) -> str:
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: run scripts/browser-deps.sh to install axe-core from npm")
+    return AXE.read_text(encoding="utf-8")
+
+
+def run_axe(page, axe_source: str) -> list[dict]:
+    """axe-core's violations on the page as it is now, shadow roots included.
+
+    Evaluated through the DevTools protocol, so the demo page's CSP does not block it. The
+    experimental label-content-name-mismatch rule (WCAG 2.5.3) is switched on as well.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source)
+    return page.evaluate("""async () => {
+        const result = await axe.run(document, {
+            resultTypes: ["violations"],
+            rules: { "label-content-name-mismatch": { enabled: true } },
+        });
+        return result.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => ({ target: n.target, summary: n.failureSummary })) }));
+    }""")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -12,6 +13,9 @@ pytestmark = pytest.mark.browser
 ZH_QUESTION = "全国碳市场覆盖了全国多少碳排放量？"
 EN_QUESTION = "How much regular hydropower capacity does China have?"
 OFF_TOPIC = "How do I apply for a US visa?"
+# A question, then a follow-up that leans on it (from tests/data/followup.jsonl).
+FOLLOW_UPS = {"zh": ("新型储能装机达到了多少？", "它是2020年的多少倍？"),
+              "en": ("What is the installed capacity of new energy storage?", "How does that compare with 2020?")}
 CHIP_LABEL = re.compile(r"^¶\d+( · \S.*)?$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -42,7 +46,8 @@ def test_chinese_question_gets_a_chinese_answer_with_citations(widget, host_site
     expect(answer.locator("mark")).to_have_text(expected["answer"]["text"])
     chips = reply.locator('[data-role="citation"]')
     expect(chips).to_have_count(aligned_groups(expected["citations"]))
-    assert all(CHIP_LABEL.match(label) for label in chips.all_inner_texts())
+    visible = chips.evaluate_all("chips => chips.map(c => c.firstChild.textContent)")  # not the sr-only part
+    assert all(CHIP_LABEL.match(label) for label in visible), visible
     primary = reply.locator('[data-role="citation"].primary')
     expect(primary).to_have_count(1)
     assert CJK.search(primary.inner_text()), "a Chinese answer cites its Chinese paragraph"
@@ -204,3 +209,72 @@ def test_server_down_shows_a_friendly_error_and_retry_works(widget, host_site, a
     expect(widget.role("error")).to_have_count(0)
     expect(widget.user_messages).to_have_count(1)  # the retry did not repeat the question
     expect(widget.role("input")).to_have_value("")
+
+
+def ask_bodies(page) -> list[dict]:
+    """The JSON bodies the page POSTs to /v1/ask, in order, as they are sent."""
+    bodies: list[dict] = []
+    page.on("request", lambda r: bodies.append(json.loads(r.post_data))
+            if r.method == "POST" and r.url.endswith("/v1/ask") else None)
+    return bodies
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_follow_up_is_sent_with_the_conversation_and_clear_starts_a_new_one(
+        widget, host_site, api, artifacts, lang):
+    first, follow_up = FOLLOW_UPS[lang]
+    expected = api.ask(follow_up, history=[first])
+    alone = api.ask(follow_up)
+    assert expected["answerable"], expected
+    assert expected["citations"][0]["passage_id"] != alone["citations"][0]["passage_id"], \
+        "a follow-up the conversation changes"
+    bodies = ask_bodies(widget.page)
+    widget.open(host_site.add_page(f"/follow-{lang}.html", api.url, lang=lang))
+
+    widget.ask(first)
+    reply = widget.ask(follow_up)
+
+    assert bodies == [{"question": first}, {"question": follow_up, "history": [first]}]
+    expect(reply.locator('[data-role="answer"] mark')).to_have_text(expected["answer"]["text"])
+    primary = reply.locator('[data-role="citation"].primary')
+    expect(primary).to_have_attribute("data-passage-id", expected["answer"]["passage_id"])
+    primary.click()
+    expect(reply.locator('[data-role="source"]')).to_be_visible()
+    widget.page.screenshot(path=artifacts / f"widget-followup-{lang}.png")
+
+    widget.role("clear").click()
+    expect(widget.role("message")).to_have_count(0)
+    expect(widget.role("announcer")).not_to_be_empty()  # "conversation cleared", for screen readers
+    widget.ask(follow_up)
+    assert bodies[-1] == {"question": follow_up}, "after clearing, nothing earlier is sent"
+
+
+def test_history_holds_the_last_five_questions_and_a_reply_to_a_cleared_conversation_is_dropped(
+        widget, host_site, api):
+    page = widget.page
+    bodies = ask_bodies(page)
+    widget.open(host_site.add_page("/five.html", api.url))
+    questions = [f"Question {n} about carbon neutrality?" for n in range(1, 8)]
+    for question in questions:
+        widget.ask(question)
+    assert bodies[-1] == {"question": questions[-1], "history": questions[-6:-1]}
+
+    # The next reply is held back in the page until the conversation has been cleared.
+    page.evaluate("""() => {
+        const realFetch = window.fetch;
+        window.fetch = (...args) => realFetch(...args).then((response) => new Promise((resolve) => {
+            window.fetch = realFetch;
+            window.__releaseReply = () => resolve(response);
+        }));
+    }""")
+    widget.role("input").fill(EN_QUESTION)
+    widget.role("input").press("Enter")
+    page.wait_for_function("typeof window.__releaseReply === 'function'")
+    widget.role("clear").click()
+    page.evaluate("window.__releaseReply()")
+    reply = widget.ask(ZH_QUESTION)  # the new conversation's first turn
+
+    expect(widget.user_messages).to_have_count(1)
+    expect(widget.bot_messages).to_have_count(1)
+    expect(reply.locator('[data-role="answer"]')).to_have_attribute("lang", "zh")
+    assert bodies[-1] == {"question": ZH_QUESTION}

@@ -20,5 +20,5 @@ router = APIRouter(prefix="/v1", tags=["ask"])
 def ask(body: AskRequest, service: Service = Depends(get_service)) -> AskResponse:
     """One or two sentences that answer the question, or `answerable: false` and the nearest passages."""
     started = time.perf_counter()
-    result = ask_question(service.engine, body.question, body.lang, body.top_k)
+    result = ask_question(service.engine, body.question, body.lang, body.top_k, body.history)
     return ask_response(body.question, result, (time.perf_counter() - started) * 1e3)
