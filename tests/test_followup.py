@@ -40,7 +40,7 @@ def test_the_set_is_bilingual_with_changes_of_topic_and_exact_gold(service, item
     assert {it.lang for it in items} == {"zh", "en"}
     assert sum(it.id.startswith("s") for it in items) / len(items) >= 0.25
     assert all(1 <= len(it.history) <= MAX_HISTORY for it in items)
-    pairs = [(p.text, t.text) for p in service.engine.bundle.passages if p.lang == "zh"
+    pairs = [(p.text, t.text) for p in service.store.passages if p.lang == "zh"
              for t in p.translations]
     for it in items:
         for gold in it.gold:  # both snippets come from one aligned paragraph, verbatim

@@ -48,7 +48,7 @@ class Rule:
 
 
 # Fitted on tests/data/followup.jsonl by fit_rule (tests/test_followup.py checks it still is).
-DEFAULT_RULE = Rule(history_weight=0.25, term_weight=0.025, max_drop=0.08)
+DEFAULT_RULE = Rule(history_weight=0.5, term_weight=0.0, max_drop=0.04)
 
 # The grid fit_rule searches.
 HISTORY_WEIGHTS = (0.25, 0.5, 0.75, 1.0)
