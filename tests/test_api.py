@@ -1,4 +1,4 @@
-"""The HTTP API as ../shared/API.md describes it, over the real index of the demo paper."""
+"""The HTTP API as docs/API.md describes it, over the real index of the demo paper."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Typed request/response bodies of the HTTP API (../shared/API.md)."""
+"""Typed request/response bodies of the HTTP API (docs/API.md), apart from the domain models."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ class CitationOut(BaseModel):
     section: list[str] = Field(default_factory=list)
     paragraph: int = Field(description="Paragraph number within this document and language, from 1.")
     label: str
+    page: int | None = Field(None, description="Page (from 1) where the paragraph starts, for PDFs.")
 
 
 class PassageOut(BaseModel):

@@ -1,4 +1,5 @@
-"""The passage shapes of the API contract (../shared/API.md), shared by index, search and API."""
+"""Domain models of documents and passages (parser output, stored rows); the API has its own
+shapes in qa/api/schemas.py, built from these by qa/api/present.py."""
 
 from __future__ import annotations
 

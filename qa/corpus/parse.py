@@ -73,7 +73,6 @@ class _Walker:
         self.paras: list[Para] = []
         self.segments: list[Segment] = [Segment()]
         self.sections = {lang: SectionTracker() for lang in LANGS}
-        self.headings_seen = {lang: 0 for lang in LANGS}
 
     def feed(self, line: str) -> None:
         lang = line_lang(line)
@@ -81,7 +80,6 @@ class _Walker:
         if heading:
             self._close_segment()
             self.sections[lang].enter(heading)
-            self.headings_seen[lang] += 1
             return
         last = self.paras[-1] if self.paras else None
         if is_bullet(line) and last is not None and last.lang == lang:
