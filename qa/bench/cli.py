@@ -16,15 +16,15 @@ import click
 # same bound as the HTTP target) before the approximate index pays off.
 FLAT_BUDGET_SHARE = 0.5
 FULL = {"requests": 300, "inprocess_queries": 200, "scale_sizes": (100_000, 1_000_000),
-        "neighbour_queries": 40, "rebuild_requests": 400, "build_rounds": 2, "build_texts": None,
-        "keyword_sizes": (100_000, 1_000_000)}
+        "neighbour_queries": 40, "rebuild_requests": 5000, "rebuild_seconds": 900,
+        "build_rounds": 2, "build_texts": None, "keyword_sizes": (100_000, 1_000_000)}
 QUICK = {"requests": 60, "inprocess_queries": 40, "scale_sizes": (100_000,),
-         "neighbour_queries": 40, "rebuild_requests": 100, "build_rounds": 1, "build_texts": 200,
-         "keyword_sizes": (100_000,)}
+         "neighbour_queries": 40, "rebuild_requests": 2000, "rebuild_seconds": 300,
+         "build_rounds": 1, "build_texts": 200, "keyword_sizes": (100_000,)}
 # A smoke run of every leg in seconds (tests/test_bench.py), meaningless as figures.
 TINY = {"requests": 6, "inprocess_queries": 6, "scale_sizes": (3_000,),
-        "neighbour_queries": 4, "rebuild_requests": 4, "build_rounds": 1, "build_texts": 12,
-        "keyword_sizes": (3_000,)}
+        "neighbour_queries": 4, "rebuild_requests": 4, "rebuild_seconds": 60,
+        "build_rounds": 1, "build_texts": 12, "keyword_sizes": (3_000,)}
 
 
 def _step(message: str) -> None:
@@ -66,8 +66,9 @@ def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict,
         results["neighbour"][policy] = run_neighbour_leg(index_dir, settings.corpus_dir, settings.model,
                                                          queries, policy)
     _step("/v1/search while `qa build` re-embeds a changed copy of the corpus")
-    results["rebuild"] = run_rebuild_leg(index_dir, settings.corpus_dir, settings.model, queries, workdir,
-                                         max_requests=sizes["rebuild_requests"], log=workdir / "servers.log")
+    results["rebuild"] = run_rebuild_leg(
+        index_dir, settings.corpus_dir, settings.model, queries, workdir, max_requests=sizes["rebuild_requests"],
+        max_seconds=sizes["rebuild_seconds"], log=workdir / "servers.log")
     texts = build_texts(settings.corpus_dir)[: sizes["build_texts"]]
     _step(f"build throughput: {len(texts)} texts, build path vs bare encoder")
     results["build_throughput"] = run_build_throughput(encoder, texts, settings.batch_size, sizes["build_rounds"])

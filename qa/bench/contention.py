@@ -112,10 +112,10 @@ def changed_corpus(corpus_dir: Path, target: Path) -> Path:
 
 
 def run_rebuild_leg(index_dir: Path, corpus_dir: Path, model: str, queries: Sequence[str], workdir: Path,
-                    max_requests: int = 400, log: Path | None = None) -> dict:
+                    max_requests: int = 2000, max_seconds: float = 600.0, log: Path | None = None) -> dict:
     """/v1/search latency from one sequential caller: quiet, then while `qa build` embeds a
     changed copy of the corpus into the server's own index folder (the documented update
-    path). The build is stopped by PID when the requests run out first."""
+    path). The build is stopped by PID when the request or time budget runs out first."""
     served = workdir / "rebuild-index"
     shutil.copytree(index_dir, served)
     changed = changed_corpus(corpus_dir, workdir / "rebuild-corpus")
@@ -136,7 +136,8 @@ def run_rebuild_leg(index_dir: Path, corpus_dir: Path, model: str, queries: Sequ
                                  stdout=logfile, stderr=logfile)
         try:
             seconds: list[float] = []
-            while build.poll() is None and len(seconds) < max_requests:
+            deadline = started + max_seconds
+            while build.poll() is None and len(seconds) < max_requests and time.perf_counter() < deadline:
                 body = bodies[len(seconds) % len(bodies)]
                 begun = time.perf_counter()
                 post(body)

@@ -133,7 +133,8 @@ def markdown(results: dict) -> str:
                   f"{ANN_THRESHOLD:,}." if threshold else "No flat sweep to fit a threshold to."]
     keyword = results.get("keyword_scale")
     if keyword:
-        lines += ["", _row("synthetic passages", "keyword top-k p50 / p99 ms", "worst ms", "postings a query (p50 / max)"),
+        lines += ["", _row("synthetic passages", "keyword top-k p50 / p99 ms", "worst ms",
+                           "postings a query (p50 / max)"),
                   _row("---:", "---:", "---:", "---:")]
         for r in keyword:
             lines.append(_row(f"{r['passages']:,}", _ms(r), r["max_ms"],
