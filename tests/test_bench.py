@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -116,9 +119,47 @@ def test_hello_app_answers_any_post():
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
+def test_tiny_bench_runs_every_leg_and_writes_ratios(tiny_corpus, cli_env, tmp_path):
+    """Every leg end to end on 8 passages, including the neighbour and rebuild processes it
+    starts and stops; the figures of such a run mean nothing, the shape of the results does."""
+    cli_env(tiny_corpus, tmp_path / "unused-index")
+    out_dir = tmp_path / "results"
+    result = CliRunner().invoke(cli, ["bench", "--tiny", "--out-dir", str(out_dir)])
+    assert result.exit_code == 0, result.output
+    [report] = out_dir.glob("bench-*.json")
+    results = json.loads(report.read_text())
+    leg = results["neighbour"]["qa"]
+    assert leg["queries"] == 4 and leg["busy"]["search"]["n"] == 4 and leg["busy"]["search"]["max_ms"] > 0
+    assert results["rebuild"]["during_build"]["n"] >= 1
+    assert results["build_throughput"]["texts"] == 12
+    assert results["keyword_scale"][0]["passages"] == 3000
+    for name in ("neighbour_search_p50_over_quiet_bare_p50", "neighbour_search_worst_over_quiet_bare_p50",
+                 "rebuild_http_p50_over_quiet_http_p50", "build_over_bare_encoder_throughput",
+                 "http_p50_c1_over_bare_p50"):
+        assert results["ratios"][name] > 0, name
+    table = (out_dir / report.with_suffix(".md").name).read_text()
+    assert "one busy neighbour: search" in table and "during `qa build`" in table
+    assert "keyword top-k" in table
+    assert not [p for p in live_children()], "a process the bench started is still running"
+
+
+def live_children() -> list[int]:
+    """PIDs of this process's live children (from /proc)."""
+    me = str(os.getpid())
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
 def test_bench_is_a_registered_command():
     result = CliRunner().invoke(cli, ["bench", "--help"])
-    assert result.exit_code == 0 and "--no-scale" in result.output
+    assert result.exit_code == 0 and "--no-scale" in result.output and "--compare-defaults" in result.output
     result = CliRunner().invoke(cli, ["bench", "--no-scale", "--scale-only"])
     assert result.exit_code != 0 and "exclude" in result.output
 

@@ -15,16 +15,28 @@ import click
 # Exact search may add up to half of a query's encoding time (search ≤ 1.5× the encoder, the
 # same bound as the HTTP target) before the approximate index pays off.
 FLAT_BUDGET_SHARE = 0.5
-FULL = {"requests": 300, "inprocess_queries": 200, "scale_sizes": (100_000, 1_000_000)}
-QUICK = {"requests": 60, "inprocess_queries": 40, "scale_sizes": (100_000,)}
+FULL = {"requests": 300, "inprocess_queries": 200, "scale_sizes": (100_000, 1_000_000),
+        "neighbour_queries": 40, "rebuild_requests": 5000, "rebuild_seconds": 900,
+        "build_rounds": 2, "build_texts": None, "keyword_sizes": (100_000, 1_000_000)}
+QUICK = {"requests": 60, "inprocess_queries": 40, "scale_sizes": (100_000,),
+         "neighbour_queries": 40, "rebuild_requests": 2000, "rebuild_seconds": 300,
+         "build_rounds": 1, "build_texts": 200, "keyword_sizes": (100_000,)}
+# A smoke run of every leg in seconds (tests/test_bench.py), meaningless as figures.
+TINY = {"requests": 6, "inprocess_queries": 6, "scale_sizes": (3_000,),
+        "neighbour_queries": 4, "rebuild_requests": 4, "rebuild_seconds": 60,
+        "build_rounds": 1, "build_texts": 12, "keyword_sizes": (3_000,)}
 
 
 def _step(message: str) -> None:
     click.secho(f"[{time.strftime('%H:%M:%S')}] {message}", err=True, dim=True)
 
 
-def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict) -> None:
-    """Index build, in-process search vs bare encoder + FAISS, HTTP vs a bare hello server."""
+def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict,
+                           compare_defaults: bool = False) -> None:
+    """Index build, in-process search vs bare encoder + FAISS, HTTP vs a bare hello server,
+    then the hard cases: a busy neighbour, serving during a rebuild, build throughput."""
+    from qa.bench.buildspeed import build_texts, run_build_throughput
+    from qa.bench.contention import run_neighbour_leg, run_rebuild_leg
     from qa.bench.http import run_http
     from qa.bench.inprocess import bench_queries, run_inprocess
     from qa.embed.model import load_encoder
@@ -45,6 +57,21 @@ def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict) 
     _step(f"HTTP: hello vs /v1/search, {sizes['requests']} requests per level")
     results["http"] = run_http(index_dir, settings.corpus_dir, settings.model,
                                bench_queries(sizes["requests"]), log=workdir / "servers.log")
+    queries = bench_queries(sizes["neighbour_queries"])
+    policies = ("qa", "libgomp-defaults") if compare_defaults else ("qa",)
+    results["neighbour"] = {}
+    for policy in policies:
+        _step(f"busy neighbour: {len(queries)} sequential searches, quiet then beside one CPU-bound "
+              f"process ({policy} thread policy)")
+        results["neighbour"][policy] = run_neighbour_leg(index_dir, settings.corpus_dir, settings.model,
+                                                         queries, policy)
+    _step("/v1/search while `qa build` re-embeds a changed copy of the corpus")
+    results["rebuild"] = run_rebuild_leg(
+        index_dir, settings.corpus_dir, settings.model, queries, workdir, max_requests=sizes["rebuild_requests"],
+        max_seconds=sizes["rebuild_seconds"], log=workdir / "servers.log")
+    texts = build_texts(settings.corpus_dir)[: sizes["build_texts"]]
+    _step(f"build throughput: {len(texts)} texts, build path vs bare encoder")
+    results["build_throughput"] = run_build_throughput(encoder, texts, settings.batch_size, sizes["build_rounds"])
 
 
 def encoder_figures(settings, results: dict) -> tuple[float, int]:
@@ -66,18 +93,29 @@ def encoder_figures(settings, results: dict) -> tuple[float, int]:
 
 @click.command("bench")
 @click.option("--quick", is_flag=True, help="Fewer requests and only the 100k scale point.")
+@click.option("--tiny", is_flag=True, hidden=True, help="Every leg in seconds, for tests; no useful figures.")
+@click.option("--compare-defaults", is_flag=True,
+              help="Also run the busy-neighbour leg under libgomp's default wait policy (slow: "
+                   "up to ~2 s a query).")
 @click.option("--no-scale", is_flag=True, help="Skip the synthetic 100k/1M flat-vs-HNSW run.")
 @click.option("--scale-only", is_flag=True, help="Only the synthetic scale run.")
+@click.option("--store", type=click.Choice(["faiss", "milvus"]), default="faiss", show_default=True,
+              help="milvus: also time the same index on Milvus against FAISS (the engine from the "
+                   "milvus-lite wheel on 127.0.0.1 unless --milvus-uri names a server).")
+@click.option("--milvus-uri", default=None, help="A running Milvus for --store milvus.")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("bench-results"), show_default=True)
-def bench_command(quick: bool, no_scale: bool, scale_only: bool, out_dir: Path) -> None:
+def bench_command(quick: bool, tiny: bool, compare_defaults: bool, no_scale: bool, scale_only: bool,
+                  store: str, milvus_uri: str | None, out_dir: Path) -> None:
     """Measure speed: in-process and HTTP search against their bare floors, build, cold start,
-    memory, and flat vs HNSW at 100k/1M synthetic vectors. A benchmark, not a test: traffic
-    goes only to 127.0.0.1 and every phase is bounded in requests."""
+    memory; search beside a busy neighbour process and during a rebuild, build throughput;
+    flat vs HNSW at 100k/1M synthetic vectors and keyword top-k at 1M synthetic passages.
+    A benchmark, not a test: traffic goes only to 127.0.0.1, every phase is bounded, and
+    every process it starts is stopped by PID."""
     import faiss
 
     from qa.bench.report import derive_ratios, markdown
-    from qa.bench.scale import run_scale
+    from qa.bench.scale import run_keyword_scale, run_scale
     from qa.bench.stats import cpu_count
     from qa.fsutil import atomic_write_json, atomic_write_text
     from qa.settings import get_settings
@@ -86,25 +124,39 @@ def bench_command(quick: bool, no_scale: bool, scale_only: bool, out_dir: Path) 
         raise click.UsageError("--no-scale and --scale-only exclude each other")
     logging.getLogger("qa.bench").setLevel(logging.INFO)
     settings = get_settings()
-    sizes = QUICK if quick else FULL
+    sizes = TINY if tiny else QUICK if quick else FULL
     stamp = datetime.now(timezone.utc)
     results: dict = {"meta": {
         "date": stamp.isoformat(timespec="seconds"), "cpus": cpu_count(), "model": settings.model,
-        "python": platform.python_version(), "faiss": faiss.__version__, "quick": quick,
+        "python": platform.python_version(), "faiss": faiss.__version__, "quick": quick, "tiny": tiny,
+        "threads": settings.threads, "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }}
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         if not scale_only:
-            run_service_benchmarks(settings, sizes, Path(tmp), results)
+            run_service_benchmarks(settings, sizes, Path(tmp), results, compare_defaults)
+        if store == "milvus":
+            from qa.bench.milvus import run_milvus_bench
+
+            _step("Milvus against FAISS on the same index")
+            # Loading 100k synthetic vectors into the local engine takes minutes: that scale
+            # point runs on its own (`python -m qa.bench.milvus --synthetic N`).
+            run_milvus_bench(settings, results, uri=milvus_uri)
         if not no_scale:
             encode_ms, dim = encoder_figures(settings, results)
             _step(f"scale run at {', '.join(f'{n:,}' for n in sizes['scale_sizes'])} vectors of {dim} dims")
             results["scale"] = run_scale(sizes["scale_sizes"], dim, FLAT_BUDGET_SHARE * encode_ms)
+            _step(f"keyword top-k at {', '.join(f'{n:,}' for n in sizes['keyword_sizes'])} synthetic passages")
+            results["keyword_scale"] = run_keyword_scale(sizes["keyword_sizes"])
     results["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["ratios"] = derive_ratios(results)
     name = f"bench-{stamp:%Y%m%dT%H%M%S}"
     atomic_write_json(out_dir / f"{name}.json", results)
     table = markdown(results)
+    if "milvus" in results:
+        from qa.bench.milvus import markdown as milvus_markdown
+
+        table += "\n\n" + milvus_markdown(results["milvus"])
     atomic_write_text(out_dir / f"{name}.md", table)
     click.echo(table)
     click.echo(f"wrote {out_dir / name}.json and .md")

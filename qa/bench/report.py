@@ -29,6 +29,39 @@ def derive_ratios(results: dict) -> dict:
         if inproc:
             out["http_p50_c1_over_bare_p50"] = ratio(c1["p50_ms"], inproc["sequential"]["bare"]["p50_ms"])
             out["http_rps_c16_over_bare_rps_c16"] = ratio(c16["rps"], inproc["bare_concurrent"]["rps"])
+    out.update(hard_case_ratios(results))
+    return out
+
+
+# Targets of issue 12, as ratios to floors measured in the same run.
+NEIGHBOUR_P50_TARGET = 2.5
+NEIGHBOUR_WORST_TARGET = 8.0
+BUILD_THROUGHPUT_TARGET = 0.8
+KEYWORD_MS_TARGET = 5.0
+
+
+def hard_case_ratios(results: dict) -> dict:
+    """Busy neighbour and rebuild against the quiet bare encoder + FAISS; build vs bare encoder."""
+    out: dict = {}
+    for policy, leg in (results.get("neighbour") or {}).items():
+        floor = leg["quiet"]["bare"]["p50_ms"]
+        suffix = "" if policy == "qa" else f"_{policy.replace('-', '_')}"
+        out[f"neighbour_search_p50_over_quiet_bare_p50{suffix}"] = ratio(leg["busy"]["search"]["p50_ms"], floor)
+        out[f"neighbour_search_worst_over_quiet_bare_p50{suffix}"] = ratio(leg["busy"]["search"]["max_ms"], floor)
+        out[f"neighbour_bare_p50_over_quiet_bare_p50{suffix}"] = ratio(leg["busy"]["bare"]["p50_ms"], floor)
+        out[f"quiet_search_p50_over_quiet_bare_p50{suffix}"] = ratio(leg["quiet"]["search"]["p50_ms"], floor)
+    rebuild = results.get("rebuild")
+    if rebuild and rebuild.get("during_build"):
+        during, quiet = rebuild["during_build"], rebuild["quiet"]
+        out["rebuild_http_p50_over_quiet_http_p50"] = ratio(during["p50_ms"], quiet["p50_ms"])
+        out["rebuild_http_p99_over_quiet_http_p99"] = ratio(during["p99_ms"], quiet["p99_ms"])
+        if "qa" in (results.get("neighbour") or {}):
+            floor = results["neighbour"]["qa"]["quiet"]["bare"]["p50_ms"]
+            out["rebuild_http_p50_over_quiet_bare_p50"] = ratio(during["p50_ms"], floor)
+            out["rebuild_http_p99_over_quiet_bare_p50"] = ratio(during["p99_ms"], floor)
+    build = results.get("build_throughput")
+    if build:
+        out["build_over_bare_encoder_throughput"] = build["build_over_bare_throughput"]
     return out
 
 
@@ -75,6 +108,7 @@ def markdown(results: dict) -> str:
     if inproc:
         costs = ", ".join(f"{r['per_query_ms']} ms at batch {r['batch']}" for r in inproc["encoder_batch"])
         lines.append(_row("encoder cost per query", costs, "", ""))
+    lines += _hard_case_rows(results, ratios)
     if results.get("build_s") is not None:
         lines.append(_row("index build (demo corpus, fresh folder)", f"{results['build_s']} s", "", ""))
     if http:
@@ -97,4 +131,44 @@ def markdown(results: dict) -> str:
         lines += ["", f"Exact search reaches the {scale['budget_ms']} ms budget (half a query's "
                   f"encoding) at about {threshold:,} vectors; the service uses HNSW above "
                   f"{ANN_THRESHOLD:,}." if threshold else "No flat sweep to fit a threshold to."]
+    keyword = results.get("keyword_scale")
+    if keyword:
+        lines += ["", _row("synthetic passages", "keyword top-k p50 / p99 ms", "worst ms",
+                           "postings a query (p50 / max)"),
+                  _row("---:", "---:", "---:", "---:")]
+        for r in keyword:
+            lines.append(_row(f"{r['passages']:,}", _ms(r), r["max_ms"],
+                              f"{r['postings_per_query_p50']:,} / {r['postings_per_query_max']:,}"))
+        lines += ["", f"Target: keyword top-{keyword[-1]['k']} ≤ {KEYWORD_MS_TARGET} ms at 1M passages."]
     return "\n".join(lines) + "\n"
+
+
+def _worst(summary: dict) -> str:
+    return f"{summary['p50_ms']:.2f} / {summary['max_ms']:.2f}"
+
+
+def _hard_case_rows(results: dict, ratios: dict) -> list[str]:
+    rows = []
+    for policy, leg in (results.get("neighbour") or {}).items():
+        suffix = "" if policy == "qa" else f"_{policy.replace('-', '_')}"
+        label = "" if policy == "qa" else f" ({policy})"
+        rows.append(_row(f"quiet: bare encoder + FAISS{label}, p50 / worst of {leg['queries']}",
+                         _worst(leg["quiet"]["bare"]), "", "floor"))
+        rows.append(_row(f"one busy neighbour: search{label}, p50 / worst", _worst(leg["busy"]["search"]), "",
+                         f"{ratios.get('neighbour_search_p50_over_quiet_bare_p50' + suffix)}× / "
+                         f"{ratios.get('neighbour_search_worst_over_quiet_bare_p50' + suffix)}× quiet bare p50 "
+                         f"(targets ≤ {NEIGHBOUR_P50_TARGET} / ≤ {NEIGHBOUR_WORST_TARGET})"))
+    rebuild = results.get("rebuild")
+    if rebuild and rebuild.get("during_build"):
+        during = rebuild["during_build"]
+        rows.append(_row("HTTP /v1/search, quiet, concurrency 1", _ms(rebuild["quiet"]), "", ""))
+        finished = "" if rebuild["build_finished"] else ", build stopped"
+        rows.append(_row(f"HTTP /v1/search during `qa build` ({during['n']} requests{finished})", _ms(during), "",
+                         f"{ratios.get('rebuild_http_p50_over_quiet_http_p50')}× / "
+                         f"{ratios.get('rebuild_http_p99_over_quiet_http_p99')}× quiet p50 / p99"))
+    build = results.get("build_throughput")
+    if build:
+        rows.append(_row(f"build encoding, {build['texts']} texts", f"{build['build_texts_per_s']} texts/s", "",
+                         f"{build['build_over_bare_throughput']}× bare encoder "
+                         f"({build['bare_texts_per_s']} texts/s; target ≥ {BUILD_THROUGHPUT_TARGET})"))
+    return rows

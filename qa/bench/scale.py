@@ -108,3 +108,31 @@ def run_scale(sizes: Sequence[int], dim: int, budget_ms: float, queries: int = 2
     return {"sizes": rows, "flat_sweep": sweep, "budget_ms": round(budget_ms, 2),
             "recommended_threshold": recommend_threshold(sweep, budget_ms),
             "peak_rss_mb": proc_memory_mb()["peak_rss_mb"]}
+
+
+def run_keyword_scale(sizes: Sequence[int], k: int = 100, queries: int = 200) -> list[dict]:
+    """KeywordIndex.search top-k latency over synthetic Zipf passages (one query a call)."""
+    from qa.bench.synthetic import synthetic_keyword_index
+
+    rows = []
+    for n in sorted(sizes):
+        started = time.perf_counter()
+        index, sample = synthetic_keyword_index(n)
+        build_s = round(time.perf_counter() - started, 2)
+        sample = sample[:queries]
+        index.search(sample[:3], k)  # first-touch of the postings
+        seconds = []
+        for tokens in sample:
+            started = time.perf_counter()
+            index.search([tokens], k)
+            seconds.append(time.perf_counter() - started)
+        indptr = index.retriever.scores["indptr"]
+        vocab = index.retriever.vocab_dict
+        postings = [sum(int(indptr[vocab[t] + 1] - indptr[vocab[t]]) for t in tokens) for tokens in sample]
+        rows.append({"passages": n, "k": k, "build_s": build_s, **latency_summary(seconds),
+                     "max_ms": round(max(seconds) * 1e3, 3),
+                     "postings_per_query_p50": int(np.median(postings)), "postings_per_query_max": max(postings)})
+        log.info("keyword %d: top-%d p50 %.2f ms, p99 %.2f ms", n, k, rows[-1]["p50_ms"], rows[-1]["p99_ms"])
+        del index
+        gc.collect()
+    return rows

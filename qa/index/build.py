@@ -18,7 +18,7 @@ import numpy as np
 from qa.corpus.align import alignment_margins
 from qa.corpus.models import Document, Passage
 from qa.corpus.store import corpus_checksum, load_documents
-from qa.embed.cache import EmbeddingCache, encode_with_cache, text_key
+from qa.embed.cache import EmbeddingCache, encode_texts, encode_with_cache, text_key
 from qa.embed.model import Encoder
 from qa.index.format import FORMAT_VERSION, component_versions
 from qa.index.write import build_lock, write_local_version
@@ -86,7 +86,7 @@ class AlignmentEmbedder:
         keys = [text_key(self.encoder.model_id, t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts) if k not in self.cached and k not in self.fresh}
         if todo:
-            vectors = self.encoder.encode_documents(list(todo.values()), self.batch_size)
+            vectors = encode_texts(self.encoder, list(todo.values()), self.batch_size)
             self.fresh.update(zip(todo, vectors))
         known = [self.fresh.get(k) if k in self.fresh else self.cached[k] for k in keys]
         return np.stack(known) if known else np.zeros((0, self.encoder.dimension), np.float32)

@@ -1,0 +1,68 @@
+"""How many threads the next encoder call should use: the configured count, or fewer while
+other processes hold the cores.
+
+An OpenMP team only runs at full speed when every member has a core. The packaged encoder's
+team meets at ~500 barriers per query; with a busy neighbour on a 2-core machine a 2-thread
+team shares a core and pays a context switch per barrier, so one thread is faster then
+(measured: 2 threads 37 ms, 1 thread 21 ms a query with one CPU-bound neighbour; 11 vs 20 ms on
+an idle machine). The count of runnable tasks in /proc/loadavg is read before each call: one
+read costs ~10 µs, next to a 10–20 ms encode.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+from pathlib import Path
+
+LOADAVG = Path("/proc/loadavg")
+
+
+def runnable_elsewhere(loadavg: Path = LOADAVG) -> int | None:
+    """Runnable tasks on the machine other than the calling thread, or None when unknown."""
+    try:
+        running = int(loadavg.read_text().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(running - 1, 0)
+
+
+def threads_for_call(configured: int, cores: int | None = None, others: int | None = None) -> int:
+    """`configured`, lowered to the cores left free by other runnable tasks, never below 1."""
+    if configured <= 1:
+        return max(configured, 1)
+    if others is None:
+        others = runnable_elsewhere()
+    if others is None:
+        return configured
+    cores = cores or os.cpu_count() or configured
+    return max(1, min(configured, cores - others))
+
+
+class OpenMPRuntime:
+    """One loaded copy of libgomp, addressed directly (each wheel bundles its own copy).
+
+    `omp_set_num_threads` sets the *calling thread's* team size, so it must be called on the
+    thread that then enters the library.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lib = ctypes.CDLL(path)  # already loaded by its owner: the same handle
+        self._lib.omp_get_max_threads.restype = ctypes.c_int
+        self._lib.omp_set_num_threads.argtypes = [ctypes.c_int]
+
+    def max_threads(self) -> int:
+        return int(self._lib.omp_get_max_threads())
+
+    def set_num_threads(self, count: int) -> None:
+        self._lib.omp_set_num_threads(int(count))
+
+    @classmethod
+    def bundled_with(cls, package_dir: str) -> OpenMPRuntime | None:
+        """The libgomp an auditwheel-repaired package ships in `<name>.libs/`, if any."""
+        pattern = os.path.join(os.path.dirname(package_dir.rstrip("/")),
+                               os.path.basename(package_dir.rstrip("/")) + ".libs", "libgomp*.so*")
+        hits = sorted(glob.glob(pattern))
+        return cls(hits[0]) if hits else None
