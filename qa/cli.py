@@ -6,7 +6,6 @@ import json
 import logging
 import sys
 import textwrap
-from pathlib import Path
 
 import click
 

@@ -171,6 +171,12 @@ def test_kill_9_while_writing_leaves_the_previous_version_live(settings, encoder
     assert_serves(settings, encoder, index_copy, live_version(index_copy).name)
 
 
+def _flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 # Flipped bytes and missing files are covered in test_index.py; these are the other damages.
 @pytest.mark.parametrize("damage, expected", [
     (lambda v: (v / "passages.jsonl").write_bytes((v / "passages.jsonl").read_bytes()[:-100]),

@@ -45,16 +45,6 @@ def proc_memory_mb(pid: int | str = "self") -> dict:
     return out
 
 
-def reset_peak_rss() -> bool:
-    """Reset this process's VmHWM (Linux ≥ 4.0), so a later reading measures one step only."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,8 +80,3 @@ def load_encoder(name: str, threads: int = 2) -> Encoder:
     model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
     dimension = model.get_sentence_embedding_dimension()
     return Encoder(model, f"{path.resolve().name}@{_folder_fingerprint(path)}", int(dimension))
-
-
-def model_card(encoder: Encoder) -> dict:
-    return {"model_id": encoder.model_id, "dimension": encoder.dimension,
-            "prompts": json.loads(json.dumps(encoder.model.prompts))}

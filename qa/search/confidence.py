@@ -29,7 +29,7 @@ from qa.search.candidates import Candidates
 from qa.search.fusion import Fusion, transfer
 from qa.store.base import PassageStore
 from qa.text import tokenize
-from qa.text.specific import missing_share, specific_terms
+from qa.text.specific import missing_share
 
 FEATURES = ("lift", "margin", "coverage", "specific_missing")
 
