@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from qa.embed.batching import BatchingEncoder
 from qa.embed.model import Encoder, load_encoder
+from qa.embed.tokens import token_counter
 from qa.index.build import build_index
 from qa.index.load import IndexBundle, IndexCorrupt, IndexMissing, IndexStale, load_index
 from qa.search.engine import SearchEngine
@@ -45,8 +46,10 @@ def make_engine(settings: Settings, bundle: IndexBundle, query_encoder) -> Searc
 def open_service(settings: Settings, progress: bool = True, encoder: Encoder | None = None) -> Service:
     encoder = encoder or load_encoder(settings.model, settings.threads)
     bundle = open_index(settings, encoder, progress)
-    # Concurrent requests share one model call (the model runs one call at a time anyway).
-    queries = BatchingEncoder(encoder, settings.query_batch) if settings.query_batch > 1 else encoder
+    # Concurrent requests share one model call (the model runs one call at a time anyway), in a
+    # queue bounded in encoder tokens: a query that would overfill it gets QueueFull (503).
+    queries = BatchingEncoder(encoder, settings.query_batch, settings.query_queue_tokens,
+                              cost=token_counter(encoder))
     engine = make_engine(settings, bundle, queries)
     for query in WARMUP_QUERIES:
         engine.search(query, top_k=1)

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     threads: int = Field(DEFAULT_THREADS, ge=1, description="CPU threads of the encoder and the other "
                          "native pools (OMP_NUM_THREADS); keep workers × threads ≤ cores.")
     query_batch: int = Field(16, ge=1, description="Most concurrent queries encoded in one model "
-                             "call (micro-batching); 1 = off.")
+                             "call (micro-batching); 1 = one at a time.")
     fusion: Literal["weighted", "rrf"] = Field(
         "weighted", description="How dense and BM25 rankings combine: cosine + keyword_weight × "
         "normalised BM25 (measured best), or reciprocal rank fusion (for comparison).")
@@ -90,6 +90,28 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(
         20, ge=0, description="Requests a client may send at once before the per-minute rate applies; "
         "0 = rate limiting off."
+    )
+    widget_key_limit_per_minute: float = Field(
+        600, ge=0, description="Requests per minute of all visitors of one widget key together "
+        "(each visitor, by address, also has the per-client limit above); bucket of 10 seconds' "
+        "worth; applies while rate limiting is on; 0 = no ceiling."
+    )
+    # Cost limits, in encoder tokens (qa/embed/tokens.py): what a query really costs.
+    max_query_tokens: int = Field(
+        256, ge=16, description="Longest query or question, in encoder tokens (~1 per Chinese "
+        "character, ~1.2 per English word); longer ones get 422 query_too_long."
+    )
+    token_limit_per_minute: float = Field(
+        0, ge=0, description="Encoder tokens per minute per client on /v1/search and /v1/ask, on "
+        "top of the request rate limit; 429 with Retry-After; 0 = off."
+    )
+    token_limit_burst: int = Field(
+        1024, ge=1, description="Encoder tokens a client may spend at once before the per-minute "
+        "token rate applies (never less than QA_MAX_QUERY_TOKENS)."
+    )
+    query_queue_tokens: int = Field(
+        2048, ge=16, description="Most encoder tokens waiting for or in the encoder at once; a query "
+        "that would exceed it gets 503 overloaded with Retry-After instead of waiting."
     )
     reload_poll_seconds: float = Field(
         2.0, ge=0, description="How often a server checks index/CURRENT for a new version to switch "

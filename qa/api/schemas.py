@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
@@ -12,6 +13,7 @@ from qa.corpus.models import Passage
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 controls but \t \n \r
 
 LangFilter = Literal["zh", "en"] | None
 # What the validator below accepts, as JSON Schema (for clients and schema-driven fuzzing);
@@ -19,13 +21,23 @@ LangFilter = Literal["zh", "en"] | None
 QUERY_JSON_SCHEMA = {"minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": r"\S"}
 
 
+def _visible(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNPS"  # letters, numbers, punctuation, symbols
+
+
 def _trimmed_query(value: str) -> str:
     if _LONE_SURROGATE.search(value):  # "\ud800" in JSON: not text, and unencodable downstream
         raise ValueError("contains a lone UTF-16 surrogate (\\uD800–\\uDFFF), which is not valid "
                          "Unicode text")
-    value = value.strip()
+    # Control characters carry no meaning in a query, and a NUL would end the text early for
+    # the C encoder: they are dropped (tab and line breaks are whitespace and stay).
+    value = _CONTROL.sub("", value).strip()
     if not value:
-        raise ValueError("must not be empty or only whitespace")
+        raise ValueError("must not be empty or only whitespace (control characters such as "
+                         "\\u0000 do not count)")
+    if not any(map(_visible, value)):
+        raise ValueError("must contain visible text: it has only zero-width, direction-control or "
+                         "other invisible characters")
     if len(value) > MAX_QUERY_CHARS:
         raise ValueError(f"must be at most {MAX_QUERY_CHARS} characters after trimming (got {len(value)})")
     return value
