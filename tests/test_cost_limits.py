@@ -1,0 +1,97 @@
+"""Limits in the unit that costs: encoder tokens per query and per client, and a bounded queue."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+
+from _apps import app_with
+from conftest import paper_excerpt
+from qa.embed.batching import BatchingEncoder
+from qa.embed.tokens import token_counter
+
+SEARCH = "/v1/search"
+CHINESE = "".join(re.findall(r"[\u4e00-\u9fff，。]", "".join(paper_excerpt("(一)推进碳达峰碳中和是必由之路",
+                                                                              "(二)系统推进碳达峰碳中和工作"))))
+
+
+def chinese_of(tokens: int, count) -> str:
+    """The longest prefix of the paper's Chinese text that is at most `tokens` encoder tokens."""
+    low, high = 1, len(CHINESE)
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if count(CHINESE[:mid]) <= tokens else (low, mid - 1)
+    return CHINESE[:low]
+
+
+@pytest.fixture(scope="module")
+def count(service):
+    return token_counter(service.encoder)
+
+
+def test_a_query_over_the_token_cap_is_refused_with_its_count(client, settings, count):
+    cap = settings.max_query_tokens
+    long_query = chinese_of(cap + 40, count)
+    assert len(long_query) < 1000  # within the character limit: only the token count refuses it
+    for path, field in ((SEARCH, "query"), ("/v1/ask", "question")):
+        response = client.post(path, json={field: long_query})
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["code"] == "query_too_long"
+        assert f"{count(long_query)} encoder tokens" in error["message"] and str(cap) in error["message"]
+    assert client.post(SEARCH, json={"query": chinese_of(cap, count)}).status_code == 200
+
+
+def test_each_client_spends_its_own_token_budget(settings, service, count):
+    query = chinese_of(100, count)
+    app = app_with(settings, service, token_limit_per_minute=60, token_limit_burst=300,
+                   api_keys=["spender", "bystander"])
+    with TestClient(app) as client:
+        spender, bystander = {"X-API-Key": "spender"}, {"X-API-Key": "bystander"}
+        codes = [client.post(SEARCH, json={"query": query}, headers=spender).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]  # 3 × ~100 tokens fit in 300
+        refused = client.post(SEARCH, json={"query": query}, headers=spender)
+        assert refused.json()["error"]["code"] == "token_budget_exceeded"
+        assert int(refused.headers["retry-after"]) >= 1
+        assert client.post(SEARCH, json={"query": query}, headers=bystander).status_code == 200
+        # Requests that encode nothing cost no tokens.
+        assert client.get("/v1/documents", headers=spender).status_code == 200
+
+
+class HeldEncoder:
+    """The real encoder, held at the door until the test lets it run."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder = encoder
+        self.entered, self.opened = threading.Event(), threading.Event()
+
+    def encode_queries(self, texts):
+        self.entered.set()
+        assert self.opened.wait(60)
+        return self.encoder.encode_queries(texts)
+
+
+def test_a_full_encoder_queue_answers_503_at_once_with_retry_after(settings, service, count):
+    held = HeldEncoder(service.encoder)
+    queue = BatchingEncoder(held, max_pending_cost=300, cost=count)
+    engine = copy.copy(service.engine)
+    engine.encoder = queue
+    busy = dataclasses.replace(service, engine=engine)
+    with TestClient(app_with(settings, busy)) as client:
+        running = threading.Thread(target=queue.encode_queries, args=([chinese_of(250, count)],))
+        running.start()
+        assert held.entered.wait(60)  # ~250 tokens in the encoder
+        response = client.post(SEARCH, json={"query": chinese_of(100, count)})
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "overloaded"
+        assert int(response.headers["retry-after"]) >= 1
+        assert client.get("/healthz").status_code == 200
+        assert "qa_overloaded_total" in client.get("/metrics").text
+        held.opened.set()
+        running.join()
+        assert client.post(SEARCH, json={"query": chinese_of(100, count)}).status_code == 200
