@@ -106,12 +106,17 @@ class Settings(BaseSettings):
         "top of the request rate limit; 429 with Retry-After; 0 = off."
     )
     token_limit_burst: int = Field(
-        1024, ge=1, description="Encoder tokens a client may spend at once before the per-minute "
+        256, ge=1, description="Encoder tokens a client may spend at once before the per-minute "
         "token rate applies (never less than QA_MAX_QUERY_TOKENS)."
     )
     query_queue_tokens: int = Field(
         2048, ge=16, description="Most encoder tokens waiting for or in the encoder at once; a query "
         "that would exceed it gets 503 overloaded with Retry-After instead of waiting."
+    )
+    long_query_share: float = Field(
+        0.25, gt=0, le=1, description="Most of the encoder's time that long queries (over 64 "
+        "tokens) may take together, from all clients; beyond it they get 503 overloaded with "
+        "Retry-After, so short questions seldom wait behind them; 1 = no limit."
     )
     reload_poll_seconds: float = Field(
         2.0, ge=0, description="How often a server checks index/CURRENT for a new version to switch "

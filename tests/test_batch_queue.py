@@ -173,3 +173,24 @@ def test_token_count_is_the_e5_tokenizers_and_grows_with_the_text(encoder):
 def test_the_estimate_is_near_the_real_count(encoder, text):
     real = token_counter(encoder)(text)
     assert real / 2 <= estimate_tokens(text) <= real * 2
+
+
+def test_large_items_together_get_only_their_share_of_the_worker():
+    gate = Gate()
+    # Before any measurement a unit of cost is taken to last 1 ms: a 480-unit item, 0.48 s.
+    queue = BoundedBatchQueue(gate, cost=len, max_batch=1, max_pending_cost=10_000,
+                              large_cost=100, large_share=0.25)
+    results: dict = {}
+    threads = [submit_in_thread(queue, "a" * 480, results)]
+    assert gate.entered.wait(30)
+    threads.append(submit_in_thread(queue, "b" * 480, results))  # the second fits the 1 s burst
+    wait_until_queued(queue, 960)
+    with pytest.raises(QueueFull) as refused:
+        queue.submit("c" * 480)  # a third would take the large items past their share
+    assert refused.value.retry_after > 1  # (0.48 s − what is left) at 0.25 s per second
+    threads.append(submit_in_thread(queue, "short", results))  # small items are not counted
+    wait_until_queued(queue, 965)
+    gate.opened.set()
+    for thread in threads:
+        thread.join()
+    assert set(results) == {"a" * 480, "b" * 480, "short"}

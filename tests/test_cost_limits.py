@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 import threading
 
 import pytest
 from fastapi.testclient import TestClient
 
 from _apps import app_with
-from conftest import paper_excerpt
+from _queries import chinese_of
 from qa.embed.batching import BatchingEncoder
 from qa.embed.tokens import token_counter
 
 SEARCH = "/v1/search"
-CHINESE = "".join(re.findall(r"[\u4e00-\u9fff，。]", "".join(paper_excerpt("(一)推进碳达峰碳中和是必由之路",
-                                                                              "(二)系统推进碳达峰碳中和工作"))))
-
-
-def chinese_of(tokens: int, count) -> str:
-    """The longest prefix of the paper's Chinese text that is at most `tokens` encoder tokens."""
-    low, high = 1, len(CHINESE)
-    while low < high:
-        mid = (low + high + 1) // 2
-        low, high = (mid, high) if count(CHINESE[:mid]) <= tokens else (low, mid - 1)
-    return CHINESE[:low]
 
 
 @pytest.fixture(scope="module")

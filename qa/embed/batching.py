@@ -8,10 +8,18 @@ only while the previous batch showed concurrent traffic.
 
 The queue is bounded in *cost* (for queries: encoder tokens), not in items: a caller whose item
 would push the work waiting or running past `max_pending_cost` gets `QueueFull` at once, with
-an estimate of when to retry, instead of waiting without bound. Waiting items are served
-shortest-expected-finish first (arrival time + cost × measured seconds per unit of cost), so a
-cheap item overtakes an expensive one that arrived less than their difference in running time
-earlier: short queries do not wait behind long ones, and long ones are never starved.
+an estimate of when to retry, instead of waiting without bound. Waiting items are served in
+order of arrival time + PATIENCE × their expected running time (cost × measured seconds per
+unit of cost): a cheap item overtakes expensive ones that arrived up to ~PATIENCE times their
+running time before it, so short queries do not queue behind a backlog of long ones, while a
+long one waits at most ~PATIENCE times its own running time for later, cheaper ones: never
+starved.
+
+A queue can also cap the share of the worker's time that *large* items take together
+(`large_cost`, `large_share`): their estimated running time is spent from a bucket refilled at
+`large_share` seconds per second; when it is empty they get `QueueFull` at once. A flood of
+long queries, from however many clients, then leaves the encoder free most of the time, and
+a short query rarely finds one running (it cannot be interrupted, so that is what it waits for).
 
 Generic on purpose (nothing here knows about search): `process` turns a list of items into
 their results in the same order, `cost` prices one item.
@@ -36,10 +44,15 @@ Result = TypeVar("Result")
 DEFAULT_MAX_BATCH = 16
 DEFAULT_MAX_WAIT_MS = 2.0
 DEFAULT_MAX_PENDING_COST = 2048
-# One model call encodes at most one encoder window's worth of tokens beyond its first query,
-# so a query arriving meanwhile waits for at most that much work.
-DEFAULT_MAX_BATCH_TOKENS = 512
-_SMOOTHING = 0.2  # weight of the newest batch in the seconds-per-cost estimate
+# Batching pays for short queries (one call's overhead shared); long ones cost per token anyway.
+# So a model call holds many queries only up to this many tokens, and a query arriving
+# meanwhile waits for at most about that much work (or one long query).
+DEFAULT_MAX_BATCH_TOKENS = 256
+PATIENCE = 10.0
+# Queries over this many tokens (four times a typical question) count as long.
+LONG_QUERY_TOKENS = 64
+LARGE_BURST_SECONDS = 1.0  # large items may take this much time at once before the share applies
+_SMOOTHING = 0.2  # weight of the newest batch in the speed estimate
 
 
 class QueueFull(RuntimeError):
@@ -72,27 +85,39 @@ class BoundedBatchQueue(Generic[Item, Result]):
     def __init__(self, process: Callable[[list[Item]], Sequence[Result]], cost: Callable[[Item], int],
                  max_batch: int = DEFAULT_MAX_BATCH, max_pending_cost: int = DEFAULT_MAX_PENDING_COST,
                  *, max_batch_cost: int | None = None, max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
+                 large_cost: int | None = None, large_share: float = 1.0,
                  name: str = "qa-batch-queue") -> None:
-        if max_batch < 1 or max_pending_cost < 1 or max_wait_ms < 0:
-            raise ValueError("max_batch and max_pending_cost must be ≥ 1, max_wait_ms ≥ 0")
+        if max_batch < 1 or max_pending_cost < 1 or max_wait_ms < 0 or not 0 < large_share <= 1:
+            raise ValueError("max_batch and max_pending_cost must be ≥ 1, max_wait_ms ≥ 0, "
+                             "0 < large_share ≤ 1")
         self.process = process
         self.cost = cost
         self.max_batch = max_batch
         self.max_pending_cost = max_pending_cost
         self.max_batch_cost = max_batch_cost
         self.max_wait = max_wait_ms / 1e3
+        self.large_cost = large_cost if large_share < 1 else None
+        self.large_share = large_share
+        self._large_budget = LARGE_BURST_SECONDS  # seconds of worker time large items may take
+        self._large_refilled = time.monotonic()
         self.name = name
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, _Job]] = []
         self._order = itertools.count()
         self._pending = 0  # cost waiting + cost being processed
-        self._seconds_per_cost = 1e-3  # a first guess, replaced by measurement
+        # Seconds per unit of cost, as recent seconds / recent cost (so big batches weigh most);
+        # a first guess until measured.
+        self._recent_seconds, self._recent_cost = 1e-3, 1.0
         self._last_batch_size = 1
         self._worker: threading.Thread | None = None
 
     @property
     def pending_cost(self) -> int:
         return self._pending
+
+    @property
+    def _seconds_per_cost(self) -> float:
+        return self._recent_seconds / self._recent_cost
 
     def retry_after(self) -> float:
         """Seconds until the work pending now is done, by the measured speed."""
@@ -111,10 +136,11 @@ class BoundedBatchQueue(Generic[Item, Result]):
             if self._pending and self._pending + total > self.max_pending_cost:
                 raise QueueFull(total, self._pending, self.max_pending_cost,
                                 max(self.retry_after(), 1e-3))
+            self._spend_large_share(jobs)
             self._pending += total
             now = time.monotonic()
             for job in jobs:
-                finish = now + job.cost * self._seconds_per_cost
+                finish = now + PATIENCE * job.cost * self._seconds_per_cost
                 heapq.heappush(self._heap, (finish, next(self._order), job))
             self._ensure_worker()
             self._cond.notify()
@@ -124,6 +150,22 @@ class BoundedBatchQueue(Generic[Item, Result]):
             if job.error is not None:
                 raise job.error
         return [job.result for job in jobs]
+
+    def _spend_large_share(self, jobs: list[_Job]) -> None:  # called holding the lock
+        if self.large_cost is None:
+            return
+        seconds = sum(j.cost for j in jobs if j.cost > self.large_cost) * self._seconds_per_cost
+        if not seconds:
+            return
+        now = time.monotonic()
+        self._large_budget = min(LARGE_BURST_SECONDS, self._large_budget
+                                 + (now - self._large_refilled) * self.large_share)
+        self._large_refilled = now
+        need = min(seconds, LARGE_BURST_SECONDS)  # one item longer than the burst runs alone
+        if self._large_budget < need:
+            raise QueueFull(sum(j.cost for j in jobs), self._pending, self.max_pending_cost,
+                            (need - self._large_budget) / self.large_share)
+        self._large_budget -= seconds  # may go below zero: the debt is paid before the next
 
     def _ensure_worker(self) -> None:  # called holding the lock
         if self._worker is None:
@@ -168,7 +210,8 @@ class BoundedBatchQueue(Generic[Item, Result]):
             with self._cond:
                 self._pending -= cost
                 if results is not None:
-                    self._seconds_per_cost += _SMOOTHING * (seconds / cost - self._seconds_per_cost)
+                    self._recent_seconds += _SMOOTHING * (seconds - self._recent_seconds)
+                    self._recent_cost += _SMOOTHING * (cost - self._recent_cost)
             for i, job in enumerate(batch):
                 if results is not None:
                     job.result = results[i]
@@ -193,11 +236,13 @@ class BatchingEncoder:
                  max_pending_cost: int = DEFAULT_MAX_PENDING_COST,
                  cost: Callable[[str], int] | None = None,
                  max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
-                 max_batch_cost: int | None = DEFAULT_MAX_BATCH_TOKENS) -> None:
+                 max_batch_cost: int | None = DEFAULT_MAX_BATCH_TOKENS,
+                 long_query_share: float = 1.0) -> None:
         self.encoder = encoder
         self.queue: BoundedBatchQueue[str, np.ndarray] = BoundedBatchQueue(
             self._encode, cost or (lambda text: 1), max_batch, max_pending_cost,
-            max_batch_cost=max_batch_cost, max_wait_ms=max_wait_ms, name="qa-query-batcher")
+            max_batch_cost=max_batch_cost, max_wait_ms=max_wait_ms, large_cost=LONG_QUERY_TOKENS,
+            large_share=long_query_share, name="qa-query-batcher")
 
     def __getattr__(self, name: str):
         # model_id, dimension, model, encode_documents, ...: the wrapped encoder's own.
