@@ -49,7 +49,8 @@ def open_service(settings: Settings, progress: bool = True, encoder: Encoder | N
     # Concurrent requests share one model call (the model runs one call at a time anyway), in a
     # queue bounded in encoder tokens: a query that would overfill it gets QueueFull (503).
     queries = BatchingEncoder(encoder, settings.query_batch, settings.query_queue_tokens,
-                              cost=token_counter(encoder), long_query_share=settings.long_query_share)
+                              cost=token_counter(encoder), long_query_share=settings.long_query_share,
+                              max_tokens=settings.max_query_tokens)
     engine = make_engine(settings, bundle, queries)
     for query in WARMUP_QUERIES:
         engine.search(query, top_k=1)

@@ -98,8 +98,9 @@ class Settings(BaseSettings):
     )
     # Cost limits, in encoder tokens (qa/embed/tokens.py): what a query really costs.
     max_query_tokens: int = Field(
-        256, ge=16, description="Longest query or question, in encoder tokens (~1 per Chinese "
-        "character, ~1.2 per English word); longer ones get 422 query_too_long."
+        256, ge=16, description="Most encoder tokens of a query or question (~1 per Chinese "
+        "character, ~1.2 per English word): a longer one is encoded from its first this many "
+        "tokens, and costs that (keyword search still reads all of it)."
     )
     token_limit_per_minute: float = Field(
         0, ge=0, description="Encoder tokens per minute per client on /v1/search and /v1/ask, on "
@@ -114,9 +115,10 @@ class Settings(BaseSettings):
         "that would exceed it gets 503 overloaded with Retry-After instead of waiting."
     )
     long_query_share: float = Field(
-        0.25, gt=0, le=1, description="Most of the encoder's time that long queries (over 64 "
+        1.0, gt=0, le=1, description="Most of the encoder's time that long queries (over 64 "
         "tokens) may take together, from all clients; beyond it they get 503 overloaded with "
-        "Retry-After, so short questions seldom wait behind them; 1 = no limit."
+        "Retry-After, so short questions seldom wait behind them; 1 = no limit (recommended "
+        "for a public server: 0.25)."
     )
     reload_poll_seconds: float = Field(
         2.0, ge=0, description="How often a server checks index/CURRENT for a new version to switch "

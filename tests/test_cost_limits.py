@@ -6,13 +6,14 @@ import copy
 import dataclasses
 import threading
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from _apps import app_with
 from _queries import chinese_of
 from qa.embed.batching import BatchingEncoder
-from qa.embed.tokens import token_counter
+from qa.embed.tokens import token_counter, truncate_to_tokens
 
 SEARCH = "/v1/search"
 
@@ -22,17 +23,21 @@ def count(service):
     return token_counter(service.encoder)
 
 
-def test_a_query_over_the_token_cap_is_refused_with_its_count(client, settings, count):
+def test_the_encoder_reads_a_long_query_only_up_to_the_token_cap(service, settings, count):
     cap = settings.max_query_tokens
-    long_query = chinese_of(cap + 40, count)
-    assert len(long_query) < 1000  # within the character limit: only the token count refuses it
-    for path, field in ((SEARCH, "query"), ("/v1/ask", "question")):
-        response = client.post(path, json={field: long_query})
-        assert response.status_code == 422
-        error = response.json()["error"]
-        assert error["code"] == "query_too_long"
-        assert f"{count(long_query)} encoder tokens" in error["message"] and str(cap) in error["message"]
-    assert client.post(SEARCH, json={"query": chinese_of(cap, count)}).status_code == 200
+    batcher = service.engine.encoder
+    long_query = chinese_of(10_000, count)  # the whole Chinese text, well over the cap
+    assert count(long_query) > cap
+    first_part = truncate_to_tokens(long_query, cap, count)
+    assert count(first_part) <= cap < count(long_query[:len(first_part) + 1])
+    vector = batcher.encode_queries([long_query])[0]
+    assert np.allclose(vector, service.encoder.encode_queries([first_part])[0], atol=1e-4)
+
+
+def test_a_1000_character_chinese_query_is_answered(client, count):
+    query = (chinese_of(10_000, count) * 2)[:1000]
+    response = client.post(SEARCH, json={"query": query, "top_k": 3})
+    assert response.status_code == 200 and response.json()["query"] == query
 
 
 def test_each_client_spends_its_own_token_budget(settings, service, count):
@@ -49,6 +54,10 @@ def test_each_client_spends_its_own_token_budget(settings, service, count):
         assert client.post(SEARCH, json={"query": query}, headers=bystander).status_code == 200
         # Requests that encode nothing cost no tokens.
         assert client.get("/v1/documents", headers=spender).status_code == 200
+    with TestClient(app_with(settings, service, token_limit_per_minute=60, token_limit_burst=300)) as client:
+        # A query over the cap costs the cap: the encoder reads no more of it.
+        long_query = chinese_of(10_000, count)
+        assert [client.post(SEARCH, json={"query": long_query}).status_code for _ in range(2)] == [200, 429]
 
 
 class HeldEncoder:

@@ -137,20 +137,18 @@ def test_every_response_says_nosniff(client):
 
 # --- input that is valid but odd ----------------------------------------------------------------
 
-@pytest.mark.parametrize("query, fragment", [
-    ("\u0000", "control characters"), ("\u0000\u0001\u007f", "control characters"),
-    ("\u200b\u200d\u2060", "visible"), ("\u202e\u202c", "visible"), ("\u0000\u200b\ufeff", "visible"),
-])
-def test_queries_without_visible_text_are_a_clear_422(client, query, fragment):
+@pytest.mark.parametrize("query", ["\u0000", "\u0000\u0001\u007f", "\u200b\u200d\u2060", "\u202e\u202c",
+                                   "\u0000\u200b\ufeff"])
+def test_queries_without_visible_text_are_a_clear_422(client, query):
     for path, field in ((SEARCH, "query"), ("/v1/ask", "question")):
         error = assert_error(client.post(path, json={field: query}), 422)
-        assert fragment in error["message"]
+        assert "visible text" in error["message"]
 
 
 def test_a_nul_does_not_cut_the_query_short(client):
     plain = client.post(SEARCH, json={"query": "carbon peak", "top_k": 3}).json()
     with_nul = client.post(SEARCH, json={"query": "\u0000carbon\u0000 peak", "top_k": 3}).json()
-    assert with_nul["query"] == "carbon peak"
+    assert with_nul["query"] == "\u0000carbon\u0000 peak"
     assert [r["passage_id"] for r in with_nul["results"]] == [r["passage_id"] for r in plain["results"]]
 
 

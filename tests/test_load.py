@@ -54,7 +54,8 @@ def server(settings, service, tmp_path_factory):
     """`uvicorn qa.api.app:create_app` on the session's index, with an API key configured."""
     log_path = tmp_path_factory.mktemp("load") / "server.log"
     env = {"QA_INDEX_DIR": str(settings.index_dir), "QA_CORPUS_DIR": str(settings.corpus_dir),
-           "QA_API_KEYS": API_KEY, "QA_ACCESS_LOG": "true", "QA_LOG_LEVEL": "info"}  # the log is checked
+           "QA_API_KEYS": API_KEY, "QA_ACCESS_LOG": "true", "QA_LOG_LEVEL": "info",  # the log is checked
+           "QA_LONG_QUERY_SHARE": "0.25"}  # the public-server setting (docs/deployment.md)
     with Server("qa.api.app:create_app", factory=True, env=env, log=log_path) as live:
         try:
             live.wait_ready()
@@ -157,8 +158,8 @@ def test_mixed_load_has_no_errors_and_no_drops(server, capsys):
 # --- mixed abuse: maximum-cost Chinese queries from several clients --------------------------
 # Six attackers send the costliest query the API accepts, back to back, ignoring Retry-After,
 # from their own process. Meanwhile a steady client asks a short question once a second and a
-# prober hits the health, metrics and static paths. Default limits (no per-client rate or
-# token limits: those are on top). Bounded: ABUSE_SECONDS, at most ABUSE_MAX_REQUESTS per
+# prober hits the health, metrics and static paths. No per-client rate or token limits (those
+# come on top): the encoder's own bounds, QA_LONG_QUERY_SHARE=0.25. Bounded: ABUSE_SECONDS, at most ABUSE_MAX_REQUESTS per
 # attacker.
 
 ABUSERS = 6

@@ -13,7 +13,6 @@ from qa.corpus.models import Passage
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 controls but \t \n \r
 
 LangFilter = Literal["zh", "en"] | None
 # What the validator below accepts, as JSON Schema (for clients and schema-driven fuzzing);
@@ -29,15 +28,14 @@ def _trimmed_query(value: str) -> str:
     if _LONE_SURROGATE.search(value):  # "\ud800" in JSON: not text, and unencodable downstream
         raise ValueError("contains a lone UTF-16 surrogate (\\uD800–\\uDFFF), which is not valid "
                          "Unicode text")
-    # Control characters carry no meaning in a query, and a NUL would end the text early for
-    # the C encoder: they are dropped (tab and line breaks are whitespace and stay).
-    value = _CONTROL.sub("", value).strip()
+    value = value.strip()
     if not value:
-        raise ValueError("must not be empty or only whitespace (control characters such as "
-                         "\\u0000 do not count)")
+        raise ValueError("must not be empty or only whitespace")
+    # Only control (NUL…), zero-width or direction characters: nothing to search for. (Inside a
+    # real query they stay; the encoder never sees a NUL: qa.embed.batching replaces it.)
     if not any(map(_visible, value)):
-        raise ValueError("must contain visible text: it has only zero-width, direction-control or "
-                         "other invisible characters")
+        raise ValueError("must contain visible text: it has only control (such as \\u0000), "
+                         "zero-width or direction-control characters")
     if len(value) > MAX_QUERY_CHARS:
         raise ValueError(f"must be at most {MAX_QUERY_CHARS} characters after trimming (got {len(value)})")
     return value

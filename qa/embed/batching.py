@@ -38,6 +38,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from qa.embed.tokens import truncate_to_tokens
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -237,10 +239,14 @@ class BatchingEncoder:
                  cost: Callable[[str], int] | None = None,
                  max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
                  max_batch_cost: int | None = DEFAULT_MAX_BATCH_TOKENS,
-                 long_query_share: float = 1.0) -> None:
+                 long_query_share: float = 1.0, max_tokens: int | None = None) -> None:
         self.encoder = encoder
+        self.count = cost or (lambda text: 1)
+        # A query over max_tokens is encoded from its first max_tokens tokens, and costs that.
+        self.max_tokens = max_tokens if cost is not None else None
+        price = self.count if self.max_tokens is None else (lambda t: min(self.count(t), self.max_tokens))
         self.queue: BoundedBatchQueue[str, np.ndarray] = BoundedBatchQueue(
-            self._encode, cost or (lambda text: 1), max_batch, max_pending_cost,
+            self._encode, price, max_batch, max_pending_cost,
             max_batch_cost=max_batch_cost, max_wait_ms=max_wait_ms, large_cost=LONG_QUERY_TOKENS,
             large_share=long_query_share, name="qa-query-batcher")
 
@@ -250,8 +256,14 @@ class BatchingEncoder:
             raise AttributeError(name)
         return getattr(self.encoder, name)
 
+    def _fit(self, text: str) -> str:
+        text = _c_safe(text)
+        if self.max_tokens is None:
+            return text
+        return truncate_to_tokens(text, self.max_tokens, self.count)
+
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return self.encoder.encode_queries([_c_safe(t) for t in texts])
+        return self.encoder.encode_queries([self._fit(t) for t in texts])
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -54,3 +54,24 @@ def token_counter(encoder) -> Callable[[str], int]:
         return int(engine.token_count(text.replace("\x00", " "), True))
 
     return count
+
+
+def truncate_to_tokens(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
+    """The longest prefix of `text` that is at most `max_tokens` tokens (all of it if it fits).
+
+    A binary search over prefix lengths, first probing where the average token size points:
+    about ten counts of a few hundred characters, a few milliseconds, and only for long texts.
+    """
+    total = count(text)
+    if total <= max_tokens:
+        return text
+    low, high = 0, len(text)  # count(text[:low]) fits, count(text[:high]) does not
+    probe = len(text) * max_tokens // total
+    while high - low > 1:
+        mid = probe if low < probe < high else (low + high) // 2
+        probe = -1
+        if count(text[:mid]) <= max_tokens:
+            low = mid
+        else:
+            high = mid
+    return text[:low]

@@ -1,11 +1,11 @@
-"""What a search or ask costs, in encoder tokens, checked before the request reaches a thread.
+"""What a search or ask costs, in encoder tokens, charged before the request reaches a thread.
 
-Encoding time grows with the query's token count (qa/embed/tokens.py), so the limits are in
-tokens: a query longer than QA_MAX_QUERY_TOKENS is refused (422 query_too_long; the rule is
-"refuse", never silently truncate, so the caller knows what was searched), and each client
-spends its tokens from a bucket of QA_TOKEN_LIMIT_PER_MINUTE (429 with Retry-After), on top of
-the per-request rate limit. The query is read with the validator of qa.api.schemas, so a query
-that validation would refuse is left to it (and to its clearer message).
+Encoding time grows with the query's token count (qa/embed/tokens.py), so the per-client limit
+is in tokens: each client spends from a bucket of QA_TOKEN_LIMIT_PER_MINUTE (429
+token_budget_exceeded with Retry-After), on top of the per-request rate limit. A query costs
+its token count up to QA_MAX_QUERY_TOKENS, the most the encoder reads of one (the rest is cut,
+qa.embed.batching). The query is read with the validator of qa.api.schemas, so a query that
+validation would refuse is left to it (and to its clearer message).
 
 Runs inside BodyLimitMiddleware (the body arrives whole) and AccessMiddleware (the client is
 known).
@@ -72,17 +72,10 @@ class CostMiddleware:
         query = query_of(message.get("body", b""), field) if message["type"] == "http.request" else None
         counter = self._counter(scope) if query is not None else None
         if counter is not None:
-            tokens = counter(query)
+            tokens = min(counter(query), self.max_tokens)
             extras = REQUEST_EXTRAS.get()
             if extras is not None:
                 extras["query_tokens"] = tokens
-            if tokens > self.max_tokens:
-                await error_response(
-                    422, "query_too_long",
-                    f"'{field}' is {tokens} encoder tokens long; at most {self.max_tokens} are accepted "
-                    f"(about {self.max_tokens} Chinese characters or {self.max_tokens * 3 // 4} English "
-                    "words): shorten it")(scope, receive, send)
-                return
             if self.buckets is not None:
                 client = scope.get(CLIENT_SCOPE_KEY) or f"ip:{(scope.get('client') or ('unknown',))[0]}"
                 wait = self.buckets.take(client, tokens)
