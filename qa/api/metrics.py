@@ -33,8 +33,8 @@ REQUESTS = Counter("qa_http_requests_total", "HTTP requests by method, route tem
 LATENCY = Histogram("qa_http_request_duration_seconds", "HTTP request latency by method, route "
                     "template and status class (2xx, 4xx, …).", ["method", "route", "status_class"],
                     buckets=LATENCY_BUCKETS)
-OVERLOADED = Counter("qa_overloaded_total", "Requests refused with 503 because the encoder queue "
-                     "was full.")
+OVERLOADED = Counter("qa_overloaded_total", "Requests refused with 503 because the encoder's "
+                     "queue (or the long queries' share of it) was full.")
 SEARCH_STAGE = Histogram("qa_search_stage_seconds", "Search latency by stage (encode, retrieve, fuse).",
                          ["stage"], buckets=STAGE_BUCKETS)
 RELOADS = Counter("qa_index_reloads_total", "Index reload attempts by outcome.", ["outcome"])
