@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from qa.embed.batching import BatchingEncoder
 from qa.embed.model import Encoder, load_encoder
+from qa.embed.tokens import token_counter
 from qa.index.build import prepare_index_data
 from qa.search.calibration import load_calibration
 from qa.search.engine import SearchEngine
@@ -63,8 +64,11 @@ def make_engine(settings: Settings, store: PassageStore, query_encoder) -> Searc
 def open_service(settings: Settings, progress: bool = True, encoder: Encoder | None = None) -> Service:
     encoder = encoder or load_encoder(settings.model, settings.threads)
     store = open_index(settings, encoder, progress)
-    # Concurrent requests share one model call (the model runs one call at a time anyway).
-    queries = BatchingEncoder(encoder, settings.query_batch) if settings.query_batch > 1 else encoder
+    # Concurrent requests share one model call (the model runs one call at a time anyway), in a
+    # queue bounded in encoder tokens: a query that would overfill it gets QueueFull (503).
+    queries = BatchingEncoder(encoder, settings.query_batch, settings.query_queue_tokens,
+                              cost=token_counter(encoder), long_query_share=settings.long_query_share,
+                              max_tokens=settings.max_query_tokens)
     engine = make_engine(settings, store, queries)
     engine.search_many(WARMUP_QUERIES)
     return Service(settings, encoder, store, engine)

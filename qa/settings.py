@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     threads: int = Field(DEFAULT_THREADS, ge=1, description="CPU threads of the encoder and the other "
                          "native pools (OMP_NUM_THREADS); keep workers × threads ≤ cores.")
     query_batch: int = Field(16, ge=1, description="Most concurrent queries encoded in one model "
-                             "call (micro-batching); 1 = off.")
+                             "call (micro-batching); 1 = one at a time.")
     calibration: Path | None = Field(
         None, description="Fitted ranking, abstention and answer constants (JSON written by "
         "`qa eval --folds K --fit FILE`); empty = the packaged qa/search/calibration.json.")
@@ -91,6 +91,35 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(
         20, ge=0, description="Requests a client may send at once before the per-minute rate applies; "
         "0 = rate limiting off."
+    )
+    widget_key_limit_per_minute: float = Field(
+        600, ge=0, description="Requests per minute of all visitors of one widget key together "
+        "(each visitor, by address, also has the per-client limit above); bucket of 10 seconds' "
+        "worth; applies while rate limiting is on; 0 = no ceiling."
+    )
+    # Cost limits, in encoder tokens (qa/embed/tokens.py): what a query really costs.
+    max_query_tokens: int = Field(
+        256, ge=16, description="Most encoder tokens of a query or question (~1 per Chinese "
+        "character, ~1.2 per English word): a longer one is encoded from its first this many "
+        "tokens, and costs that (keyword search still reads all of it)."
+    )
+    token_limit_per_minute: float = Field(
+        0, ge=0, description="Encoder tokens per minute per client on /v1/search and /v1/ask, on "
+        "top of the request rate limit; 429 with Retry-After; 0 = off."
+    )
+    token_limit_burst: int = Field(
+        256, ge=1, description="Encoder tokens a client may spend at once before the per-minute "
+        "token rate applies (never less than QA_MAX_QUERY_TOKENS)."
+    )
+    query_queue_tokens: int = Field(
+        2048, ge=16, description="Most encoder tokens waiting for or in the encoder at once; a query "
+        "that would exceed it gets 503 overloaded with Retry-After instead of waiting."
+    )
+    long_query_share: float = Field(
+        1.0, gt=0, le=1, description="Most of the encoder's time that long queries (over 64 "
+        "tokens) may take together, from all clients; beyond it they get 503 overloaded with "
+        "Retry-After, so short questions seldom wait behind them; 1 = no limit (recommended "
+        "for a public server: 0.25)."
     )
     reload_poll_seconds: float = Field(
         2.0, ge=0, description="How often a server checks index/CURRENT for a new version to switch "

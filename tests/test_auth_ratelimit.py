@@ -159,3 +159,52 @@ def test_token_bucket_forgets_least_recent_clients():
     buckets.take("a"), buckets.take("b"), buckets.take("c")
     assert buckets.take("b") > 0 and buckets.take("c") > 0
     assert buckets.take("a") == 0  # forgotten, so it starts full again
+
+
+# --- the public widget key: each visitor has their own allowance, the key a ceiling ------------
+
+PARTNER = {"Origin": "https://partner.example", "X-API-Key": WIDGET_KEY}
+
+
+def widget_app(settings, service, **changes):
+    return app_with(settings, service, widget_keys=[WIDGET_KEY], cors_origins=["https://partner.example"],
+                    rate_limit_per_minute=6, rate_limit_burst=2, **changes)
+
+
+def visitor(app, address: str) -> TestClient:
+    """A client connecting from `address` (the peer address the server sees)."""
+    return TestClient(app, client=(address, 40000))
+
+
+def searches(client: TestClient, n: int, headers: dict | None = None) -> list[int]:
+    return [client.post(SEARCH, json=QUERY, headers=PARTNER | (headers or {})).status_code for _ in range(n)]
+
+
+def test_two_visitors_behind_one_widget_key_are_limited_separately(settings, service):
+    app = widget_app(settings, service, widget_key_limit_per_minute=0)
+    first, second = visitor(app, "203.0.113.10"), visitor(app, "203.0.113.20")
+    assert searches(first, 3) == [200, 200, 429]
+    assert searches(second, 2) == [200, 200]  # the first visitor's spending is not theirs
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_visitor(settings, service):
+    app = widget_app(settings, service, widget_key_limit_per_minute=0, forwarded_allow_ips="10.0.0.1")
+    proxy = visitor(app, "10.0.0.1")
+    assert searches(proxy, 3, {"X-Forwarded-For": "198.51.100.7"}) == [200, 200, 429]
+    assert searches(proxy, 2, {"X-Forwarded-For": "198.51.100.8"}) == [200, 200]
+
+
+def test_an_untrusted_peer_cannot_choose_its_address(settings, service):
+    app = widget_app(settings, service, widget_key_limit_per_minute=0, forwarded_allow_ips="10.0.0.1")
+    direct = visitor(app, "203.0.113.30")
+    codes = [searches(direct, 1, {"X-Forwarded-For": f"198.51.100.{i}"})[0] for i in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_the_widget_key_has_its_own_ceiling_over_all_visitors(settings, service):
+    app = widget_app(settings, service, widget_key_limit_per_minute=6)  # bucket of max(2, 1) = 2
+    codes = [searches(visitor(app, f"203.0.113.{40 + i}"), 1)[0] for i in range(3)]
+    assert codes == [200, 200, 429]
+    refused = visitor(app, "203.0.113.99").post(SEARCH, json=QUERY, headers=PARTNER)
+    assert "all its visitors together" in refused.json()["error"]["message"]
+    assert int(refused.headers["retry-after"]) >= 1

@@ -65,7 +65,7 @@ def wait_for(client: TestClient, job_id: str, timeout: float = 300) -> dict:
 
 
 def served_state(client: TestClient, corpus: Path) -> tuple[str, list[str]]:
-    version = client.app.state.holder.service.bundle.version
+    version = client.app.state.holder.service.store.version
     return version, sorted(p.name for p in corpus.iterdir())
 
 

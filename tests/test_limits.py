@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -132,3 +133,72 @@ def test_every_response_says_nosniff(client):
                      client.post(SEARCH, content=b"x", headers={"content-type": "text/plain"}),
                      client.get("/v1/nope")):
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+# --- input that is valid but odd ----------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["\u0000", "\u0000\u0001\u007f", "\u200b\u200d\u2060", "\u202e\u202c",
+                                   "\u0000\u200b\ufeff"])
+def test_queries_without_visible_text_are_a_clear_422(client, query):
+    for path, field in ((SEARCH, "query"), ("/v1/ask", "question")):
+        error = assert_error(client.post(path, json={field: query}), 422)
+        assert "visible text" in error["message"]
+
+
+def test_a_nul_does_not_cut_the_query_short(client):
+    plain = client.post(SEARCH, json={"query": "carbon peak", "top_k": 3}).json()
+    with_nul = client.post(SEARCH, json={"query": "\u0000carbon\u0000 peak", "top_k": 3}).json()
+    assert with_nul["query"] == "\u0000carbon\u0000 peak"
+    assert [r["passage_id"] for r in with_nul["results"]] == [r["passage_id"] for r in plain["results"]]
+
+
+@pytest.mark.parametrize("raw, code, fragment", [
+    (b'{"query": ' + b"[" * 5000 + b"]" * 5000 + b"}", "json_too_deep", "nested too deeply"),
+    (b'{"query": "carbon", "top_k": ' + b"9" * 5000 + b"}", "json_number_too_long", "digits"),
+])
+def test_valid_but_unreadable_json_is_named_for_what_it_is(client, raw, code, fragment):
+    error = assert_error(client.post(SEARCH, content=raw, headers=JSON), 422, code)
+    assert fragment in error["message"] and "not valid JSON" not in error["message"]
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/v1/admin/reload/"), ("POST", "/v1/search/"),
+                                          ("GET", "/healthz/"), ("GET", "/v1/documents/")])
+def test_trailing_slash_is_a_404_naming_the_real_path_never_a_redirect(client, method, path):
+    response = client.request(method, path, headers={"Host": "evil.example"}, follow_redirects=False)
+    error = assert_error(response, 404, "not_found")
+    assert "location" not in response.headers
+    assert f"without the trailing slash: {path.rstrip('/')}" in error["message"]
+    assert "evil.example" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/widget.js", "/widget.css", "/",
+                                  "/docs", "/openapi.json", "/v1/documents"])
+def test_head_answers_wherever_get_does(client, path):
+    get, head = client.get(path), client.head(path)
+    assert get.status_code == head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    if path != "/metrics":  # the metrics change between two scrapes
+        assert head.headers["content-length"] == str(len(get.content))
+    assert head.headers["x-request-id"]
+
+
+def test_head_on_a_post_only_endpoint_is_a_405(client):
+    response = client.head(SEARCH)
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+
+
+def test_api_docs_load_nothing_from_other_sites(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:src|href)="([^"]+)"|url: *\'([^\']+)\'', page.text)
+    urls = [a or b for a, b in urls]
+    assert urls and all(u.startswith("/") for u in urls), urls
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    script = client.get("/docs/swagger-ui-bundle.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "SwaggerUIBundle" in script.text
+    assert client.get("/docs/swagger-ui.css").headers["content-type"].startswith("text/css")
+    assert client.get("/docs/swagger-ui-bundle.js", headers={"If-None-Match": script.headers["etag"]}
+                      ).status_code == 304
+    assert_error(client.get("/docs/../../settings.py"), 404)

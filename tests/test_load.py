@@ -7,18 +7,27 @@ Latency figures go to the report, never into assertions (speed targets live in b
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import multiprocessing
 import random
+import socket
 import statistics
+import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from _attack import attack
+from _queries import chinese_of
 from qa.bench.http import Server
+from qa.embed.tokens import token_counter
+from qa.settings import Settings
 
 REQUESTS = 5200
 CONCURRENCY = 32
@@ -45,7 +54,8 @@ def server(settings, service, tmp_path_factory):
     """`uvicorn qa.api.app:create_app` on the session's index, with an API key configured."""
     log_path = tmp_path_factory.mktemp("load") / "server.log"
     env = {"QA_INDEX_DIR": str(settings.index_dir), "QA_CORPUS_DIR": str(settings.corpus_dir),
-           "QA_API_KEYS": API_KEY, "QA_ACCESS_LOG": "true", "QA_LOG_LEVEL": "info"}  # the log is checked
+           "QA_API_KEYS": API_KEY, "QA_ACCESS_LOG": "true", "QA_LOG_LEVEL": "info",  # the log is checked
+           "QA_LONG_QUERY_SHARE": "0.25"}  # the public-server setting (docs/deployment.md)
     with Server("qa.api.app:create_app", factory=True, env=env, log=log_path) as live:
         try:
             live.wait_ready()
@@ -143,3 +153,168 @@ def test_mixed_load_has_no_errors_and_no_drops(server, capsys):
     # /readyz says 503 while the fixture waits for start-up; under load the client saw every 200.
     assert not any(line["status"] >= 500 for line in requests_logged
                    if (line["path"], line["status"]) != ("/readyz", 503))
+
+
+# --- mixed abuse: maximum-cost Chinese queries from several clients --------------------------
+# Six attackers send the costliest query the API accepts, back to back, ignoring Retry-After,
+# from their own process. Meanwhile a steady client asks a short question once a second and a
+# prober hits the health, metrics and static paths. No per-client rate or token limits (those
+# come on top): the encoder's own bounds, QA_LONG_QUERY_SHARE=0.25. Bounded: ABUSE_SECONDS, at most ABUSE_MAX_REQUESTS per
+# attacker.
+
+ABUSERS = 6
+ABUSE_SECONDS = 20.0
+ABUSE_MAX_REQUESTS = 1000
+STEADY_QUERY = "When will China peak its carbon emissions?"
+STEADY_PAUSE = 1.0
+ATTACKER_PAUSE = 0.02
+PROBED = ["/healthz", "/readyz", "/metrics", "/widget.js"]
+
+
+@dataclass
+class AbuseFigures:
+    idle: list[float]
+    steady: list[tuple[int, float]]  # (status, seconds)
+    probes: list[tuple[str, int, float]]  # (path, status, seconds)
+    attacks: Counter
+
+    def steady_p50(self) -> float:
+        return percentile([s for _, s in self.steady], 50)
+
+
+def run_abuse(base: str, long_query: str, seconds: float = ABUSE_SECONDS) -> AbuseFigures:
+    search = {"query": STEADY_QUERY, "top_k": 5}
+    with httpx.Client(base_url=base, timeout=60, headers=AUTH) as steady:
+        steady.post("/v1/search", json=search)  # warm
+        idle = []
+        for _ in range(10):
+            time.sleep(0.3)
+            started = time.perf_counter()
+            assert steady.post("/v1/search", json=search).status_code == 200
+            idle.append(time.perf_counter() - started)
+
+    figures = AbuseFigures(idle, [], [], Counter())
+    spawn = multiprocessing.get_context("spawn")
+    ready, stop, results = spawn.Event(), spawn.Event(), spawn.Queue()
+    attackers = spawn.Process(target=attack, args=(base, {"query": long_query}, AUTH, ABUSERS,
+                                                   ABUSE_MAX_REQUESTS, ATTACKER_PAUSE, ready, stop, results))
+    attackers.start()
+    try:
+        assert ready.wait(60), "the attackers never started"
+        time.sleep(1.0)  # the attack is under way before anyone measures
+        done = threading.Event()
+
+        def timed(client: httpx.Client, method: str, url: str, **kw) -> tuple[int, float]:
+            started = time.perf_counter()
+            status = client.request(method, url, **kw).status_code
+            return status, time.perf_counter() - started
+
+        def steady_client() -> None:
+            with httpx.Client(base_url=base, timeout=120, headers=AUTH) as c:
+                while not done.wait(STEADY_PAUSE):
+                    figures.steady.append(timed(c, "POST", "/v1/search", json=search))
+
+        def prober() -> None:
+            with httpx.Client(base_url=base, timeout=30) as c:
+                for path in itertools.cycle(PROBED):
+                    if done.wait(0.05):
+                        return
+                    figures.probes.append((path, *timed(c, "GET", path)))
+
+        watchers = [threading.Thread(target=steady_client), threading.Thread(target=prober)]
+        for thread in watchers:
+            thread.start()
+        time.sleep(seconds)
+        done.set()
+        for thread in watchers:
+            thread.join()
+    finally:
+        stop.set()
+        figures.attacks.update(results.get(timeout=180))
+        attackers.join(60)
+    return figures
+
+
+def test_abusive_long_queries_leave_health_and_a_steady_client_served(server, service, capsys):
+    base, process, _ = server
+    count = token_counter(service.encoder)
+    long_query = chinese_of(Settings().max_query_tokens, count)
+    figures = run_abuse(base, long_query)
+
+    idle_p50, steady_p50 = percentile(figures.idle, 50), figures.steady_p50()
+    steady_codes = Counter(status for status, _ in figures.steady)
+    refused_fast = [s for status, s in figures.steady if status == 503]
+    probe_seconds = [s for _, _, s in figures.probes]
+    probe_p95 = percentile(probe_seconds, 95)
+    health = [s for path, _, s in figures.probes if path == "/healthz"]
+    with capsys.disabled():
+        print(f"\nabuse: {ABUSERS} clients × {len(long_query)}-character Chinese queries "
+              f"({count(long_query)} tokens) for {ABUSE_SECONDS:.0f} s: {dict(figures.attacks)}")
+        print(f"  steady search p50 idle {idle_p50:.1f} ms, under abuse {steady_p50:.1f} ms "
+              f"({steady_p50 / idle_p50:.1f}×), statuses {dict(steady_codes)}")
+        print(f"  {', '.join(PROBED)}: n={len(probe_seconds)} p50 {percentile(probe_seconds, 50):.1f} ms "
+              f"p95 {probe_p95:.1f} ms max {max(probe_seconds) * 1e3:.1f} ms; /healthz alone "
+              f"p50 {percentile(health, 50):.1f} ms p95 {percentile(health, 95):.1f} ms")
+    assert process.poll() is None
+    assert figures.attacks[503] > 0, "the encoder's limits never acted"
+    assert all(status == 200 for _, status, _ in figures.probes)
+    assert probe_p95 < 100 and percentile(health, 95) < 100  # ms
+    assert set(steady_codes) <= {200, 503}
+    assert all(s < 0.1 for s in refused_fast), "a 503 must be fast, not a slow refusal"
+    assert steady_p50 <= 3 * idle_p50
+
+
+# --- what a raw socket can send: any method token, a body cut short ---------------------------
+
+def raw_exchange(port: int, request: bytes) -> bytes:
+    """One request on a fresh connection; the whole answer (the server closes it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def metric_samples(base: str) -> tuple[str, dict]:
+    text = httpx.get(f"{base}/metrics", timeout=30).text
+    return text, {(s.name, tuple(sorted(s.labels.items()))): s.value
+                  for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_odd_methods_and_dropped_bodies_from_real_sockets(server, capsys):
+    base, process, _ = server
+    port = int(base.rsplit(":", 1)[1])
+
+    def odd(i: int, length: int) -> bytes:
+        method = f"M{i:06d}{'X' * length}".encode()
+        return method + b" /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+    for length in (3, 10_000):  # the first of each kind may add its bounded series
+        assert raw_exchange(port, odd(0, length)).split(b" ", 2)[1] in (b"400", b"405")
+    before_text, before = metric_samples(base)
+    for i in range(1, 301):
+        answer = raw_exchange(port, odd(i, 10_000 if i % 10 == 0 else 3))
+        assert answer.split(b" ", 2)[1] in (b"400", b"405")
+    after_text, after = metric_samples(base)
+
+    # Clients that send half a body and leave.
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(b"POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 200\r\nX-API-Key: " + API_KEY.encode() + b"\r\n\r\n{\"query\": \"car")
+    time.sleep(1.0)
+    _, left = metric_samples(base)
+
+    def server_errors(samples: dict) -> float:
+        return sum(v for (name, labels), v in samples.items()
+                   if name == "qa_http_requests_total" and dict(labels)["status"].startswith("5")
+                   and dict(labels)["status"] != "503")
+
+    with capsys.disabled():
+        print(f"\nraw sockets: /metrics {len(before_text)} bytes, {len(before)} series before 300 odd "
+              f"methods (30 of 10 KB); {len(after_text)} bytes, {len(after)} series after")
+    assert set(after) == set(before)
+    assert abs(len(after_text) - len(before_text)) < 2000
+    assert server_errors(left) == server_errors(before)
+    assert process.poll() is None

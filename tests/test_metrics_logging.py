@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 import re
+import string
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,7 +44,8 @@ def test_request_and_search_stage_metrics(client):
     assert value(after, "qa_http_requests_total", **ok) - value(before, "qa_http_requests_total", **ok) == 2
     bad = ok | {"status": "422"}
     assert value(after, "qa_http_requests_total", **bad) - value(before, "qa_http_requests_total", **bad) == 1
-    assert value(after, "qa_http_request_duration_seconds_count", **ok) >= 2
+    timed = {"method": "POST", "route": "/v1/search", "status_class": "2xx"}
+    assert value(after, "qa_http_request_duration_seconds_count", **timed) >= 2
     for stage in ("encode", "retrieve", "fuse"):
         grown = (value(after, "qa_search_stage_seconds_count", stage=stage)
                  - value(before, "qa_search_stage_seconds_count", stage=stage))
@@ -121,3 +125,73 @@ def test_access_log_can_be_turned_off(settings, service, access_lines):
     with TestClient(app_with(settings, service, access_log=False)) as client:
         client.get("/healthz")
     assert access_lines == []
+
+
+def test_a_flood_of_odd_methods_and_paths_adds_no_series(client, capsys):
+    rng = random.Random(16)
+    paths = ["/healthz", "/v1/search", "/metrics", "/no/such/{i}-{x}"]
+
+    def odd_request(i: int, path: str) -> None:
+        method = "M%06d%s" % (i, "".join(rng.choices(string.ascii_uppercase, k=rng.choice([3, 300, 3000]))))
+        path = path.format(i=i, x="x" * rng.randint(0, 500))
+        assert client.request(method, path).status_code in (404, 405)
+        client.get(f"/v1/nothing-here-{i}")
+        client.request("PROPFIND", f"/{i}")
+
+    for path in paths:  # the first odd request of each kind may add its (bounded) series once
+        odd_request(0, path)
+    client.get("/metrics")
+    before = client.get("/metrics").text
+    for i in range(1, 400):
+        odd_request(i, rng.choice(paths))
+    after = client.get("/metrics").text
+
+    def series(text: str) -> set:
+        return {(s.name, tuple(sorted(s.labels.items())))
+                for family in text_string_to_metric_families(text) for s in family.samples}
+
+    with capsys.disabled():
+        print(f"\n/metrics: {len(before)} bytes, {len(series(before))} series before a flood of "
+              f"1,191 odd requests; {len(after)} bytes, {len(series(after))} series after")
+    assert series(after) == series(before)
+    assert abs(len(after) - len(before)) < 2000  # only the counts changed, not the lines
+    assert "M000" not in after and "no/such" not in after and "PROPFIND" not in after
+    assert 'method="other"' in after
+
+
+def test_preflights_are_logged_with_a_request_id(settings, service, access_lines):
+    with TestClient(app_with(settings, service, cors_origins=["https://partner.example"])) as client:
+        response = client.options("/v1/search", headers={
+            "Origin": "https://partner.example", "Access-Control-Request-Method": "POST",
+            "X-Request-ID": "preflight-1"})
+    assert response.status_code == 200 and response.headers["x-request-id"] == "preflight-1"
+    line = json.loads(access_lines[-1])
+    assert (line["method"], line["route"], line["status"], line["request_id"]) == (
+        "OPTIONS", "/v1/search", 200, "preflight-1")
+
+
+def test_a_client_leaving_mid_body_is_a_499_not_a_server_error(app, client):
+    before = scrape(client)
+    pieces = iter([{"type": "http.request", "body": b'{"query": "car', "more_body": True},
+                   {"type": "http.disconnect"}])
+    sent: list[dict] = []
+
+    async def receive():
+        return next(pieces)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/v1/search", "raw_path": b"/v1/search", "query_string": b"",
+             "root_path": "", "server": ("testserver", 80), "client": ("203.0.113.9", 5000),
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"content-length", b"200")]}
+    asyncio.run(app(scope, receive, send))
+    after = scrape(client)
+    assert sent == []  # nobody is left to answer
+    left = {"method": "POST", "route": "/v1/search", "status": "499"}
+    assert value(after, "qa_http_requests_total", **left) - value(before, "qa_http_requests_total", **left) == 1
+    server_errors = {"method": "POST", "route": "/v1/search", "status": "500"}
+    assert value(after, "qa_http_requests_total", **server_errors) == value(
+        before, "qa_http_requests_total", **server_errors)

@@ -8,11 +8,10 @@ from fastapi import FastAPI
 
 from qa import __version__
 from qa.api import metrics
-from qa.api.cors import install_cors
 from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
 from qa.api.reloader import IndexReloader
-from qa.api.routes import admin, ask, documents, health, passages, search, widget
+from qa.api.routes import admin, ask, docs, documents, health, passages, search, widget
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -34,13 +33,17 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
         version=__version__,
         description="Ask in 中文 or English; get cited paragraphs in both languages.",
         lifespan=lifespan,
+        docs_url=None,  # served by qa.api.routes.docs from local files, not a CDN
+        redoc_url=None,
+        # A redirect from /path/ to /path would be built from the client's Host header: the
+        # slash form is a 404 that names the right path instead.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.holder = holder
     app.state.reloader = IndexReloader(holder, settings.reload_poll_seconds)
     install_error_handlers(app)
-    install_middleware(app, settings)  # before CORS, so CORS stays outermost
-    install_cors(app, settings)
-    for module in (search, ask, passages, documents, health, widget, admin, metrics):
+    install_middleware(app, settings)
+    for module in (search, ask, passages, documents, health, widget, admin, metrics, docs):
         app.include_router(module.router)
     return app

@@ -8,10 +8,6 @@ from qa.api.errors import ApiError
 from qa.service import Service, ServiceHolder
 
 
-def get_holder(request: Request) -> ServiceHolder:
-    return request.app.state.holder
-
-
 def get_service(request: Request) -> Service:
     holder: ServiceHolder = request.app.state.holder
     service = holder.service

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from qa.api.metrics import OVERLOADED
+from qa.embed.batching import QueueFull, retry_after_seconds
 
 from qa.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+ORIGINAL_METHOD_KEY = "qa.original_method"  # set by HeadAsGetMiddleware on the GET it serves
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
@@ -56,6 +63,24 @@ def _describe(errors: list[dict]) -> tuple[str, str]:
     return code, "; ".join(parts) or "the request is invalid"
 
 
+def _unreadable_body(cause: BaseException | None) -> tuple[str, str]:
+    """(code, message) for a body that json.loads refused without a JSON syntax error."""
+    if isinstance(cause, RecursionError):
+        return "json_too_deep", ("the JSON is nested too deeply for this server to read (it stops "
+                                 "near 1,000 levels); the request bodies of this API are 2 deep")
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "json_number_too_long", (f"a number in the JSON has more than "
+                                        f"{sys.get_int_max_str_digits()} digits, more than this server "
+                                        "reads; no field of this API needs one that long")
+    return "invalid_json", "the body is not valid JSON in UTF-8"
+
+
+def _serves(app: FastAPI, path: str) -> bool:
+    """Whether some route answers `path` (with any method): for the trailing-slash hint."""
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "headers": []}
+    return any(route.matches(scope)[0] != Match.NONE for route in app.router.routes)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
@@ -66,18 +91,29 @@ def install_error_handlers(app: FastAPI) -> None:
         code, message = _describe(exc.errors())
         return error_response(422, code, message)
 
+    @app.exception_handler(QueueFull)
+    async def _overloaded(request: Request, exc: QueueFull):
+        OVERLOADED.inc()
+        retry = retry_after_seconds(exc)
+        return error_response(503, "overloaded", f"the server is busy with other queries; retry in "
+                                                 f"{retry} s", headers={"Retry-After": retry})
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-            # FastAPI's answer to a body that is not UTF-8 (or UTF-16/32) JSON text.
-            return error_response(422, "invalid_json", "the body is not valid JSON in UTF-8")
+            # FastAPI's answer to a body json.loads could not read: say which limit it hit.
+            return error_response(422, *_unreadable_body(exc.__cause__))
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        method = request.scope.get(ORIGINAL_METHOD_KEY, request.method)[:16]
+        path = request.url.path[:200]
         if exc.status_code == 404 and message == "Not Found":
-            message = f"no such endpoint: {request.method} {request.url.path}"
+            message = f"no such endpoint: {method} {path}"
+            if path.endswith("/") and path != "/" and _serves(app, path.rstrip("/")):
+                message += f" (without the trailing slash: {path.rstrip('/')})"
         allowed = (getattr(exc, "headers", None) or {}).get("Allow")
         if exc.status_code == 405 and message == "Method Not Allowed" and allowed:
-            message = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
+            message = f"{method} is not allowed on {path}; use {allowed}"
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(StoreUnavailable)

@@ -21,10 +21,20 @@ LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 STAGE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 SEARCH_STAGES = ("encode", "retrieve", "fuse")
 
+# Every label comes from a closed set, whatever clients send: the method from KNOWN_METHODS
+# (else "other"), the route from the app's own templates (else "<unmatched>"), the status from
+# the codes this API answers with (else its class). A flood of odd methods or paths adds no
+# series. The histogram, 16 series per label set, keeps only the status class.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+KNOWN_STATUSES = frozenset({200, 204, 304, 400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429,
+                            499, 500, 503})
 REQUESTS = Counter("qa_http_requests_total", "HTTP requests by method, route template and status.",
                    ["method", "route", "status"])
-LATENCY = Histogram("qa_http_request_duration_seconds", "HTTP request latency.",
-                    ["method", "route", "status"], buckets=LATENCY_BUCKETS)
+LATENCY = Histogram("qa_http_request_duration_seconds", "HTTP request latency by method, route "
+                    "template and status class (2xx, 4xx, …).", ["method", "route", "status_class"],
+                    buckets=LATENCY_BUCKETS)
+OVERLOADED = Counter("qa_overloaded_total", "Requests refused with 503 because the encoder's "
+                     "queue (or the long queries' share of it) was full.")
 SEARCH_STAGE = Histogram("qa_search_stage_seconds", "Search latency by stage (encode, retrieve, fuse).",
                          ["stage"], buckets=STAGE_BUCKETS)
 RELOADS = Counter("qa_index_reloads_total", "Index reload attempts by outcome.", ["outcome"])
@@ -49,10 +59,18 @@ def observe_search(timings_ms: dict[str, float]) -> None:
         extras["search_ms"] = {k: round(v, 2) for k, v in timings_ms.items()}
 
 
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
+def status_label(status: int) -> str:
+    return str(status) if status in KNOWN_STATUSES else f"{status // 100}xx"
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    labels = {"method": method, "route": route, "status": str(status)}
-    REQUESTS.labels(**labels).inc()
-    LATENCY.labels(**labels).observe(seconds)
+    method = method_label(method)
+    REQUESTS.labels(method=method, route=route, status=status_label(status)).inc()
+    LATENCY.labels(method=method, route=route, status_class=f"{status // 100}xx").observe(seconds)
 
 
 def _describe_index(request: Request) -> None:
@@ -81,7 +99,7 @@ router = APIRouter(tags=["health"])
 @router.get("/metrics", response_class=Response,
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                              "description": "Prometheus text format."}})
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:  # async: never queued behind search threads
     """Prometheus metrics of this process (or of all workers, in multiprocess mode)."""
     _describe_index(request)
     return Response(_exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
@@ -19,6 +20,10 @@ LangFilter = Literal["zh", "en"] | None
 QUERY_JSON_SCHEMA = {"minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": r"\S"}
 
 
+def _visible(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNPS"  # letters, numbers, punctuation, symbols
+
+
 def _trimmed_query(value: str) -> str:
     if _LONE_SURROGATE.search(value):  # "\ud800" in JSON: not text, and unencodable downstream
         raise ValueError("contains a lone UTF-16 surrogate (\\uD800–\\uDFFF), which is not valid "
@@ -26,6 +31,11 @@ def _trimmed_query(value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("must not be empty or only whitespace")
+    # Only control (NUL…), zero-width or direction characters: nothing to search for. (Inside a
+    # real query they stay; the encoder never sees a NUL: qa.embed.batching replaces it.)
+    if not any(map(_visible, value)):
+        raise ValueError("must contain visible text: it has only control (such as \\u0000), "
+                         "zero-width or direction-control characters")
     if len(value) > MAX_QUERY_CHARS:
         raise ValueError(f"must be at most {MAX_QUERY_CHARS} characters after trimming (got {len(value)})")
     return value

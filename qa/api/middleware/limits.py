@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qa.api.errors import error_response
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+DISCONNECTED_SCOPE_KEY = "qa.client_disconnected"  # the client left before its body was read
 
 
 def is_json_media_type(content_type: str) -> bool:
@@ -46,6 +47,7 @@ class BodyLimitMiddleware:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
+                scope[DISCONNECTED_SCOPE_KEY] = True  # recorded as 499, not as a server error
                 return  # the client left; nobody to answer
             body += message.get("body", b"")
             if len(body) > self.max_bytes:
@@ -60,7 +62,8 @@ class BodyLimitMiddleware:
                 f"the body must be JSON sent with 'Content-Type: application/json' (got {sent[:100]!r})",
             )(scope, receive, send)
             return
-        await self.app(scope, _replay(bytes(body), receive), send)
+        await self.app(scope, replay_body({"type": "http.request", "body": bytes(body),
+                                           "more_body": False}, receive), send)
 
     async def _upload(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         """Buffer a multipart body of at most `limit` bytes (admin uploads), else 413."""
@@ -80,18 +83,20 @@ class BodyLimitMiddleware:
                 return
             if not msg.get("more_body", False):
                 break
-        await self.app(scope, _replay(bytes(body), receive), send)
+        await self.app(scope, replay_body({"type": "http.request", "body": bytes(body),
+                                           "more_body": False}, receive), send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive() that hands the buffered body over once, then defers to the client."""
+def replay_body(message: Message, receive: Receive) -> Receive:
+    """A receive() that hands `message` (the whole buffered body) over once, then defers to
+    the client."""
     sent = False
 
     async def replayed() -> Message:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return message
         return await receive()
 
     return replayed

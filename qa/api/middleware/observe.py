@@ -1,4 +1,8 @@
-"""Request ids, one JSON access-log line per request, request metrics and baseline headers."""
+"""Request ids, one JSON access-log line per request, request metrics and baseline headers.
+
+Outermost but for the proxy-address fix, so CORS preflights (answered by the CORS middleware)
+are logged and carry a request id too.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.api.metrics import REQUEST_EXTRAS, observe_request
 from qa.api.middleware.access import CLIENT_SCOPE_KEY
+from qa.api.middleware.limits import DISCONNECTED_SCOPE_KEY
 
 ACCESS_LOGGER = "qa.access"
 REQUEST_ID_HEADER = "X-Request-ID"
 # An inbound id is echoed only when it is short and plain, so it cannot forge log lines.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 UNMATCHED_ROUTE = "<unmatched>"  # unknown paths share one label: metrics stay bounded
+CLIENT_CLOSED = 499
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -92,7 +98,7 @@ class ObserveMiddleware:
             return
         request_id = request_id_of(scope)
         started = time.perf_counter()
-        status = 500  # if the app raises before answering, the server answers 500
+        status = 0  # no answer yet
         extras: dict = {}
         token = REQUEST_EXTRAS.set(extras)
 
@@ -109,6 +115,10 @@ class ObserveMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             REQUEST_EXTRAS.reset(token)
+            if not status:
+                # A client that left mid-body got no answer: 499 (nginx's "client closed
+                # request"), not a server error. Otherwise the app raised and the server says 500.
+                status = CLIENT_CLOSED if scope.get(DISCONNECTED_SCOPE_KEY) else 500
             seconds = time.perf_counter() - started
             route = route_template(scope)
             observe_request(scope["method"], route, status, seconds)
@@ -125,7 +135,7 @@ class ObserveMiddleware:
             "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "event": "request",
             "request_id": request_id,
-            "method": scope["method"],
+            "method": scope["method"][:16],  # any token is a valid method: keep lines short
             "path": scope.get("path", "")[:256],
             "route": route,
             "status": status,

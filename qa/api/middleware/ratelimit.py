@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 
 class TokenBuckets:
-    """Each client may send `burst` requests at once, refilled at `per_minute`.
+    """Each client may spend `burst` tokens at once, refilled at `per_minute` (a token is one
+    request for the request limits, one encoder token for the cost limits).
 
     Only the event loop thread touches this, so it needs no lock. The least recently seen
     clients are forgotten past `max_clients` (a forgotten client simply starts full again).
@@ -29,16 +30,19 @@ class TokenBuckets:
         self.clock = clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
-    def take(self, client: str) -> float:
-        """Spend one token: 0.0 when allowed, else the seconds until one is available."""
+    def take(self, client: str, amount: float = 1.0) -> float:
+        """Spend `amount` tokens: 0.0 when allowed, else the seconds until they are available.
+
+        An amount above the burst can never be spent: callers cap it (per-query token limit).
+        """
         now = self.clock()
         tokens, last = self._buckets.pop(client, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         wait = 0.0
-        if tokens >= 1.0:
-            tokens -= 1.0
+        if tokens >= amount:
+            tokens -= amount
         else:
-            wait = (1.0 - tokens) / self.rate
+            wait = (amount - tokens) / self.rate
         self._buckets[client] = (tokens, now)
         if len(self._buckets) > self.max_clients:
             self._buckets.popitem(last=False)

@@ -233,13 +233,13 @@ def get_document(doc_id: str, request: Request, service: Service = Depends(get_s
     jobs: JobQueue | None = getattr(request.app.state, "document_jobs", None)
     pending = jobs.pending(doc_id) if jobs is not None else None
     files = _files_of(request.app.state.settings.corpus_dir, doc_id)
-    entry = next((d for d in service.bundle.documents if d["doc_id"] == doc_id), None)
+    entry = next((d for d in service.store.documents() if d["doc_id"] == doc_id), None)
     if entry is None:
         if pending is None:
             raise ApiError(404, "document_not_found", f"no document with id '{doc_id[:200]}'")
         return DocumentDetail(doc_id=doc_id, indexed=False, files=files, job=job_status(pending))
     prefix = f"{doc_id}."
-    weak = [a for a in service.bundle.manifest.get("alignment", {}).get("low_confidence", [])
+    weak = [a for a in service.store.manifest.get("alignment", {}).get("low_confidence", [])
             if any(i.startswith(prefix) for i in a.get("zh", []))]
     return DocumentDetail(doc_id=doc_id, indexed=True, title=entry["title"], format=entry.get("format"),
                           source=entry.get("source"), files=files, passages=entry["passages"],

@@ -1,24 +1,28 @@
-"""Liveness and readiness."""
+"""Liveness and readiness.
+
+`async def` with no blocking work: they run on the event loop, never in the worker threads that
+search and ask occupy, so they answer at once while the encoder is saturated. HEAD is answered
+by HeadAsGetMiddleware.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Request
 
-from qa.api.deps import get_holder
 from qa.api.errors import ApiError
 from qa.api.schemas import ErrorBody, Status
-from qa.service import ServiceHolder
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Status)
-def healthz() -> Status:
+async def healthz() -> Status:
     return Status(status="ok")
 
 
 @router.get("/readyz", response_model=Status, responses={503: {"model": ErrorBody}})
-def readyz(holder: ServiceHolder = Depends(get_holder)) -> Status:
+async def readyz(request: Request) -> Status:
+    holder = request.app.state.holder
     service = holder.service
     if service is None:
         if holder.error:

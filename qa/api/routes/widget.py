@@ -1,12 +1,19 @@
-"""GET /widget.js + /widget.css (the embeddable chat widget) and GET / (a demo page embedding it)."""
+"""GET /widget.js + /widget.css (the embeddable chat widget) and GET / (a demo page embedding it).
+
+All `async def` and served from memory (qa.api.static): they answer while search is busy.
+HEAD is answered by HeadAsGetMiddleware.
+"""
 
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+
+from qa.api.static import asset_response, load_asset
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "widget"
 
@@ -25,32 +32,36 @@ _ASSET_HEADERS = {
 DEMO_LANGS = {"en": "en", "zh": "zh-CN"}
 
 
-def _asset(name: str, media_type: str) -> FileResponse:
-    return FileResponse(WIDGET_DIR / name, media_type=media_type, headers=_ASSET_HEADERS)
+def _asset(request: Request, name: str, media_type: str, **extra: str) -> Response:
+    return asset_response(request, load_asset(WIDGET_DIR / name, media_type), _ASSET_HEADERS | extra)
 
 
-@router.api_route("/widget.js", methods=["GET", "HEAD"])
-def widget_js() -> FileResponse:
-    return _asset("widget.js", "text/javascript; charset=utf-8")
+@router.get("/widget.js")
+async def widget_js(request: Request) -> Response:
+    return _asset(request, "widget.js", "text/javascript; charset=utf-8")
 
 
-@router.api_route("/widget.css", methods=["GET", "HEAD"])
-def widget_css() -> FileResponse:
+@router.get("/widget.css")
+async def widget_css(request: Request) -> Response:
     """Fetched by widget.js from whatever site embeds it, so any origin may read it."""
-    response = _asset("widget.css", "text/css; charset=utf-8")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _asset(request, "widget.css", "text/css; charset=utf-8",
+                  **{"Access-Control-Allow-Origin": "*"})
 
 
-@router.api_route("/demo.css", methods=["GET", "HEAD"])
-def demo_css() -> FileResponse:
-    return _asset("demo.css", "text/css; charset=utf-8")
+@router.get("/demo.css")
+async def demo_css(request: Request) -> Response:
+    return _asset(request, "demo.css", "text/css; charset=utf-8")
 
 
-@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def demo_page(request: Request, lang: str = Query("en", max_length=8)) -> HTMLResponse:
+@lru_cache(maxsize=1)
+def _demo_template() -> str:
+    return (WIDGET_DIR / "index.html").read_text(encoding="utf-8")
+
+
+@router.get("/", response_class=HTMLResponse)
+async def demo_page(request: Request, lang: str = Query("en", max_length=8)) -> HTMLResponse:
     """The demo page; `?lang=zh` switches the page (and so the widget) to Chinese."""
-    page = (WIDGET_DIR / "index.html").read_text(encoding="utf-8")
+    page = _demo_template()
     page = page.replace('<html lang="en">', f'<html lang="{DEMO_LANGS.get(lang, "en")}">', 1)
     # The embed snippet shows this server's own address (escaped: it comes from the Host header).
     page = page.replace("https://HOST", html.escape(str(request.base_url).rstrip("/")))
