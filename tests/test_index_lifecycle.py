@@ -131,10 +131,10 @@ def test_kill_9_while_embedding_keeps_previous_version(settings, encoder, index_
 HELD_BUILD = """
 import pathlib, sys, time
 import qa.index.write as write
-real = write._write_files
+real, marker = write._write_files, pathlib.Path(sys.argv[1])
 def held(tmp, *args, **kwargs):
     real(tmp, *args, **kwargs)
-    pathlib.Path(sys.argv[1]).touch()
+    marker.touch()
     time.sleep(600)
 write._write_files = held
 sys.argv = ["qa", "build"]
