@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from qa.bench.http import Server, search_bodies
+from qa.bench.inprocess import sequential
 from qa.bench.stats import latency_summary
 
 BUSY_LOOP = "while True: pass"
@@ -57,13 +58,7 @@ def summary(seconds: Sequence[float]) -> dict:
 
 def timed(calls: dict[str, Callable[[str], object]], queries: Sequence[str]) -> dict[str, dict]:
     """Each call on every query, interleaved so machine noise hits them alike."""
-    seconds: dict[str, list[float]] = {name: [] for name in calls}
-    for query in queries:
-        for name, call in calls.items():
-            started = time.perf_counter()
-            call(query)
-            seconds[name].append(time.perf_counter() - started)
-    return {name: summary(s) for name, s in seconds.items()}
+    return {name: summary(s) for name, s in sequential(calls, queries).items()}
 
 
 def measure_neighbour(service, queries: Sequence[str], neighbours: int = 1) -> dict:

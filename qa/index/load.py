@@ -21,12 +21,12 @@ from qa.fsutil import sha256_file
 from qa.index.format import stale_components
 from qa.index.keyword import KeywordIndex
 from qa.index.vectors import read_faiss
-from qa.store.base import StoreCorrupt, StoreMissing, StoreStale
+from qa.store.base import StoreCorrupt, StoreMissing, StoreStale, VersionedStore
 
 CURRENT = "CURRENT"
 
 
-class LocalStore:
+class LocalStore(VersionedStore):
     """One verified version folder: passages, vectors (memory-mapped), FAISS, BM25, sentences."""
 
     def __init__(self, folder: Path, manifest: dict, passages: list[Passage], vectors: np.ndarray,
@@ -49,14 +49,6 @@ class LocalStore:
         self._sentence_bounds = np.searchsorted(rows, np.arange(len(passages) + 1))
 
     # --- identity ------------------------------------------------------------------------
-    @property
-    def version(self) -> str:
-        return self._manifest["version"]
-
-    @property
-    def manifest(self) -> dict:
-        return self._manifest
-
     @property
     def size(self) -> int:
         return len(self.passages)

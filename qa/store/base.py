@@ -53,6 +53,20 @@ class IndexData:
     manifest: dict = field(default_factory=dict)
 
 
+class VersionedStore:
+    """What every backend shares: one index version, described by its manifest."""
+
+    _manifest: dict
+
+    @property
+    def version(self) -> str:
+        return self._manifest["version"]
+
+    @property
+    def manifest(self) -> dict:
+        return self._manifest
+
+
 @runtime_checkable
 class PassageStore(Protocol):
     """Read side of one index version. All batch methods take and return arrays per query."""

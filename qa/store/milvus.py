@@ -19,7 +19,7 @@ import numpy as np
 
 from qa.corpus.models import Passage
 from qa.index.format import stale_components
-from qa.store.base import StoreCorrupt, StoreMissing, StoreStale
+from qa.store.base import StoreCorrupt, StoreMissing, StoreStale, VersionedStore
 from qa.store.milvus_client import META_SUFFIX, MilvusConnection, collection_set
 from qa.store.milvus_write import current_version, write_milvus_version
 
@@ -57,7 +57,7 @@ class _LRU:
                 self.data.popitem(last=False)
 
 
-class MilvusStore:
+class MilvusStore(VersionedStore):
     """One index version in Milvus (see qa.store.base.PassageStore for the contract)."""
 
     def __init__(self, connection: MilvusConnection, collection: str, manifest: dict,
@@ -74,14 +74,6 @@ class MilvusStore:
         self._vocab_cache = _LRU(VOCAB_CACHE)  # token → (sparse index, df), (-1, 0) if unknown
         self._doc_ids = {d["doc_id"] for d in documents}
         self._search_params = {"metric_type": "IP", "params": {}}
-
-    @property
-    def version(self) -> str:
-        return self._manifest["version"]
-
-    @property
-    def manifest(self) -> dict:
-        return self._manifest
 
     @property
     def size(self) -> int:
