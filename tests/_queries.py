@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from conftest import paper_excerpt
+from tests.conftest import paper_excerpt
 
 CHINESE = "".join(re.findall(r"[\u4e00-\u9fff，。]", "".join(paper_excerpt("(一)推进碳达峰碳中和是必由之路",
                                                                               "(二)系统推进碳达峰碳中和工作"))))
