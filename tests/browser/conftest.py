@@ -138,10 +138,18 @@ HOST_PAGE = """<!doctype html>
 """
 
 
+def missing_tool(message: str) -> None:
+    """Skip on a developer's machine without the browser tools; in CI (CI=true, where
+    scripts/test.sh installs them) a missing tool is a failure, never a silent skip."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def chromium_installed() -> Path:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/browser-deps.sh to install Debian's chromium")
+        missing_tool(f"{CHROMIUM} is missing: run scripts/browser-deps.sh to install Debian's chromium")
     return CHROMIUM
 
 
@@ -217,7 +225,7 @@ def page(chromium):
 @pytest.fixture(scope="session")
 def axe_source(chromium_installed) -> str:
     if not AXE.exists():
-        pytest.skip(f"{AXE} is missing: run scripts/browser-deps.sh to install axe-core from npm")
+        missing_tool(f"{AXE} is missing: run scripts/browser-deps.sh to install axe-core from npm")
     return AXE.read_text(encoding="utf-8")
 
 
