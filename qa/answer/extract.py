@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.answer.followup import search_in_context
 from qa.corpus.models import Passage
-from qa.search.confidence import coverage
+from qa.search.confidence import term_weights, weighted_share
 from qa.search.engine import Hit, SearchEngine
 from qa.text import detect_lang, tokenize
 from qa.text.specific import missing_share, specific_terms
@@ -75,7 +75,7 @@ def sentence_candidates(question: str, question_vec: np.ndarray, hits: list[Hit]
     """Every sentence of the top passages with its answer features, in passage order."""
     store = engine.store
     wants_number = bool(_QUANTITY_CUE.search(question))
-    tokens = tokenize(question)
+    weights = term_weights(store, tokenize(question))  # looked up once, not per sentence
     specific = specific_terms(question)
     out = []
     for rank, hit in enumerate(hits[:EVIDENCE_PASSAGES]):
@@ -88,7 +88,7 @@ def sentence_candidates(question: str, question_vec: np.ndarray, hits: list[Hit]
             out.append(SentenceCandidate(hit.passage, int(start), int(end), {
                 "sentence": float(sim),
                 "passage": hit.score,
-                "terms": coverage(store, tokens, [sentence]),
+                "terms": weighted_share(weights, [sentence]),
                 "specific": 1.0 - missing_share(specific, [sentence]) if specific else 0.0,
                 "number": float(wants_number and bool(_DIGIT.search(sentence))),
                 "rank": -float(rank),

@@ -68,8 +68,10 @@ def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str],
     for i, qvec in enumerate(qvecs):
         keyword = {int(r): float(s) for r, s in zip(kw_rows[i], kw_scores[i]) if r >= 0}
         found = {int(r) for r in dense_rows[i] if r >= 0} | keyword.keys()
-        found |= {p for r in list(found) for p in store.partner_rows(r)}
-        rows = np.array(sorted(found), dtype=np.int64)
+        partners = {r: store.partner_rows(r) for r in found}
+        for r in {p for group in list(partners.values()) for p in group} - partners.keys():
+            partners[r] = store.partner_rows(r)
+        rows = np.array(sorted(partners), dtype=np.int64)
         position = {int(r): j for j, r in enumerate(rows)}
         cos = store.vectors(rows) @ qvec if len(rows) else np.zeros(0, np.float32)
         out.append(Candidates(
@@ -78,7 +80,7 @@ def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str],
             cos=cos.astype(np.float64),
             sent=_best_sentence(store, rows, qvec, cos).astype(np.float64),
             kw=np.array([keyword.get(int(r), 0.0) for r in rows], dtype=np.float64),
-            pairs=np.array([(j, position[p]) for j, r in enumerate(rows) for p in store.partner_rows(int(r))
+            pairs=np.array([(j, position[p]) for j, r in enumerate(rows) for p in partners[int(r)]
                             if p in position], dtype=np.int64).reshape(-1, 2),
             tokens=token_lists[i],
             specific=specifics[i],

@@ -44,17 +44,26 @@ def idf(doc_freq: np.ndarray, size: int) -> np.ndarray:
     return np.log((size + 1) / (doc_freq + 0.5))
 
 
-def coverage(store: PassageStore, query_tokens: Sequence[str], evidence_texts: Sequence[str]) -> float:
-    """IDF-weighted share of the question's distinct tokens found in the evidence texts."""
+def term_weights(store: PassageStore, query_tokens: Sequence[str]) -> dict[str, float]:
+    """IDF weight of each distinct question token (one store look-up for all of them)."""
     terms = sorted(set(query_tokens))
-    if not terms:
+    return dict(zip(terms, idf(store.doc_freq(terms), store.size).tolist())) if terms else {}
+
+
+def weighted_share(weights: dict[str, float], evidence_texts: Sequence[str]) -> float:
+    """Share of the weighted tokens found in the evidence texts (0 when there are none)."""
+    if not weights:
         return 0.0
     found: set[str] = set()
     for text in evidence_texts:
         found.update(_tokens(text))
-    weights = idf(store.doc_freq(terms), store.size)
-    total = float(weights.sum()) or 1.0
-    return float(sum(w for t, w in zip(terms, weights) if t in found) / total)
+    total = sum(weights.values()) or 1.0
+    return sum(w for t, w in weights.items() if t in found) / total
+
+
+def coverage(store: PassageStore, query_tokens: Sequence[str], evidence_texts: Sequence[str]) -> float:
+    """IDF-weighted share of the question's distinct tokens found in the evidence texts."""
+    return weighted_share(term_weights(store, query_tokens), evidence_texts)
 
 
 def features(store: PassageStore, c: Candidates, fusion: Fusion) -> dict[str, float]:
