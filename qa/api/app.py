@@ -10,6 +10,7 @@ from qa import __version__
 from qa.api import metrics
 from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
+from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
 from qa.api.routes import admin, ask, docs, documents, health, passages, search, widget
 from qa.service import ServiceHolder
@@ -42,8 +43,11 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     app.state.settings = settings
     app.state.holder = holder
     app.state.reloader = IndexReloader(holder, settings.reload_poll_seconds)
+    # Read by the middleware before a body is: who may call a route, what it costs.
+    app.state.policies = PolicyTable([])
     install_error_handlers(app)
     install_middleware(app, settings)
     for module in (search, ask, passages, documents, health, widget, admin, metrics, docs):
         app.include_router(module.router)
+        app.state.policies.add(module.router.routes)
     return app

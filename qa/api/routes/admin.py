@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.datastructures import Headers
 
+from qa.api.policy import RoutePolicy, declare
 from qa.api.errors import ApiError
 from qa.api.middleware.keys import KeyRing, presented_key
 from qa.api.reloader import IndexReloader, NotLoaded
@@ -34,6 +35,7 @@ def require_admin(request: Request) -> None:
 
 @router.post("/reload", response_model=ReloadStatus,
              responses={code: {"model": ErrorBody} for code in (401, 403, 409, 429, 503)})
+@declare(RoutePolicy(scope="admin"))
 def reload_index(request: Request) -> ReloadStatus:
     """Serve the version index/CURRENT names, after verifying it; the old one serves until then."""
     require_admin(request)

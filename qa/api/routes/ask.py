@@ -7,6 +7,7 @@ import time
 from fastapi import APIRouter, Depends
 
 from qa.answer.extract import ask as ask_question
+from qa.api.policy import RoutePolicy, declare
 from qa.api.deps import get_service
 from qa.api.present import ask_response
 from qa.api.routes.search import ERROR_RESPONSES
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/v1", tags=["ask"])
 
 
 @router.post("/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
+@declare(RoutePolicy(scope="ask", cost_fields=("question", "history")))
 def ask(body: AskRequest, service: Service = Depends(get_service)) -> AskResponse:
     """One or two sentences that answer the question, or `answerable: false` and the nearest passages."""
     started = time.perf_counter()

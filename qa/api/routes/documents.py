@@ -22,6 +22,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 
+from qa.api.policy import RoutePolicy, declare
 from qa.api.deps import get_service
 from qa.api.errors import ApiError
 from qa.api.jobs import Job, JobQueue
@@ -158,6 +159,7 @@ def _save(upload: UploadFile, target: Path, limit: int) -> None:
 
 
 @router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS)
+@declare(RoutePolicy(scope="documents:write", upload=True))
 def add_document(request: Request, file: UploadFile | None = File(None, description="One document."),
                  zh: UploadFile | None = File(None, description="The Chinese edition."),
                  en: UploadFile | None = File(None, description="The English edition."),
@@ -212,6 +214,7 @@ def _validate(staged: list[Path], limits: Limits) -> None:
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS)
+@declare(RoutePolicy(scope="documents:write"))
 def get_job(job_id: str, request: Request) -> JobStatus:
     require_admin(request)
     job = get_jobs(request).get(job_id)
@@ -229,6 +232,7 @@ def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentDetail, responses=_ERRORS)
+@declare(RoutePolicy(scope="documents:read"))
 def get_document(doc_id: str, request: Request, service: Service = Depends(get_service)) -> DocumentDetail:
     jobs: JobQueue | None = getattr(request.app.state, "document_jobs", None)
     pending = jobs.pending(doc_id) if jobs is not None else None
@@ -248,6 +252,7 @@ def get_document(doc_id: str, request: Request, service: Service = Depends(get_s
 
 
 @router.delete("/documents/{doc_id}", status_code=202, response_model=JobAccepted, responses=_ERRORS)
+@declare(RoutePolicy(scope="documents:write"))
 def delete_document(doc_id: str, request: Request) -> JobAccepted:
     """Remove the document's files from the corpus and rebuild without it."""
     require_admin(request)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from qa.api.policy import RoutePolicy, declare
 from qa.api.deps import get_service
 from qa.api.errors import ApiError
 from qa.api.present import document_out, passage_out
@@ -18,6 +19,7 @@ MAX_PAGE = 1000
 
 
 @router.get("/passages/{passage_id}", response_model=PassageOut, responses={404: {"model": ErrorBody}})
+@declare(RoutePolicy(scope="documents:read"))
 def get_passage(passage_id: str, service: Service = Depends(get_service)) -> PassageOut:
     row = service.store.row_of(passage_id)
     if row is None:
@@ -26,6 +28,7 @@ def get_passage(passage_id: str, service: Service = Depends(get_service)) -> Pas
 
 
 @router.get("/passages", response_model=PassageList, responses={404: {"model": ErrorBody}})
+@declare(RoutePolicy(scope="documents:read"))
 def list_passages(
     doc_id: str | None = Query(None, description="Only passages of this document."),
     lang: Literal["zh", "en"] | None = Query(None, description="Only passages in this language."),
@@ -40,5 +43,6 @@ def list_passages(
 
 
 @router.get("/documents", response_model=list[DocumentSummary])
+@declare(RoutePolicy(scope="documents:read"))
 def list_documents(service: Service = Depends(get_service)) -> list[DocumentSummary]:
     return [document_out(d) for d in service.store.documents()]

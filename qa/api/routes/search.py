@@ -6,6 +6,7 @@ import time
 
 from fastapi import APIRouter, Depends
 
+from qa.api.policy import RoutePolicy, declare
 from qa.api.deps import get_service
 from qa.api.metrics import observe_search
 from qa.api.present import search_response
@@ -18,6 +19,7 @@ ERROR_RESPONSES = {code: {"model": ErrorBody} for code in (401, 413, 422, 429, 5
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
+@declare(RoutePolicy(scope="search", cost_fields=("query",)))
 def search(body: SearchRequest, service: Service = Depends(get_service)) -> SearchResponse:
     """Best-matching passages in either language (or only `lang`), each with its translation."""
     started = time.perf_counter()
