@@ -419,3 +419,40 @@ def test_contract_streamed_sources_appear_before_the_answer(widget, artifacts):
         expect(widget.bot_messages.first.locator(".sources-label")).to_have_text("Sources")
     finally:
         held.close()
+
+
+def test_contract_related_in_traditional_on_a_phone(widget, contract, axe_source, artifacts):
+    """A Traditional question the documents only touch: the closest quote converted, set apart."""
+    data = related_zh(message="文件未說明2024年中國出口電動汽車的數量。")
+    data["question"], data["question_script"] = "2024年中國出口了多少輛電動汽車？", "zh-Hant"
+    data["closest"]["text_converted"] = to_traditional(data["closest"]["text"])
+    contract.asks.append(json_reply(data))
+    widget.page.set_viewport_size({"width": 360, "height": 740})
+    widget.open(contract.add_page("/related-phone.html", lang="zh-HK"))
+
+    reply = widget.ask(data["question"])
+
+    closest = reply.locator('[data-role="closest"]')
+    expect(closest.locator(".near")).to_have_text(data["closest"]["text_converted"])
+    expect(closest).to_have_attribute("lang", "zh-Hant")
+    expect(reply.locator('[data-role="support"]')).to_have_text(data["message"])
+    expect(reply.locator(".closest-label")).to_have_text("最接近的內容是：")
+    assert widget.shadow_eval("root.querySelector('.log').scrollWidth <= root.querySelector('.log').clientWidth")
+    widget.page.screenshot(path=artifacts / "contract-related-zh-Hant-phone.png")
+    violations = run_axe(widget.page, axe_source)
+    (artifacts / "axe-contract-related-zh-Hant-phone.json").write_text(json.dumps(violations, indent=1, ensure_ascii=False))
+    assert not blocking(violations), json.dumps(violations, indent=1, ensure_ascii=False)
+
+    reply.locator('[data-role="show-original"]').click()
+    expect(closest.locator(".near")).to_have_text(data["closest"]["text"])
+
+
+def test_contract_starter_question_by_keyboard(widget, contract):
+    contract.asks.append(json_reply(stated_en()))
+    widget.open(contract.add_page("/starters-keys.html", extra="""data-starter-questions='["What is the capacity?"]'"""))
+    starter = widget.role("starter")
+    expect(starter).to_have_count(1)
+    starter.focus()
+    widget.page.keyboard.press("Enter")
+    expect(widget.bot_messages).to_have_count(1)
+    assert contract.sent("/v1/ask")[0]["json"] == {"question": "What is the capacity?"}
