@@ -28,7 +28,7 @@
   const SUPPORT_LEVELS = ["stated", "related", "none"];
   const FEEDBACK_REASONS = ["wrong", "not_relevant", "outdated", "other"];
 
-  /* UI strings. zh-Hant was made from zh with OpenCC s2twp once, by hand-checked, offline: the
+  /* UI strings. zh-Hant was made from zh once, offline, with OpenCC s2twp and then checked by hand: the
      widget converts nothing at run time. */
   const STRINGS = {
     en: {
