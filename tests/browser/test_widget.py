@@ -278,3 +278,32 @@ def test_history_holds_the_last_five_questions_and_a_reply_to_a_cleared_conversa
     expect(widget.bot_messages).to_have_count(1)
     expect(reply.locator('[data-role="answer"]')).to_have_attribute("lang", "zh")
     assert bodies[-1] == {"question": ZH_QUESTION}
+
+
+def test_a_starter_question_asks_the_server_which_answers_json_to_a_stream_request(widget, host_site, api,
+                                                                                   artifacts):
+    expected = api.ask(EN_QUESTION)
+    asks = []
+    widget.page.on("request", lambda r: asks.append(r) if r.url.endswith("/v1/ask") else None)
+    starters = json.dumps({"zh": [ZH_QUESTION], "en": [EN_QUESTION]}, ensure_ascii=False)
+    widget.open(host_site.add_page("/starters.html", api.url, extra=f"data-starter-questions='{starters}'"))
+    starter = widget.role("starter")
+    expect(starter).to_have_text([EN_QUESTION])
+    widget.page.screenshot(path=artifacts / "widget-starters.png")
+
+    starter.click()
+
+    expect(widget.bot_messages).to_have_count(1, timeout=widget.ASK_TIMEOUT_MS)
+    reply = widget.bot_messages.first
+    expect(reply.locator('[data-role="answer"] mark')).to_have_text(expected["answer"]["text"])
+    expect(reply.locator("[data-support]")).to_have_attribute("data-support", "stated")
+    assert asks[0].headers["accept"] == "text/event-stream"  # asked for a stream, read the JSON it got
+
+
+def test_no_starter_questions_when_the_server_lists_none(widget, host_site, api):
+    page = widget.page
+    with page.expect_response(lambda r: r.url.endswith("/v1/collections")) as listed:
+        widget.open(host_site.add_page("/no-starters.html", api.url))
+    assert "starter_questions" not in listed.value.text(), "the demo corpus lists no starter questions"
+    expect(page.locator("qa-chat .welcome")).to_be_visible()
+    expect(widget.role("starter")).to_have_count(0)
