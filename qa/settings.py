@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     )
     access_log: bool = Field(True, description="One JSON log line per request on stderr.")
 
+    # State store (qa/state): keys, collections and the like, shared by replicas.
+    database_url: str = Field(
+        "", description="Database of the state store (keys, collections): a SQLAlchemy URL such as "
+        "postgresql://user:password@host/qa for several replicas. Empty = SQLite file state.db in "
+        "QA_INDEX_DIR (no setup).")
+
     # Documents (qa ingest, POST /v1/documents): what a reader accepts before parsing anything.
     max_document_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest document file "
                                     "accepted (each edition; an upload may carry two).")
