@@ -1,10 +1,7 @@
 """The question log read back: a summary, a filtered question list (JSON or CSV), content gaps.
 
 Content gaps are the questions the documents did not answer (support `related` or `none`),
-grouped by what they are about. Two questions are about the same thing when retrieval led them
-to the same fact: the top passage they cited, or its translation. Cross-lingual retrieval
-already scores a passage and its translation alike, so a Chinese and an English question about
-one missing fact fall in one group, with no threshold to tune and no second model to load.
+grouped by meaning across languages (qa.analytics.grouping).
 """
 
 from __future__ import annotations
@@ -14,12 +11,14 @@ import io
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qa.analytics.grouping import cluster
 from qa.state.analytics import AskRecord, Feedback
 
 SUPPORTS = ("stated", "related", "none")
@@ -121,39 +120,31 @@ def to_csv(items: list[dict]) -> str:
     return out.getvalue()
 
 
-@dataclass
-class Gap:
-    fact: str
-    questions: list[AskRecord] = field(default_factory=list)
-
-    def as_dict(self, nearest: Callable[[str], dict | None]) -> dict:
-        newest = sorted(self.questions, key=lambda a: a.at, reverse=True)
-        return {
-            "size": len(self.questions),
-            "languages": sorted({a.lang for a in self.questions}),
-            "supports": dict(Counter(a.support for a in self.questions)),
-            "last_asked": newest[0].at.isoformat(),
-            "examples": [{"question": a.question, "lang": a.lang, "support": a.support,
-                          "at": a.at.isoformat()} for a in newest[:EXAMPLES_PER_GAP]],
-            "nearest_passage": nearest(newest[0].cited[0]) if newest[0].cited else None,
-        }
-
-
-def gaps(session: Session, fact_of: Callable[[str], str], nearest: Callable[[str], dict | None],
-         days: int = 30, collection: str | None = None, sort: str = "size", limit: int = 50) -> list[dict]:
-    """Unanswered questions grouped by the fact retrieval led them to (see the module doc);
-    `fact_of` names a passage's fact (the same for a passage and its translation)."""
-    query = select(AskRecord).where(AskRecord.at >= _since(days), AskRecord.kind == "ask",
-                                    AskRecord.support.in_(GAP_SUPPORTS))
+def gaps(session: Session, vectors: Callable[[list[str]], np.ndarray], min_similarity: float,
+         nearest: Callable[[str], dict | None], days: int = 30, collection: str | None = None,
+         sort: str = "size", limit: int = 50, most_questions: int = 2000) -> list[dict]:
+    """The newest `most_questions` unanswered questions grouped by meaning (qa.analytics.grouping),
+    largest (or newest) groups first, each with its languages, examples and nearest passage."""
+    query = (select(AskRecord)
+             .where(AskRecord.at >= _since(days), AskRecord.kind == "ask", AskRecord.support.in_(GAP_SUPPORTS))
+             .order_by(AskRecord.at.desc()).limit(most_questions))
     if collection:
         query = query.where(AskRecord.collection == collection)
-    groups: dict[str, Gap] = {}
-    for ask in session.scalars(query):
-        fact = fact_of(ask.cited[0]) if ask.cited else f"uncited:{ask.question}"
-        groups.setdefault(fact, Gap(fact)).questions.append(ask)
-    if sort == "newest":
-        ordered = sorted(groups.values(), key=lambda g: max(a.at for a in g.questions), reverse=True)
-    else:
-        ordered = sorted(groups.values(), key=lambda g: (len(g.questions), max(a.at for a in g.questions)),
-                         reverse=True)
-    return [gap.as_dict(nearest) for gap in ordered[:limit]]
+    asks = list(session.scalars(query))
+    if not asks:
+        return []
+    labels = cluster(vectors([a.question for a in asks]), min_similarity)
+    groups: dict[int, list[AskRecord]] = defaultdict(list)
+    for ask, label in zip(asks, labels):
+        groups[label].append(ask)  # newest first, as `asks` is
+    ordered = sorted(groups.values(), key=lambda g: (g[0].at if sort == "newest" else (len(g), g[0].at)),
+                     reverse=True)
+    return [{
+        "size": len(group),
+        "languages": sorted({a.lang for a in group}),
+        "supports": dict(Counter(a.support for a in group)),
+        "last_asked": group[0].at.isoformat(),
+        "examples": [{"question": a.question, "lang": a.lang, "support": a.support, "at": a.at.isoformat()}
+                     for a in group[:EXAMPLES_PER_GAP]],
+        "nearest_passage": nearest(group[0].cited[0]) if group[0].cited else None,
+    } for group in ordered[:limit]]

@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import datetime, timezone
 
+from qa.analytics.grouping import QuestionVectors, load_grouping
 from qa.analytics.identity import Signer
 from qa.analytics.recorder import AskEvent, Recorder
 from qa.settings import Settings
@@ -31,6 +32,8 @@ class Analytics:
         self.recorder = (Recorder(state, settings.analytics_buffer, settings.analytics_retention_days)
                          if settings.analytics else None)
         self.record_searches = settings.analytics and settings.analytics_searches
+        self.grouping = load_grouping()
+        self.question_vectors = QuestionVectors(self.grouping, settings.threads)
 
     @staticmethod
     def opted_out(header_value: str | None) -> bool:

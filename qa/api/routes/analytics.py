@@ -59,19 +59,14 @@ def get_gaps(days: Days = 30, collection: str | None = None,
     """What the documents are missing: unanswered questions grouped by topic, both languages."""
     store = service.store
 
-    def fact_of(passage_id: str) -> str:
-        row = store.row_of(passage_id)
-        if row is None:
-            return f"gone:{passage_id}"
-        passage = store.passage(row)
-        return min([passage.passage_id, *(t.passage_id for t in passage.translations)])
-
     def nearest(passage_id: str) -> dict | None:
         row = store.row_of(passage_id)
         return passage_out(store.passage(row)).model_dump() if row is not None else None
 
     with analytics.state.session() as session:
-        return {"groups": gaps(session, fact_of, nearest, days, collection, sort, limit)}
+        groups = gaps(session, analytics.question_vectors, analytics.grouping.min_similarity, nearest,
+                      days, collection, sort, limit)
+    return {"groups": groups}
 
 
 @router.post("/purge", responses=ERRORS)
