@@ -46,6 +46,20 @@ class Signer:
         except ValueError:
             return None
 
+    def session_token(self, seconds: float, now: float | None = None) -> str:
+        """A short-lived admin session (the /admin page's cookie), valid for `seconds`."""
+        expires = format(int((now if now is not None else time.time()) + seconds), "x")
+        return f"{expires}.{self._sign(f'admin-session:{expires}')}"
+
+    def session_valid(self, token: str | None) -> bool:
+        expires, _, signature = (token or "").partition(".")
+        if not expires or not hmac.compare_digest(signature, self._sign(f"admin-session:{expires}")):
+            return False
+        try:
+            return int(expires, 16) > time.time()
+        except ValueError:
+            return False
+
     def visitor(self, client: str, when: datetime | None = None) -> str:
         day = (when or datetime.now(timezone.utc)).strftime("%Y-%m-%d")
         return self._sign(f"visitor:{day}:{client}")

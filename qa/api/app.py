@@ -14,7 +14,7 @@ from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
 from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
-from qa.api.routes import admin, analytics, ask, docs, documents, feedback, health, passages, search, widget
+from qa.api.routes import admin, admin_ui, analytics, ask, docs, documents, feedback, health, passages, search, widget
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     install_error_handlers(app)
     install_middleware(app, settings)
     for module in (search, ask, feedback, passages, documents, health, widget, admin, analytics,
-                   metrics, docs):
+                   admin_ui, metrics, docs):
         app.include_router(module.router)
         app.state.policies.add(module.router.routes)
     return app
