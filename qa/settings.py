@@ -127,6 +127,27 @@ class Settings(BaseSettings):
     )
     access_log: bool = Field(True, description="One JSON log line per request on stderr.")
 
+    # State store (qa/state): keys, collections and the like, shared by replicas.
+    database_url: str = Field(
+        "", description="Database of the state store (keys, collections): a SQLAlchemy URL such as "
+        "postgresql://user:password@host/qa for several replicas. Empty = SQLite file state.db in "
+        "QA_INDEX_DIR (no setup).")
+
+    # Question log and feedback (qa/analytics), kept in the state store.
+    analytics: bool = Field(True, description="Record every ask (question, language, support, "
+                            "confidence, cited passages, latency, a daily-rotated visitor hash; never "
+                            "an address or key) for the admin analytics. A request header "
+                            "`X-QA-Analytics: off` opts one visitor out.")
+    analytics_searches: bool = Field(False, description="Record /v1/search queries in the question "
+                                     "log too.")
+    analytics_retention_days: int = Field(90, ge=1, le=3650, description="Days the question log and "
+                                          "feedback are kept; older records are purged at start, "
+                                          "every 6 hours and on demand. Also how long an answer can "
+                                          "be rated.")
+    analytics_buffer: int = Field(1000, ge=1, le=1_000_000, description="Question-log records "
+                                  "waiting to be written; beyond it records are dropped and counted "
+                                  "(asks never wait for the database).")
+
     # Documents (qa ingest, POST /v1/documents): what a reader accepts before parsing anything.
     max_document_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest document file "
                                     "accepted (each edition; an upload may carry two).")

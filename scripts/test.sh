@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh
 ./scripts/browser-deps.sh
+./scripts/postgres.sh
 . .venv/bin/activate
 python -m pytest "$@"

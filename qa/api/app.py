@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from qa import __version__
 from qa.api import metrics
+from qa.api.analytics import open_analytics
 from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
 from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
-from qa.api.routes import admin, ask, docs, documents, health, passages, search, widget
+from qa.api.routes import admin, admin_ui, analytics, ask, docs, documents, feedback, health, passages, search, widget
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -26,8 +28,15 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
         if not holder.started:
             holder.start()
         app.state.reloader.start()  # picks up new index versions (QA_RELOAD_POLL_SECONDS)
+        # Opened beside the port, not before it: a slow or dead database delays nothing.
+        opener = threading.Thread(target=lambda: setattr(app.state, "analytics", open_analytics(settings)),
+                                  name="qa-analytics-open", daemon=True)
+        opener.start()
         yield
         app.state.reloader.stop()
+        opener.join(timeout=5)
+        if app.state.analytics is not None:
+            app.state.analytics.close()
 
     app = FastAPI(
         title="qa — bilingual search with citations",
@@ -43,11 +52,13 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     app.state.settings = settings
     app.state.holder = holder
     app.state.reloader = IndexReloader(holder, settings.reload_poll_seconds)
+    app.state.analytics = None
     # Read by the middleware before a body is: who may call a route, what it costs.
     app.state.policies = PolicyTable([])
     install_error_handlers(app)
     install_middleware(app, settings)
-    for module in (search, ask, passages, documents, health, widget, admin, metrics, docs):
+    for module in (search, ask, feedback, passages, documents, health, widget, admin, analytics,
+                   admin_ui, metrics, docs):
         app.include_router(module.router)
         app.state.policies.add(module.router.routes)
     return app

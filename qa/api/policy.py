@@ -33,6 +33,7 @@ class RoutePolicy:
     scope: Scope_ | None = None
     cost_fields: tuple[str, ...] = ()
     upload: bool = False
+    form: bool = False  # a small HTML form (application/x-www-form-urlencoded) instead of JSON
 
     @property
     def public(self) -> bool:

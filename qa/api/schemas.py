@@ -169,3 +169,24 @@ class AskResponse(BaseModel):
     message: str | None = Field(None, description="For the widget: a polite 'not covered' note "
                                                   "in the asker's language when answerable is false.")
     took_ms: float | None = None
+    answer_id: str | None = Field(None, description="Id of this answer for POST /v1/feedback "
+                                  "(absent when the state store is unavailable).")
+
+
+FEEDBACK_REASONS = ("wrong", "not_relevant", "outdated", "other")
+MAX_COMMENT_CHARS = 1000
+
+
+class FeedbackRequest(_Strict):
+    answer_id: Annotated[StrictStr, Field(min_length=1, max_length=80)] = Field(
+        description="`answer_id` of a /v1/ask response.")
+    rating: Literal["up", "down"]
+    reason: Literal["wrong", "not_relevant", "outdated", "other"] | None = Field(
+        None, description="Why an answer was rated down.")
+    comment: Annotated[StrictStr, Field(max_length=MAX_COMMENT_CHARS)] | None = None
+
+
+class FeedbackAccepted(BaseModel):
+    answer_id: str
+    rating: Literal["up", "down"]
+    replaced: bool = Field(description="True when this visitor had rated the answer before.")

@@ -20,6 +20,15 @@ def is_json_media_type(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
+def _form_allowed(scope: Scope, headers: Headers) -> bool:
+    """A route that declares `form=True` (qa.api.policy) takes a small urlencoded HTML form."""
+    if not headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
+        return False
+    policies = getattr(getattr(scope.get("app"), "state", None), "policies", None)
+    policy = policies.lookup(scope) if policies is not None else None
+    return bool(policy is not None and policy.form)
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int = 65536, uploads: dict[str, int] | None = None) -> None:
         self.app = app
@@ -55,7 +64,7 @@ class BodyLimitMiddleware:
                 return
             if not message.get("more_body", False):
                 break
-        if body and not is_json_media_type(headers.get("content-type", "")):
+        if body and not is_json_media_type(headers.get("content-type", "")) and not _form_allowed(scope, headers):
             sent = headers.get("content-type") or "none"
             await error_response(
                 415, "unsupported_media_type",
