@@ -16,7 +16,7 @@ from qa.analytics.recorder import AskEvent
 from qa.analytics.service import OPT_OUT_HEADER, Analytics
 from qa.api.errors import ApiError
 from qa.api.middleware.access import CLIENT_SCOPE_KEY
-from qa.api.schemas import AskResponse
+from qa.api.schemas import AskResponse, SearchResponse
 from qa.settings import Settings
 from qa.state.db import open_state
 
@@ -60,4 +60,18 @@ def remember_ask(request: Request, response: AskResponse, collection: str = "def
         script=getattr(response, "question_script", None), support=support, confidence=response.confidence,
         cited=[hit.passage_id for hit in response.citations], latency_ms=response.took_ms or 0.0,
         visitor=analytics.visitor(client_of(request)), collection=collection))
+    return response
+
+
+def remember_search(request: Request, response: SearchResponse, collection: str = "default") -> SearchResponse:
+    """Put a search in the question log when QA_ANALYTICS_SEARCHES is on (searches get no id)."""
+    analytics: Analytics | None = getattr(request.app.state, "analytics", None)
+    if analytics is None or not analytics.record_searches or analytics.opted_out(request.headers.get(OPT_OUT_HEADER)):
+        return response
+    analytics.record(AskEvent(
+        answer_id=analytics.new_answer_id(), question=response.query, lang=response.query_lang,
+        script=getattr(response, "query_script", None), support="stated" if response.confident else "none",
+        confidence=response.confidence, cited=[hit.passage_id for hit in response.results],
+        latency_ms=response.took_ms, visitor=analytics.visitor(client_of(request)), kind="search",
+        collection=collection))
     return response
