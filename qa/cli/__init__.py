@@ -135,7 +135,7 @@ from qa.eval.cli import eval_command  # noqa: E402
 
 cli.add_command(eval_command)
 cli.add_command(bench_command)
-from qa.cli_documents import documents_command, ingest_command  # noqa: E402
+from qa.cli.documents import documents_command, ingest_command  # noqa: E402
 cli.add_command(ingest_command)
 cli.add_command(documents_command)
 
