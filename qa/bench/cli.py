@@ -116,7 +116,7 @@ def bench_command(quick: bool, tiny: bool, compare_defaults: bool, no_scale: boo
 
     from qa.bench.report import derive_ratios, markdown
     from qa.bench.scale import run_keyword_scale, run_scale
-    from qa.bench.stats import cpu_count
+    from qa.embed.threads import usable_cores
     from qa.fsutil import atomic_write_json, atomic_write_text
     from qa.settings import get_settings
 
@@ -127,7 +127,7 @@ def bench_command(quick: bool, tiny: bool, compare_defaults: bool, no_scale: boo
     sizes = TINY if tiny else QUICK if quick else FULL
     stamp = datetime.now(timezone.utc)
     results: dict = {"meta": {
-        "date": stamp.isoformat(timespec="seconds"), "cpus": cpu_count(), "model": settings.model,
+        "date": stamp.isoformat(timespec="seconds"), "cpus": usable_cores(), "model": settings.model,
         "python": platform.python_version(), "faiss": faiss.__version__, "quick": quick, "tiny": tiny,
         "threads": settings.threads, "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],

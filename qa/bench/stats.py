@@ -51,5 +51,3 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0))

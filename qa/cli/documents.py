@@ -1,24 +1,26 @@
 """`qa ingest` (any supported format, or two editions) and `qa documents` (what the corpus holds).
 
-Registered on the main group in qa/cli.py.
+Registered on the main group in qa/cli/__init__.py.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import click
 
-from qa.settings import get_settings
-
-
-def _fail(message: str) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(1)
+from qa.cli.common import fail
+from qa.corpus.errors import CorpusError
+from qa.corpus.parse import slugify
+from qa.corpus.readers import Limits
+from qa.corpus.sources import corpus_sources, parse_name, parse_source
+from qa.corpus.store import ingest, ingest_files, source_of
+from qa.settings import Settings, get_settings
+from qa.store.backends import open_store
+from qa.store.base import StoreError
 
 
 def _staged_pair(zh: Path, en: Path, doc_id: str, folder: Path) -> list[Path]:
@@ -48,18 +50,12 @@ def ingest_command(ctx: click.Context, path: Path | None, zh: Path | None, en: P
     memory (.tmx, .xliff, .po), or one half of a `name.zh.<ext>` + `name.en.<ext>` pair (the other
     half is taken along). Or give two editions with --zh and --en.
     """
-    from qa.corpus.errors import CorpusError
-    from qa.corpus.parse import slugify
-    from qa.corpus.readers import Limits
-    from qa.corpus.sources import parse_name, parse_source
-    from qa.corpus.store import ingest, ingest_files, source_of
-
     settings = get_settings()
     limits = Limits.from_settings(settings)
     if (zh is None) != (en is None):
-        _fail("give both --zh and --en, or one PATH")
+        fail("give both --zh and --en, or one PATH")
     if (path is None) == (zh is None):
-        _fail("give one PATH, or two editions with --zh and --en")
+        fail("give one PATH, or two editions with --zh and --en")
     staging = Path(tempfile.mkdtemp(prefix="qa-ingest-"))
     try:
         if zh is not None:
@@ -76,23 +72,19 @@ def ingest_command(ctx: click.Context, path: Path | None, zh: Path | None, en: P
             copies = ingest(path, settings.corpus_dir, limits=limits)
         doc = parse_source(source_of(copies), None, limits)
     except (CorpusError, ValueError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     pages = sorted({p.citation.page for p in doc.passages if p.citation.page})
     click.echo(f"added {doc.doc_id} ({doc.format}): zh {doc.count('zh')}, en {doc.count('en')} passages"
                + (f" over {pages[-1]} pages" if pages else "") + f" from {' + '.join(doc.files)}")
     if not no_build:
-        from qa.cli import build
+        # Through the root group, so listing documents never loads the encoder that build needs.
+        ctx.invoke(ctx.find_root().command.get_command(ctx, "build"))
 
-        ctx.invoke(build)
 
-
-def _index_view(settings) -> tuple[dict, list[dict]] | None:
+def _index_view(settings: Settings) -> tuple[dict, list[dict]] | None:
     """(manifest, documents) of the live index version (any store), or None when there is none."""
-    from qa.store.backends import open_store
-    from qa.store.base import StoreError
-
     try:
         store = open_store(settings)
     except (StoreError, OSError, ValueError):
@@ -108,14 +100,11 @@ def documents_command(as_json: bool) -> None:
     Counts come from the live index; documents added since its build are marked "not indexed"
     (run `qa build`).
     """
-    from qa.corpus.errors import CorpusError
-    from qa.corpus.sources import corpus_sources
-
     settings = get_settings()
     try:
         sources = corpus_sources(settings.corpus_dir)
     except CorpusError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     view = _index_view(settings)
     manifest, indexed = view if view else ({}, [])
     by_id = {d["doc_id"]: d for d in indexed}
