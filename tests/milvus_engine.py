@@ -15,13 +15,13 @@ import pytest
 
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.embed.model import Encoder
-from qa.index.format import component_versions
+from qa.store.format import component_versions
 from qa.store.base import IndexData
 from qa.text import sentence_spans, tokenize
 from tests.conftest import TINY_SECTION, paper_excerpt, write_interleaved
 
 pytest.importorskip("pymilvus")
-from qa.store.milvus_engine import engine_binary, free_port, start_engine, stop_engine  # noqa: E402
+from qa.store.milvus.engine import engine_binary, free_port, start_engine, stop_engine  # noqa: E402
 
 try:
     engine_binary()

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.index.write as write_module
+import qa.store.local.write as write_module
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.index.build import FORMAT_VERSION, build_index
-from qa.index.vectors import build_faiss, read_faiss, write_faiss
-from qa.index.load import live_version, load_index
+from qa.store.local.vectors import build_faiss, read_faiss, write_faiss
+from qa.store.local.load import live_version, load_index
 from qa.store.base import StoreCorrupt, StoreMissing, StoreStale
 from qa.service import open_service
 from qa.settings import Settings

@@ -42,7 +42,7 @@ def test_a_layer_imports_nothing_above_it(layer):
 
 
 def test_loading_an_index_does_not_import_the_build_stack():
-    code = ("import sys, qa.index.load, qa.store.backends; "
+    code = ("import sys, qa.store.local.load, qa.store.backends; "
             "print(sorted(m for m in ('qa.index.build', 'torch', 'sentence_transformers', 'qa.embed.model') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

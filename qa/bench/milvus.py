@@ -38,10 +38,10 @@ def demo_size(settings, connection, workdir: Path, queries: list[str]) -> dict:
     """Engine search latency on the demo corpus, FAISS folder vs Milvus collections."""
     from qa.embed.model import load_encoder
     from qa.index.build import prepare_index_data
-    from qa.index.load import load_index
-    from qa.index.write import write_local_version
+    from qa.store.local.load import load_index
+    from qa.store.local.write import write_local_version
     from qa.search.engine import SearchEngine
-    from qa.store.milvus import open_milvus_store, write_milvus_version
+    from qa.store.milvus.store import open_milvus_store, write_milvus_version
 
     encoder = load_encoder(settings.model, settings.threads)
     # The embedding cache of QA_INDEX_DIR: unchanged passages are not embedded again.
@@ -141,8 +141,8 @@ def run_milvus_bench(settings, results: dict, uri: str | None = None, synthetic_
                      queries: int = 100) -> dict:
     """The hook for `qa bench --store milvus`: fills results["milvus"] and returns it."""
     from qa.bench.inprocess import bench_queries
-    from qa.store.milvus_client import MilvusConnection
-    from qa.store.milvus_engine import free_port, start_engine, stop_engine
+    from qa.store.milvus.client import MilvusConnection
+    from qa.store.milvus.engine import free_port, start_engine, stop_engine
 
     with tempfile.TemporaryDirectory(prefix="qa-bench-milvus-") as tmp:
         process = None

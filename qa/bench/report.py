@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.index.vectors import ANN_THRESHOLD
+from qa.store.local.vectors import ANN_THRESHOLD
 
 from qa.bench.stats import ratio
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.bench.stats import latency_summary, proc_memory_mb, recall_at_k
 from qa.bench.synthetic import ClusteredMixture
-from qa.index.vectors import build_faiss
+from qa.store.local.vectors import build_faiss
 
 log = logging.getLogger(__name__)
 

@@ -65,7 +65,7 @@ def synthetic_keyword_index(n: int, vocabulary: int = 50_000, length: int = 30, 
     """
     import bm25s
 
-    from qa.index.keyword import KeywordIndex
+    from qa.store.local.keyword import KeywordIndex
 
     rng = np.random.default_rng(seed)
     weights = 1.0 / np.arange(stop_ranks + 1, stop_ranks + vocabulary + 1) ** 1.07

@@ -1,7 +1,7 @@
 """The Milvus `PassageStore`: passages, vectors, sentences and keyword search all in Milvus.
 
 A `qa serve` replica on this store holds no index files: it resolves the live version from the
-`CURRENT` row of `<collection>_meta` (written last by `qa build`, see qa.store.milvus_write),
+`CURRENT` row of `<collection>_meta` (written last by `qa build`, see qa.store.milvus.write),
 reads that version's manifest from Milvus to check freshness, and then answers every call with
 Milvus queries. Records of a version never change, so they are cached per store. A failed call
 raises StoreUnavailable (→ 503) and the next call reconnects; no call waits longer than
@@ -18,10 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa.corpus.models import Passage
-from qa.index.format import stale_components
+from qa.store.format import stale_components
 from qa.store.base import StoreCorrupt, StoreMissing, StoreStale, VersionedStore
-from qa.store.milvus_client import META_SUFFIX, MilvusConnection, collection_set
-from qa.store.milvus_write import current_version, write_milvus_version
+from qa.store.milvus.client import META_SUFFIX, MilvusConnection, collection_set
+from qa.store.milvus.write import current_version, write_milvus_version
 
 MAX_QUERY = 16384  # Milvus' cap on limit (and offset + limit) of one query or search
 RECORD_CACHE = 20000

@@ -31,9 +31,9 @@ import bm25s
 import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-from qa.index.format import component_versions
+from qa.store.format import component_versions
 from qa.store.base import IndexData, StoreCorrupt
-from qa.store.milvus_client import (META_SUFFIX, POINTER_KEY, SENTENCES_SUFFIX, VOCAB_SUFFIX,
+from qa.store.milvus.client import (META_SUFFIX, POINTER_KEY, SENTENCES_SUFFIX, VOCAB_SUFFIX,
                                     MilvusConnection, collection_set, passages_name)
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 65535  # Milvus VARCHAR limit
 CHUNK_CHARS = 16000  # a blob chunk stays under MAX_TEXT bytes even in 4-byte UTF-8
 BATCH_BYTES = 4 << 20  # per insert request, well under the server's gRPC message limit
-EMPTY_TOKEN = "\u2205"  # as qa.index.keyword: an empty passage still has a length of one
+EMPTY_TOKEN = "\u2205"  # as qa.store.local.keyword: an empty passage still has a length of one
 
 
 # --- schemas ---------------------------------------------------------------------------------
