@@ -6,7 +6,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -56,7 +56,7 @@ class Settings(BaseSettings):
 
     @field_validator("cors_origins", mode="before")
     @classmethod
-    def _parse_origins(cls, value):
+    def _parse_origins(cls, value: Any) -> list[str]:
         if isinstance(value, str):
             value = json.loads(value) if value.strip().startswith("[") else value.split(",")
         origins = [str(o).strip().rstrip("/") for o in value if str(o).strip()]
@@ -139,7 +139,7 @@ class Settings(BaseSettings):
 
     @field_validator("document_formats", mode="before")
     @classmethod
-    def _parse_formats(cls, value):
+    def _parse_formats(cls, value: Any) -> list[str]:
         if isinstance(value, str):
             value = value.split(",")
         formats = [str(f).strip().lower().lstrip(".") for f in value if str(f).strip()]
@@ -170,7 +170,7 @@ class Settings(BaseSettings):
 
     @field_validator("api_keys", "widget_keys", "admin_keys", mode="before")
     @classmethod
-    def _parse_keys(cls, value):
+    def _parse_keys(cls, value: Any) -> list[str]:
         if isinstance(value, str):
             value = value.split(",")
         return [str(key).strip() for key in value if str(key).strip()]

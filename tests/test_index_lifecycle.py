@@ -13,18 +13,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _apps import app_with
 from fastapi.testclient import TestClient
 
-from _apps import app_with
 from qa.api.app import create_app
 from qa.embed.cache import CACHE_DIR
 from qa.embed.model import Encoder
 from qa.fsutil import atomic_write_json, atomic_write_text
 from qa.index.build import build_index, sentence_table
-from qa.store.local.load import live_version, load_index
-from qa.store.base import StoreCorrupt, StoreStale
 from qa.service import open_service
 from qa.settings import PROJECT_ROOT
+from qa.store.base import StoreCorrupt, StoreStale
+from qa.store.local.load import live_version, load_index
 
 CORPUS_DIR = PROJECT_ROOT / "corpus"
 EXTRA_DOC = """Hydrogen note

@@ -7,7 +7,7 @@ import os
 import platform
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -120,7 +120,7 @@ def bench_command(quick: bool, tiny: bool, compare_defaults: bool, no_scale: boo
     logging.getLogger("qa.bench").setLevel(logging.INFO)
     settings = get_settings()
     sizes = TINY if tiny else QUICK if quick else FULL
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     results: dict = {"meta": {
         "date": stamp.isoformat(timespec="seconds"), "cpus": usable_cores(), "model": settings.model,
         "python": platform.python_version(), "faiss": faiss.__version__, "quick": quick, "tiny": tiny,

@@ -42,7 +42,7 @@ class Neighbours:
         self.count = count
         self.processes: list[subprocess.Popen] = []
 
-    def __enter__(self) -> "Neighbours":
+    def __enter__(self) -> Neighbours:
         self.processes = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(self.count)]
         time.sleep(SETTLE_S)
         return self

@@ -65,7 +65,7 @@ def demo_size(settings, connection, workdir: Path, queries: list[str]) -> dict:
         engine = SearchEngine(store, encoder)
         engine.search(queries[0], qvec=vectors[0])  # first-call setup
         # Distinct queries; Milvus' record and sentence caches warm up as they do in service.
-        seconds = _timed(lambda i: engine.search(queries[i], qvec=vectors[i]), range(len(queries)))
+        seconds = _timed(lambda i, engine=engine: engine.search(queries[i], qvec=vectors[i]), range(len(queries)))
         out[name] = {"search": latency_summary(seconds)}
     out["keyword"] = keyword_agreement(local, milvus, queries)
     return out

@@ -29,7 +29,7 @@ class ClusteredMixture:
         self.bases = rng.standard_normal((clusters, rank, dim), dtype=np.float32) / np.sqrt(rank * dim)
 
     @classmethod
-    def for_size(cls, n: int, dim: int, seed: int = 0) -> "ClusteredMixture":
+    def for_size(cls, n: int, dim: int, seed: int = 0) -> ClusteredMixture:
         """About POINTS_PER_CLUSTER vectors per cluster, like topics in a growing corpus."""
         return cls(dim, max(1, n // POINTS_PER_CLUSTER), seed=seed)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from typing import Any
 
 import click
 
@@ -27,7 +28,7 @@ COMMANDS = {
 class LazyGroup(click.Group):
     """A group whose commands are imported from `COMMANDS` when first asked for."""
 
-    def __init__(self, *args, lazy: dict[str, str], **kwargs) -> None:
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy
 
@@ -46,8 +47,9 @@ class LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
 def cli(verbose: bool) -> None:
     """qa — ask a bilingual (中文 / English) corpus, get cited paragraphs in both languages."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def main() -> None:

@@ -23,14 +23,21 @@ def build() -> None:
     except (ValueError, OSError, StoreError) as exc:
         fail(str(exc))
     alignment = manifest["alignment"]
-    click.echo(f"built {manifest['version']} in {manifest['build_seconds']} s: "
-               f"{manifest['passage_count']} passages "
-               f"(zh {manifest['passages_by_lang']['zh']}, en {manifest['passages_by_lang']['en']}) "
-               f"from {len(manifest['documents'])} document(s), model {manifest['model_id']}")
+    click.echo(
+        f"built {manifest['version']} in {manifest['build_seconds']} s: "
+        f"{manifest['passage_count']} passages "
+        f"(zh {manifest['passages_by_lang']['zh']}, en {manifest['passages_by_lang']['en']}) "
+        f"from {len(manifest['documents'])} document(s), model {manifest['model_id']}"
+    )
     if alignment["aligned_units"]:
-        click.echo(f"alignment: {alignment['aligned_units']} units, similarity "
-                   f"min {alignment['min_similarity']} / mean {alignment['mean_similarity']}, "
-                   f"{len(alignment['low_confidence'])} low-confidence")
+        click.echo(
+            f"alignment: {alignment['aligned_units']} units, similarity "
+            f"min {alignment['min_similarity']} / mean {alignment['mean_similarity']}, "
+            f"{len(alignment['low_confidence'])} low-confidence"
+        )
         for unit in alignment["low_confidence"]:
-            click.secho(f"  check: {unit['zh']} ↔ {unit['en']} (similarity {unit['similarity']}, "
-                        f"length {unit['length_score']}, margin {unit.get('margin')})", fg="yellow")
+            click.secho(
+                f"  check: {unit['zh']} ↔ {unit['en']} (similarity {unit['similarity']}, "
+                f"length {unit['length_score']}, margin {unit.get('margin')})",
+                fg="yellow",
+            )

@@ -27,8 +27,12 @@ def print_hits(hits: Sequence[Hit], width: int = 100) -> None:
 
 @click.command()
 @click.argument("question")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Only passages in this language (ask in English, --lang zh: cross-lingual).")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Only passages in this language (ask in English, --lang zh: cross-lingual).",
+)
 @click.option("-k", "--top-k", type=click.IntRange(1, 50), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the API's shape).")
 def search(question: str, lang: str | None, top_k: int, as_json: bool) -> None:

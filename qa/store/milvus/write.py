@@ -25,16 +25,23 @@ import json
 import logging
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import bm25s
 import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-from qa.store.format import component_versions
 from qa.store.base import IndexData, StoreCorrupt
-from qa.store.milvus.client import (META_SUFFIX, POINTER_KEY, SENTENCES_SUFFIX, VOCAB_SUFFIX,
-                                    MilvusConnection, collection_set, passages_name)
+from qa.store.format import component_versions
+from qa.store.milvus.client import (
+    META_SUFFIX,
+    POINTER_KEY,
+    SENTENCES_SUFFIX,
+    VOCAB_SUFFIX,
+    MilvusConnection,
+    collection_set,
+    passages_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +197,7 @@ def document_summaries(data: IndexData) -> list[dict]:
 
 def version_name(manifest: dict) -> str:
     """A collection-name-safe version: the manifest's own if it has one, else a new timestamp."""
-    name = manifest.get("version") or f"v{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    name = manifest.get("version") or f"v{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
