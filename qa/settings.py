@@ -22,6 +22,7 @@ _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
 
+    # Corpus, model and index: where things are and how the encoder runs.
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of source documents.")
     index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder where index versions live.")
     model: str = Field(
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     auto_build: bool = Field(
         True, description="Build (or rebuild a stale) index on start instead of refusing to serve."
     )
+    # Server (`qa serve`).
     host: str = Field("127.0.0.1", description="Bind address of `qa serve`.")
     port: int = Field(8000, ge=1, le=65535, description="Port of `qa serve`.")
     log_level: str = Field("info", description="Log level of the server.")

