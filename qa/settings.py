@@ -6,7 +6,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +22,7 @@ _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
 
+    # Corpus, model and index: where things are and how the encoder runs.
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of source documents.")
     index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder where index versions live.")
     model: str = Field(
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     auto_build: bool = Field(
         True, description="Build (or rebuild a stale) index on start instead of refusing to serve."
     )
+    # Server (`qa serve`).
     host: str = Field("127.0.0.1", description="Bind address of `qa serve`.")
     port: int = Field(8000, ge=1, le=65535, description="Port of `qa serve`.")
     log_level: str = Field("info", description="Log level of the server.")
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
 
     @field_validator("cors_origins", mode="before")
     @classmethod
-    def _parse_origins(cls, value):
+    def _parse_origins(cls, value: Any) -> list[str]:
         if isinstance(value, str):
             value = json.loads(value) if value.strip().startswith("[") else value.split(",")
         origins = [str(o).strip().rstrip("/") for o in value if str(o).strip()]
@@ -160,7 +162,7 @@ class Settings(BaseSettings):
 
     @field_validator("document_formats", mode="before")
     @classmethod
-    def _parse_formats(cls, value):
+    def _parse_formats(cls, value: Any) -> list[str]:
         if isinstance(value, str):
             value = value.split(",")
         formats = [str(f).strip().lower().lstrip(".") for f in value if str(f).strip()]
@@ -191,7 +193,7 @@ class Settings(BaseSettings):
 
     @field_validator("api_keys", "widget_keys", "admin_keys", mode="before")
     @classmethod
-    def _parse_keys(cls, value):
+    def _parse_keys(cls, value: Any) -> list[str]:
         if isinstance(value, str):
             value = value.split(",")
         return [str(key).strip() for key in value if str(key).strip()]

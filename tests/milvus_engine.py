@@ -6,22 +6,22 @@ and is stopped by PID. Skipped as a whole when the `milvus` extra is not install
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-import subprocess
 
 import numpy as np
 import pytest
 
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.embed.model import Encoder
-from qa.index.format import component_versions
 from qa.store.base import IndexData
+from qa.store.format import component_versions
 from qa.text import sentence_spans, tokenize
 from tests.conftest import TINY_SECTION, paper_excerpt, write_interleaved
 
 pytest.importorskip("pymilvus")
-from qa.store.milvus_engine import engine_binary, free_port, start_engine, stop_engine  # noqa: E402
+from qa.store.milvus.engine import engine_binary, free_port, start_engine, stop_engine  # noqa: E402
 
 try:
     engine_binary()
@@ -42,7 +42,7 @@ class Engine:
     def uri(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "Engine":
+    def start(self) -> Engine:
         self.process = start_engine(self.db_file, self.port)
         self.history.append(self.process.pid)
         return self

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qa.bench.synthetic import synthetic_keyword_index
-from qa.index.keyword import KeywordIndex
+from qa.store.local.keyword import KeywordIndex
 from qa.text import tokenize
 
 TEXTS = [

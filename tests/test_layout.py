@@ -1,55 +1,229 @@
-"""The layout follows the data: imports only run down the layers, never back up."""
+"""The layout follows the data: imports only run down the layers, never back up, never in a circle.
+
+Every import counts, at any depth of a file: an import inside a function still ties the modules
+together, so it is allowed only where it defers a heavy optional dependency (listed below).
+"""
 
 from __future__ import annotations
 
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from qa.settings import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "qa"
-# What each layer may NOT import (anything above it on the data path).
-FORBIDDEN = {
-    "text": {"corpus", "embed", "index", "store", "search", "answer", "api", "eval", "bench", "cli", "service"},
-    "corpus": {"embed", "index", "store", "search", "answer", "api", "eval", "bench", "cli", "service"},
-    "embed": {"index", "store", "search", "answer", "api", "eval", "bench", "cli", "service"},
-    "index": {"search", "answer", "api", "eval", "bench", "cli", "service"},
-    "store": {"search", "answer", "api", "eval", "bench", "cli", "service"},
-    "search": {"answer", "api", "eval", "bench", "cli", "service"},
-    "answer": {"api", "eval", "bench", "cli", "service"},
+
+# Bottom to top. A part of qa may import itself and the parts of lower layers only; parts that
+# share a layer do not import each other. A new package or top-level module needs a place here.
+LAYERS: list[set[str]] = [
+    {"qa"},  # qa/__init__.py: the thread environment, set before any native library loads
+    {"settings", "fsutil", "text"},
+    {"corpus", "embed", "state"},
+    {"store"},  # the storage protocol and both backends
+    {"index"},  # the build pipeline
+    {"search"},
+    {"answer"},
+    {"service"},  # opens the store, the encoder and the engine for api, cli and mcp
+    {"mcp"},
+    {"api", "widget"},
+    {"client"},
+    {"cli"},
+    {"eval"},
+    {"bench"},
+]
+RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
+
+# Imports inside functions that are allowed: "file: module" → why the import waits.
+DEFERRED = {
+    "qa/store/backends.py: qa.store.milvus.store": "pymilvus is the optional milvus extra",
+    "qa/store/backends.py: qa.store.milvus.client": "pymilvus is the optional milvus extra",
+    "qa/bench/cli.py: qa.bench.milvus": "pymilvus is the optional milvus extra",
+    # Owned by other helpers this round; each entry goes when its import moves to the top.
+    "qa/answer/followup.py: qa.answer.extract": "cycle extract ↔ followup (issue 20 item 3)",
+    "qa/api/jobs.py: qa.corpus.sources": "pending: documents service (issue 20 item 4)",
+    "qa/api/routes/documents.py: qa.service": "pending: documents service (issue 20 item 4)",
+    "qa/api/routes/documents.py: qa.embed.model": "pending: documents service (issue 20 item 4)",
+    "qa/corpus/readers/__init__.py: qa.corpus.readers.pdf": "pending: readers register themselves",
+    "qa/corpus/readers/__init__.py: qa.corpus.readers.html": "pending: readers register themselves",
+    "qa/corpus/readers/__init__.py: qa.corpus.readers.docx": "pending: readers register themselves",
+    "qa/corpus/readers/__init__.py: qa.corpus.readers.markdown": "pending: readers register themselves",
+    "qa/corpus/readers/__init__.py: qa.corpus.readers.tmx": "pending: readers register themselves",
+    "qa/corpus/readers/__init__.py: qa.corpus.readers.xliff": "pending: readers register themselves",
+    "qa/corpus/readers/__init__.py: qa.corpus.readers.po": "pending: readers register themselves",
+    "qa/corpus/store.py: qa.corpus.readers.isolated": "pending: readers register themselves",
+    "qa/eval/cli.py: qa.settings": "pending: eval imports at the top (issue 20 item 3)",
+    "qa/eval/cli.py: qa.fsutil": "pending: eval imports at the top (issue 20 item 3)",
+    "qa/eval/cli.py: qa.eval.session": "pending: eval imports at the top (issue 20 item 3)",
+    "qa/eval/runner.py: qa.api.present": "pending: eval imports at the top (issue 20 item 3)",
+    "qa/eval/runner.py: qa.answer.extract": "pending: eval imports at the top (issue 20 item 3)",
+    "qa/eval/session.py: qa.embed.model": "pending: eval imports at the top (issue 20 item 3)",
+    "qa/eval/session.py: qa.service": "pending: eval imports at the top (issue 20 item 3)",
+    "qa/eval/session.py: qa.settings": "pending: eval imports at the top (issue 20 item 3)",
 }
+# Import cycles being removed this round (by the helpers who own those files); expected empty.
+KNOWN_CYCLES = [
+    ["qa.answer.extract", "qa.answer.followup"],
+    ["qa.corpus.readers", "qa.corpus.readers.docx", "qa.corpus.readers.html", "qa.corpus.readers.markdown",
+     "qa.corpus.readers.parallel", "qa.corpus.readers.pdf", "qa.corpus.readers.po", "qa.corpus.readers.tmx",
+     "qa.corpus.readers.xliff"],
+]
 
 
-def qa_imports(path) -> set[str]:
-    """Second-level names of every `qa.X` module the file imports (at any depth of the file)."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("qa."):
-            names.add(node.module.split(".")[1])
+def module_name(path: Path, root: Path = PROJECT_ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def qa_modules(root: Path = PROJECT_ROOT) -> dict[str, Path]:
+    return {module_name(path, root): path for path in sorted((root / "qa").rglob("*.py"))}
+
+
+def part_of(module: str) -> str:
+    """The layer part of a module: `qa.store.local.load` → "store", `qa` → "qa"."""
+    return module.split(".")[1] if "." in module else module
+
+
+def imports_of(path: Path, modules: dict[str, Path]) -> list[tuple[str, bool]]:
+    """(imported qa module, inside a function?) for every import in the file, at any depth."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    in_function: set[int] = set()
+    for function in ast.walk(tree):
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            in_function.update(id(node) for node in ast.walk(function) if node is not function)
+    found = []
+    for node in ast.walk(tree):
+        targets: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                and node.module.split(".")[0] == "qa":
+            # `from qa.store.milvus import write` names a module; `from qa.text import tokenize` a function.
+            targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                       for a in node.names]
         elif isinstance(node, ast.Import):
-            names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("qa."))
-    return names
+            targets = [a.name for a in node.names if a.name.split(".")[0] == "qa"]
+        found.extend((target, id(node) in in_function) for target in targets)
+    return found
 
 
-@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
-def test_a_layer_imports_nothing_above_it(layer):
-    offences = {str(path.relative_to(PROJECT_ROOT)): sorted(qa_imports(path) & FORBIDDEN[layer])
-                for path in (PACKAGE / layer).rglob("*.py")}
-    assert {k: v for k, v in offences.items() if v} == {}
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """module → the qa modules it imports, function-level imports included."""
+    return {name: {target for target, _ in imports_of(path, modules) if target in modules and target != name}
+            for name, path in modules.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Groups of modules that import each other, directly or round a loop (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in sorted(graph[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return sorted(found)
+
+
+def upward_imports(modules: dict[str, Path]) -> dict[str, list[str]]:
+    offences: dict[str, list[str]] = {}
+    for name, path in modules.items():
+        own = RANK[part_of(name)]
+        for target, _ in imports_of(path, modules):
+            other = part_of(target)
+            if other != part_of(name) and RANK.get(other, len(LAYERS)) >= own:
+                offences.setdefault(str(path.relative_to(PROJECT_ROOT)), []).append(target)
+    return offences
+
+
+def deferred_imports(modules: dict[str, Path]) -> set[str]:
+    return {f"{path.relative_to(PROJECT_ROOT)}: {target}"
+            for path in modules.values() for target, deferred in imports_of(path, modules) if deferred}
+
+
+MODULES = qa_modules()
+
+
+def test_every_part_of_qa_has_a_layer():
+    parts = {part_of(name) for name in MODULES} | {p.name for p in PACKAGE.iterdir() if p.is_dir()
+                                                   and not p.name.startswith(("_", "."))}
+    assert sorted(parts - set(RANK)) == []
+
+
+def test_imports_only_run_down_the_layers():
+    assert upward_imports(MODULES) == {}
+
+
+def test_imports_inside_functions_are_only_the_justified_deferrals():
+    assert sorted(deferred_imports(MODULES) - set(DEFERRED)) == []
+
+
+def test_every_listed_deferral_still_exists():
+    assert sorted(set(DEFERRED) - deferred_imports(MODULES)) == []
+
+
+def test_no_import_cycles_beyond_those_being_removed():
+    assert cycles(import_graph(MODULES)) == KNOWN_CYCLES
 
 
 def test_loading_an_index_does_not_import_the_build_stack():
-    code = ("import sys, qa.index.load, qa.store.backends; "
+    code = ("import sys, qa.store.local.load, qa.store.backends; "
             "print(sorted(m for m in ('qa.index.build', 'torch', 'sentence_transformers', 'qa.embed.model') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
-def test_the_checker_sees_a_backward_import(tmp_path):
-    module = tmp_path / "bad.py"
-    module.write_text("from qa.api.schemas import SearchRequest\nimport qa.answer.extract\n")
-    assert qa_imports(module) == {"api", "answer"}
+def test_serving_does_not_import_the_benchmark_or_the_evaluation():
+    code = ("import sys; from click.testing import CliRunner; from qa.cli import cli; "
+            "CliRunner().invoke(cli, ['serve', '--help']); "
+            "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith(('qa.bench', 'qa.eval'))}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.fixture
+def fake_tree(tmp_path: Path) -> Path:
+    files = {
+        "qa/__init__.py": "",
+        "qa/text/__init__.py": "from qa.text.words import split\n",
+        "qa/text/words.py": "def split(s):\n    from qa.api.schemas import X\n",
+        "qa/api/__init__.py": "",
+        "qa/api/schemas.py": "import qa.text.words\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_the_checker_sees_deferred_upward_imports_and_their_cycle(fake_tree: Path):
+    modules = qa_modules(fake_tree)
+    words = fake_tree / "qa/text/words.py"
+    assert imports_of(words, modules) == [("qa.api.schemas", True)]
+    assert imports_of(fake_tree / "qa/text/__init__.py", modules) == [("qa.text.words", False)]
+    assert cycles(import_graph(modules)) == [["qa.api.schemas", "qa.text.words"]]

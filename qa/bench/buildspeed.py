@@ -13,14 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from qa.corpus.store import load_documents
 from qa.embed.cache import encode_with_cache
+from qa.index.build import sentence_table
 
 
 def build_texts(corpus_dir: Path) -> list[str]:
     """What a build embeds: every passage, then every sentence of them."""
-    from qa.corpus.store import load_documents
-    from qa.index.build import sentence_table
-
     passages = [p for doc in load_documents(corpus_dir) for p in doc.passages]
     return [p.text for p in passages] + sentence_table(passages)[1]
 

@@ -7,10 +7,25 @@ import os
 import platform
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import faiss
+
+from qa.bench.buildspeed import build_texts, run_build_throughput
+from qa.bench.contention import run_neighbour_leg, run_rebuild_leg
+from qa.bench.http import run_http
+from qa.bench.inprocess import bench_queries, run_inprocess
+from qa.bench.report import derive_ratios, markdown
+from qa.bench.scale import run_keyword_scale, run_scale
+from qa.bench.stats import latency_summary
+from qa.embed.model import load_encoder
+from qa.embed.threads import usable_cores
+from qa.fsutil import atomic_write_json, atomic_write_text
+from qa.index.build import build_index
+from qa.service import open_service
+from qa.settings import get_settings
 
 # Exact search may add up to half of a query's encoding time (search ≤ 1.5× the encoder, the
 # same bound as the HTTP target) before the approximate index pays off.
@@ -35,14 +50,6 @@ def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict,
                            compare_defaults: bool = False) -> None:
     """Index build, in-process search vs bare encoder + FAISS, HTTP vs a bare hello server,
     then the hard cases: a busy neighbour, serving during a rebuild, build throughput."""
-    from qa.bench.buildspeed import build_texts, run_build_throughput
-    from qa.bench.contention import run_neighbour_leg, run_rebuild_leg
-    from qa.bench.http import run_http
-    from qa.bench.inprocess import bench_queries, run_inprocess
-    from qa.embed.model import load_encoder
-    from qa.index.build import build_index
-    from qa.service import open_service
-
     encoder = load_encoder(settings.model, settings.threads)
     encoder.encode_queries(["warm up"])
     index_dir = workdir / "index"
@@ -76,10 +83,6 @@ def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict,
 
 def encoder_figures(settings, results: dict) -> tuple[float, int]:
     """Query-encoding p50 (ms) and vector dimension: from the in-process run, else measured now."""
-    from qa.bench.inprocess import bench_queries
-    from qa.bench.stats import latency_summary
-    from qa.embed.model import load_encoder
-
     encoder = load_encoder(settings.model, settings.threads)
     if "inprocess" in results:
         return results["inprocess"]["sequential"]["bare"]["p50_ms"], encoder.dimension
@@ -112,22 +115,14 @@ def bench_command(quick: bool, tiny: bool, compare_defaults: bool, no_scale: boo
     flat vs HNSW at 100k/1M synthetic vectors and keyword top-k at 1M synthetic passages.
     A benchmark, not a test: traffic goes only to 127.0.0.1, every phase is bounded, and
     every process it starts is stopped by PID."""
-    import faiss
-
-    from qa.bench.report import derive_ratios, markdown
-    from qa.bench.scale import run_keyword_scale, run_scale
-    from qa.bench.stats import cpu_count
-    from qa.fsutil import atomic_write_json, atomic_write_text
-    from qa.settings import get_settings
-
     if no_scale and scale_only:
         raise click.UsageError("--no-scale and --scale-only exclude each other")
     logging.getLogger("qa.bench").setLevel(logging.INFO)
     settings = get_settings()
     sizes = TINY if tiny else QUICK if quick else FULL
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     results: dict = {"meta": {
-        "date": stamp.isoformat(timespec="seconds"), "cpus": cpu_count(), "model": settings.model,
+        "date": stamp.isoformat(timespec="seconds"), "cpus": usable_cores(), "model": settings.model,
         "python": platform.python_version(), "faiss": faiss.__version__, "quick": quick, "tiny": tiny,
         "threads": settings.threads, "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
@@ -136,6 +131,7 @@ def bench_command(quick: bool, tiny: bool, compare_defaults: bool, no_scale: boo
         if not scale_only:
             run_service_benchmarks(settings, sizes, Path(tmp), results, compare_defaults)
         if store == "milvus":
+            # pymilvus is optional (the milvus extra): loaded only for --store milvus.
             from qa.bench.milvus import run_milvus_bench
 
             _step("Milvus against FAISS on the same index")
@@ -154,7 +150,7 @@ def bench_command(quick: bool, tiny: bool, compare_defaults: bool, no_scale: boo
     atomic_write_json(out_dir / f"{name}.json", results)
     table = markdown(results)
     if "milvus" in results:
-        from qa.bench.milvus import markdown as milvus_markdown
+        from qa.bench.milvus import markdown as milvus_markdown  # pymilvus: optional, as above
 
         table += "\n\n" + milvus_markdown(results["milvus"])
     atomic_write_text(out_dir / f"{name}.md", table)

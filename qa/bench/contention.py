@@ -11,6 +11,7 @@ fixed when each OpenMP runtime loads.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -23,8 +24,10 @@ from pathlib import Path
 import httpx
 
 from qa.bench.http import Server, search_bodies
-from qa.bench.inprocess import sequential
+from qa.bench.inprocess import bare_search, engine_search, sequential
 from qa.bench.stats import latency_summary
+from qa.service import open_service
+from qa.settings import get_settings
 
 BUSY_LOOP = "while True: pass"
 SETTLE_S = 0.5  # let the scheduler place the neighbour before timing
@@ -39,7 +42,7 @@ class Neighbours:
         self.count = count
         self.processes: list[subprocess.Popen] = []
 
-    def __enter__(self) -> "Neighbours":
+    def __enter__(self) -> Neighbours:
         self.processes = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(self.count)]
         time.sleep(SETTLE_S)
         return self
@@ -63,8 +66,6 @@ def timed(calls: dict[str, Callable[[str], object]], queries: Sequence[str]) -> 
 
 def measure_neighbour(service, queries: Sequence[str], neighbours: int = 1) -> dict:
     """Bare encoder + FAISS and engine search, quiet then beside `neighbours` busy processes."""
-    from qa.bench.inprocess import bare_search, engine_search
-
     calls = {"bare": bare_search(service.encoder, service.store.faiss_index),
              "search": engine_search(service.engine)}
     for call in calls.values():
@@ -161,11 +162,6 @@ def _sequential(post: Callable[[dict], object], bodies: Sequence[dict]) -> dict:
 
 def _child() -> None:
     """Entry of run_neighbour_leg's fresh process: open the service, measure, print JSON."""
-    import argparse
-
-    from qa.service import open_service
-    from qa.settings import get_settings
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--neighbours", type=int, default=1)
     parser.add_argument("--queries-json", required=True)

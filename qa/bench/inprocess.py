@@ -86,7 +86,7 @@ def concurrent(call: Callable[[str], object], queries: Sequence[str], workers: i
 
 def run_inprocess(service, queries: Sequence[str], concurrency: int = 16) -> dict:
     index = service.store.faiss_index
-    batcher = BatchingEncoder(service.encoder)
+    batcher = BatchingEncoder(service.encoder, service.settings.query_batch, service.settings.query_queue_tokens)
     # The same index and engine, queries encoded directly or through the batcher.
     plain_engine, batched_engine = copy.copy(service.engine), copy.copy(service.engine)
     plain_engine.encoder, batched_engine.encoder = service.encoder, batcher

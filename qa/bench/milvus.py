@@ -20,9 +20,23 @@ import tempfile
 import time
 from pathlib import Path
 
+import faiss
 import numpy as np
+from pymilvus import DataType
 
+from qa.bench.inprocess import bench_queries
 from qa.bench.stats import latency_summary, recall_at_k
+from qa.bench.synthetic import ClusteredMixture
+from qa.embed.model import load_encoder
+from qa.index.build import prepare_index_data
+from qa.search.engine import SearchEngine
+from qa.settings import get_settings
+from qa.store.local.load import load_index
+from qa.store.local.write import write_local_version
+from qa.store.milvus.client import MilvusConnection
+from qa.store.milvus.engine import free_port, start_engine, stop_engine
+from qa.store.milvus.store import open_milvus_store, write_milvus_version
+from qa.text import tokenize
 
 
 def _timed(call, items) -> list[float]:
@@ -36,13 +50,6 @@ def _timed(call, items) -> list[float]:
 
 def demo_size(settings, connection, workdir: Path, queries: list[str]) -> dict:
     """Engine search latency on the demo corpus, FAISS folder vs Milvus collections."""
-    from qa.embed.model import load_encoder
-    from qa.index.build import prepare_index_data
-    from qa.index.load import load_index
-    from qa.index.write import write_local_version
-    from qa.search.engine import SearchEngine
-    from qa.store.milvus import open_milvus_store, write_milvus_version
-
     encoder = load_encoder(settings.model, settings.threads)
     # The embedding cache of QA_INDEX_DIR: unchanged passages are not embedded again.
     data = prepare_index_data(settings.corpus_dir, encoder, settings.index_dir, settings.batch_size, progress=False)
@@ -58,7 +65,7 @@ def demo_size(settings, connection, workdir: Path, queries: list[str]) -> dict:
         engine = SearchEngine(store, encoder)
         engine.search(queries[0], qvec=vectors[0])  # first-call setup
         # Distinct queries; Milvus' record and sentence caches warm up as they do in service.
-        seconds = _timed(lambda i: engine.search(queries[i], qvec=vectors[i]), range(len(queries)))
+        seconds = _timed(lambda i, engine=engine: engine.search(queries[i], qvec=vectors[i]), range(len(queries)))
         out[name] = {"search": latency_summary(seconds)}
     out["keyword"] = keyword_agreement(local, milvus, queries)
     return out
@@ -66,8 +73,6 @@ def demo_size(settings, connection, workdir: Path, queries: list[str]) -> dict:
 
 def keyword_agreement(local, milvus, queries: list[str], k: int = 10) -> dict:
     """Overlap of each Milvus keyword ranking with bm25s' top-k (the FAISS path)."""
-    from qa.text import tokenize
-
     tokens = [tokenize(q) for q in queries]
     _, want = local.keyword_search(tokens, k)
     _, sparse = milvus.keyword_search(tokens, k)
@@ -89,11 +94,6 @@ def keyword_agreement(local, milvus, queries: list[str], k: int = 10) -> dict:
 
 def synthetic(connection, n: int, queries: int = 200, dim: int = 384, index_type: str = "AUTOINDEX") -> dict:
     """Dense top-100 over n synthetic vectors: Milvus vs exact FAISS, latency and recall@10."""
-    import faiss
-    from pymilvus import DataType
-
-    from qa.bench.synthetic import ClusteredMixture
-
     mixture = ClusteredMixture.for_size(n, dim)
     vectors, asked = mixture.sample(n, seed=1), mixture.sample(queries, seed=2)
     flat = faiss.IndexFlatIP(dim)
@@ -140,10 +140,6 @@ def synthetic(connection, n: int, queries: int = 200, dim: int = 384, index_type
 def run_milvus_bench(settings, results: dict, uri: str | None = None, synthetic_sizes=(),
                      queries: int = 100) -> dict:
     """The hook for `qa bench --store milvus`: fills results["milvus"] and returns it."""
-    from qa.bench.inprocess import bench_queries
-    from qa.store.milvus_client import MilvusConnection
-    from qa.store.milvus_engine import free_port, start_engine, stop_engine
-
     with tempfile.TemporaryDirectory(prefix="qa-bench-milvus-") as tmp:
         process = None
         if uri is None:
@@ -187,7 +183,6 @@ def markdown(out: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from qa.settings import get_settings
 
     parser = argparse.ArgumentParser(prog="python -m qa.bench.milvus", description=__doc__.split("\n")[0])
     parser.add_argument("--uri", help="a running Milvus (default: start the wheel's engine)")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from qa.index.vectors import ANN_THRESHOLD
-
 from qa.bench.stats import ratio
+from qa.store.local.vectors import ANN_THRESHOLD
 
 
 def derive_ratios(results: dict) -> dict:

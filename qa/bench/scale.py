@@ -16,8 +16,8 @@ import faiss
 import numpy as np
 
 from qa.bench.stats import latency_summary, proc_memory_mb, recall_at_k
-from qa.bench.synthetic import ClusteredMixture
-from qa.index.vectors import build_faiss
+from qa.bench.synthetic import ClusteredMixture, synthetic_keyword_index
+from qa.store.local.vectors import build_faiss
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,6 @@ def run_scale(sizes: Sequence[int], dim: int, budget_ms: float, queries: int = 2
 
 def run_keyword_scale(sizes: Sequence[int], k: int = 100, queries: int = 200) -> list[dict]:
     """KeywordIndex.search top-k latency over synthetic Zipf passages (one query a call)."""
-    from qa.bench.synthetic import synthetic_keyword_index
-
     rows = []
     for n in sorted(sizes):
         started = time.perf_counter()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Sequence
 
@@ -51,5 +50,3 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0))

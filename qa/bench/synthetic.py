@@ -9,7 +9,10 @@ isotropic noise,  normalised. Queries are fresh draws from the same mixture.
 
 from __future__ import annotations
 
+import bm25s
 import numpy as np
+
+from qa.store.local.keyword import KeywordIndex
 
 POINTS_PER_CLUSTER = 500
 
@@ -26,7 +29,7 @@ class ClusteredMixture:
         self.bases = rng.standard_normal((clusters, rank, dim), dtype=np.float32) / np.sqrt(rank * dim)
 
     @classmethod
-    def for_size(cls, n: int, dim: int, seed: int = 0) -> "ClusteredMixture":
+    def for_size(cls, n: int, dim: int, seed: int = 0) -> ClusteredMixture:
         """About POINTS_PER_CLUSTER vectors per cluster, like topics in a growing corpus."""
         return cls(dim, max(1, n // POINTS_PER_CLUSTER), seed=seed)
 
@@ -63,10 +66,6 @@ def synthetic_keyword_index(n: int, vocabulary: int = 50_000, length: int = 30, 
     bm25s' Python tokenizer path would take minutes and gigabytes.
     Returns (index, sample_query_tokens) where each query is 5 draws from the same law.
     """
-    import bm25s
-
-    from qa.index.keyword import KeywordIndex
-
     rng = np.random.default_rng(seed)
     weights = 1.0 / np.arange(stop_ranks + 1, stop_ranks + vocabulary + 1) ** 1.07
     cdf = np.cumsum(weights / weights.sum())

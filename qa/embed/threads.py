@@ -19,6 +19,11 @@ from pathlib import Path
 LOADAVG = Path("/proc/loadavg")
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and taskset narrow)."""
+    return len(os.sched_getaffinity(0))
+
+
 def runnable_elsewhere(loadavg: Path = LOADAVG) -> int | None:
     """Runnable tasks on the machine other than the calling thread, or None when unknown."""
     try:
@@ -36,7 +41,7 @@ def threads_for_call(configured: int, cores: int | None = None, others: int | No
         others = runnable_elsewhere()
     if others is None:
         return configured
-    cores = cores or os.cpu_count() or configured
+    cores = cores or usable_cores()
     return max(1, min(configured, cores - others))
 
 

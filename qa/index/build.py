@@ -20,8 +20,8 @@ from qa.corpus.models import Document, Passage
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.embed.cache import EmbeddingCache, encode_texts, encode_with_cache, text_key
 from qa.embed.model import Encoder
-from qa.index.format import FORMAT_VERSION, component_versions
-from qa.index.write import build_lock, write_local_version
+from qa.store.format import FORMAT_VERSION, component_versions
+from qa.store.local.write import build_lock, write_local_version
 from qa.store.base import IndexData
 from qa.text import sentence_spans, tokenize
 

@@ -7,18 +7,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from qa.corpus.store import corpus_checksum, document_files
 from qa.settings import Settings
 from qa.store.base import IndexData, PassageStore, StoreError, StoreStale
+from qa.store.local.load import CURRENT, load_index
+from qa.store.local.write import build_lock, write_local_version
 
-_connections: dict = {}  # one Milvus connection per server and credentials, shared by opens and polls
+if TYPE_CHECKING:
+    from qa.store.milvus.client import MilvusConnection
+
+# One Milvus connection per server and credentials, shared by opens and polls.
+_connections: dict[tuple[str, str, float], MilvusConnection] = {}
 
 
 def open_store(settings: Settings, model_id: str | None = None, check_corpus: bool = True) -> PassageStore:
     """The live index version; with `model_id`, refused as stale when built otherwise."""
     if settings.vector_store == "milvus":
         return _open_milvus(settings, model_id, check_corpus)
-    from qa.index.load import load_index
-
     corpus = settings.corpus_dir if check_corpus and model_id is not None else None
     return load_index(settings.index_dir, corpus, model_id)
 
@@ -26,12 +33,10 @@ def open_store(settings: Settings, model_id: str | None = None, check_corpus: bo
 def write_store(settings: Settings, data: IndexData) -> str:
     """Write `data` as a new version, switch to it atomically and return its name."""
     if settings.vector_store == "milvus":
-        from qa.store.milvus import write_milvus_version
+        from qa.store.milvus.store import write_milvus_version  # pymilvus: optional, only when configured
 
         return write_milvus_version(_milvus_connection(settings), data, collection=settings.milvus_collection,
                                     index_type=settings.milvus_index_type)
-    from qa.index.write import build_lock, write_local_version
-
     with build_lock(settings.index_dir):
         return write_local_version(settings.index_dir, data).name
 
@@ -39,22 +44,20 @@ def write_store(settings: Settings, data: IndexData) -> str:
 def live_version_name(settings: Settings) -> str | None:
     """Name of the version a fresh open would serve (cheap: polled by running servers)."""
     if settings.vector_store == "milvus":
-        from qa.store.milvus import live_milvus_version
+        from qa.store.milvus.store import live_milvus_version  # pymilvus: optional, only when configured
 
         try:
             return live_milvus_version(_milvus_connection(settings), settings.milvus_collection)
         except StoreError:  # unreachable for now: keep serving, look again at the next poll
             return None
-    from qa.index.load import CURRENT
-
     try:
         return (settings.index_dir / CURRENT).read_text().strip() or None
     except OSError:
         return None
 
 
-def _milvus_connection(settings: Settings):
-    from qa.store.milvus_client import MilvusConnection
+def _milvus_connection(settings: Settings) -> MilvusConnection:
+    from qa.store.milvus.client import MilvusConnection  # pymilvus: optional, only when configured
 
     key = (settings.milvus_uri, settings.milvus_token, settings.milvus_timeout_seconds)
     if key not in _connections:
@@ -65,8 +68,7 @@ def _milvus_connection(settings: Settings):
 def _open_milvus(settings: Settings, model_id: str | None, check_corpus: bool) -> PassageStore:
     """Open the live Milvus version. Replicas need no corpus: the corpus checksum is compared only
     where the corpus folder exists (the builder's machine); the model must always match."""
-    from qa.corpus.store import corpus_checksum, document_files
-    from qa.store.milvus import open_milvus_store
+    from qa.store.milvus.store import open_milvus_store  # pymilvus: optional, only when configured
 
     store = open_milvus_store(settings, connection=_milvus_connection(settings))
     where = f"Milvus index {settings.milvus_collection} at {settings.milvus_uri}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -50,20 +50,20 @@ class IndexData:
     sentence_spans: np.ndarray  # (sentences, 3) int32 rows of [passage row, start, end], by row
     sentence_vectors: np.ndarray  # (sentences, dim), normalised
     keyword_tokens: list[list[str]]  # tokens of each passage (qa.text.tokenize)
-    manifest: dict = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 class VersionedStore:
     """What every backend shares: one index version, described by its manifest."""
 
-    _manifest: dict
+    _manifest: dict[str, Any]
 
     @property
     def version(self) -> str:
-        return self._manifest["version"]
+        return str(self._manifest["version"])
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         return self._manifest
 
 
@@ -75,7 +75,7 @@ class PassageStore(Protocol):
     def version(self) -> str: ...
 
     @property
-    def manifest(self) -> dict: ...
+    def manifest(self) -> dict[str, Any]: ...
 
     @property
     def size(self) -> int: ...
@@ -96,7 +96,7 @@ class PassageStore(Protocol):
     def list_passages(self, doc_id: str | None, lang: str | None, offset: int,
                       limit: int) -> tuple[int, list[Passage]]: ...
 
-    def documents(self) -> list[dict]:
+    def documents(self) -> list[dict[str, Any]]:
         """Summaries: doc_id, title {zh, en}, source, format, passages {zh, en}, alignments."""
         ...
 

@@ -8,6 +8,8 @@ with silently shifted rankings.
 
 from __future__ import annotations
 
+from typing import Any
+
 from qa.corpus.store import PARSER_VERSION
 from qa.text import SPLITTER_VERSION, TOKENIZER_VERSION
 
@@ -20,7 +22,7 @@ def component_versions() -> dict[str, int]:
             "tokenizer": TOKENIZER_VERSION}
 
 
-def stale_components(manifest: dict) -> list[str]:
+def stale_components(manifest: dict[str, Any]) -> list[str]:
     """Names of the components whose recorded version differs from this code's."""
     recorded = manifest.get("versions") or {"format": manifest.get("format_version")}
     return [f"{name} {recorded.get(name)} ≠ {version}" for name, version in component_versions().items()

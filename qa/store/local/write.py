@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from qa.fsutil import atomic_write_text, fsync_dir, sha256_file
-from qa.index.keyword import KeywordIndex
-from qa.index.load import CURRENT
-from qa.index.vectors import build_faiss, choose_kind, write_faiss
 from qa.store.base import IndexData
+from qa.store.local.keyword import KeywordIndex
+from qa.store.local.load import CURRENT
+from qa.store.local.vectors import build_faiss, choose_kind, write_faiss
 
 KEEP_VERSIONS = 2
 STALE_TEMP_SECONDS = 3600

@@ -5,7 +5,7 @@ LOG_LEVEL`, with its `lib/` folder on LD_LIBRARY_PATH). Started this way it spea
 protocol as a Milvus cluster, so `QA_MILVUS_URI=http://127.0.0.1:PORT` exercises exactly the code
 a production deployment runs. Used by the tests and for a one-machine setup:
 
-    python -m qa.store.milvus_engine /var/lib/qa/milvus.db 19530
+    python -m qa.store.milvus.engine /var/lib/qa/milvus.db 19530
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def stop_engine(process: subprocess.Popen, timeout: float = 10.0) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) not in (2, 3):
-        print("usage: python -m qa.store.milvus_engine DB_FILE PORT [HOST]", file=sys.stderr)
+        print("usage: python -m qa.store.milvus.engine DB_FILE PORT [HOST]", file=sys.stderr)
         return 2
     process = start_engine(Path(argv[0]), int(argv[1]), argv[2] if len(argv) == 3 else "127.0.0.1")
     print(f"milvus engine (pid {process.pid}) listening on http://{argv[2] if len(argv) == 3 else '127.0.0.1'}"

@@ -25,23 +25,31 @@ import json
 import logging
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import bm25s
 import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-from qa.index.format import component_versions
+from qa.settings import Settings
 from qa.store.base import IndexData, StoreCorrupt
-from qa.store.milvus_client import (META_SUFFIX, POINTER_KEY, SENTENCES_SUFFIX, VOCAB_SUFFIX,
-                                    MilvusConnection, collection_set, passages_name)
+from qa.store.format import component_versions
+from qa.store.milvus.client import (
+    META_SUFFIX,
+    POINTER_KEY,
+    SENTENCES_SUFFIX,
+    VOCAB_SUFFIX,
+    MilvusConnection,
+    collection_set,
+    passages_name,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 65535  # Milvus VARCHAR limit
 CHUNK_CHARS = 16000  # a blob chunk stays under MAX_TEXT bytes even in 4-byte UTF-8
 BATCH_BYTES = 4 << 20  # per insert request, well under the server's gRPC message limit
-EMPTY_TOKEN = "\u2205"  # as qa.index.keyword: an empty passage still has a length of one
+EMPTY_TOKEN = "\u2205"  # as qa.store.local.keyword: an empty passage still has a length of one
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -190,7 +198,7 @@ def document_summaries(data: IndexData) -> list[dict]:
 
 def version_name(manifest: dict) -> str:
     """A collection-name-safe version: the manifest's own if it has one, else a new timestamp."""
-    name = manifest.get("version") or f"v{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    name = manifest.get("version") or f"v{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
@@ -210,8 +218,8 @@ def write_milvus_version(target, data: IndexData, *, collection: str | None = No
         connection = MilvusConnection(target.milvus_uri, target.milvus_token, target.milvus_timeout_seconds)
         collection = collection or target.milvus_collection
         index_type = index_type or target.milvus_index_type
-    collection = collection or "qa"
-    index_type = index_type or "AUTOINDEX"
+    collection = collection or Settings.model_fields["milvus_collection"].default
+    index_type = index_type or Settings.model_fields["milvus_index_type"].default
     version = version_name(data.manifest)
     passages, sentences, vocab_name = collection_set(collection, version)
     dim = int(data.vectors.shape[1])

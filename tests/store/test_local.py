@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import qa.index.write as write_module
+import qa.store.local.write as write_module
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.index.build import FORMAT_VERSION, build_index
-from qa.index.vectors import build_faiss, read_faiss, write_faiss
-from qa.index.load import live_version, load_index
-from qa.store.base import StoreCorrupt, StoreMissing, StoreStale
 from qa.service import open_service
 from qa.settings import Settings
+from qa.store.base import StoreCorrupt, StoreMissing, StoreStale
+from qa.store.local.load import live_version, load_index
+from qa.store.local.vectors import build_faiss, read_faiss, write_faiss
 from tests.conftest import CORPUS_DIR, PAPER, TINY_SECTION, paper_excerpt, write_interleaved
 
 EXTRA_PARAGRAPH = "新增的一段话：用于检验语料变化后索引会被判定为过期。"
@@ -64,7 +64,7 @@ def test_the_index_round_trips(built, encoder):
     assert m["passage_count"] == len(doc.passages) == 8
     assert m["passages_by_lang"] == {"zh": 4, "en": 4}
     built_at = datetime.fromisoformat(m["built_at"])
-    assert timedelta(0) <= datetime.now(timezone.utc) - built_at < timedelta(hours=1)
+    assert timedelta(0) <= datetime.now(UTC) - built_at < timedelta(hours=1)
     assert store.folder == live_version(index)
     assert store.documents()[0]["doc_id"] == "tiny"
 

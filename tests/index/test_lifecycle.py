@@ -13,18 +13,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _apps import app_with
 from fastapi.testclient import TestClient
 
-from _apps import app_with
 from qa.api.app import create_app
 from qa.embed.cache import CACHE_DIR
 from qa.embed.model import Encoder
 from qa.fsutil import atomic_write_json, atomic_write_text
 from qa.index.build import build_index, sentence_table
-from qa.index.load import live_version, load_index
-from qa.store.base import StoreCorrupt, StoreStale
 from qa.service import open_service
 from qa.settings import PROJECT_ROOT
+from qa.store.base import StoreCorrupt, StoreStale
+from qa.store.local.load import live_version, load_index
 
 CORPUS_DIR = PROJECT_ROOT / "corpus"
 EXTRA_DOC = """Hydrogen note
@@ -130,7 +130,7 @@ def test_kill_9_while_embedding_keeps_previous_version(settings, encoder, index_
 # written (before it is renamed into place and made live), so the kill lands there every time.
 HELD_BUILD = """
 import pathlib, sys, time
-import qa.index.write as write
+import qa.store.local.write as write
 real, marker = write._write_files, pathlib.Path(sys.argv[1])
 def held(tmp, *args, **kwargs):
     real(tmp, *args, **kwargs)

@@ -11,15 +11,17 @@ import signal
 import numpy as np
 import pytest
 
-from qa.index.keyword import KeywordIndex
 from qa.settings import Settings
 from qa.store.base import PassageStore, StoreMissing, StoreStale, StoreUnavailable
+from qa.store.local.keyword import KeywordIndex
 from qa.text import tokenize
 from tests.milvus_engine import index_data, milvus, private_milvus, two_document_corpus  # noqa: F401
 
-from qa.store import milvus_write  # noqa: E402  (after the skip in tests.milvus_engine)
-from qa.store.milvus import open_milvus_store, write_milvus_version  # noqa: E402
-from qa.store.milvus_client import MilvusConnection, collection_set  # noqa: E402
+# isort: split
+
+from qa.store.milvus import write as milvus_write  # noqa: E402  (after the skip in tests.milvus_engine)
+from qa.store.milvus.client import MilvusConnection, collection_set  # noqa: E402
+from qa.store.milvus.store import open_milvus_store, write_milvus_version  # noqa: E402
 
 QUESTIONS = ["碳达峰碳中和是必由之路吗", "How is China advancing carbon peaking and neutrality?",
              "绿色低碳发展", "policy system for carbon neutrality"]
@@ -216,7 +218,7 @@ def test_an_index_written_by_other_rules_is_stale(milvus, data):  # noqa: F811
 
 
 def test_unreachable_at_start_names_the_uri():
-    from qa.store.milvus_engine import free_port
+    from qa.store.milvus.engine import free_port
 
     uri = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(StoreUnavailable, match=uri.replace(".", r"\.")):

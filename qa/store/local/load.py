@@ -18,10 +18,10 @@ from pydantic import ValidationError
 from qa.corpus.models import Passage
 from qa.corpus.store import corpus_checksum
 from qa.fsutil import sha256_file
-from qa.index.format import stale_components
-from qa.index.keyword import KeywordIndex
-from qa.index.vectors import read_faiss
 from qa.store.base import StoreCorrupt, StoreMissing, StoreStale, VersionedStore
+from qa.store.format import stale_components
+from qa.store.local.keyword import KeywordIndex
+from qa.store.local.vectors import read_faiss
 
 CURRENT = "CURRENT"
 

@@ -20,7 +20,9 @@ from fastapi.testclient import TestClient
 from qa.settings import PROJECT_ROOT, Settings
 from tests.milvus_engine import milvus, two_document_corpus  # noqa: F401
 
-from qa.store.milvus_engine import free_port  # noqa: E402  (after the skip in tests.milvus_engine)
+# isort: split
+
+from qa.store.milvus.engine import free_port  # noqa: E402  (after the skip in tests.milvus_engine)
 
 QUESTIONS = [("碳达峰碳中和为什么是必由之路？", None), ("Why is carbon neutrality the only way forward?", None),
              ("What policy system did China build for peak carbon?", "zh"), ("1+N政策体系", "en")]
@@ -140,8 +142,8 @@ def test_stateless_replicas_answer_as_faiss_and_survive_failures(milvus, built, 
 
 
 def test_a_build_killed_midway_leaves_the_live_version(milvus, built):  # noqa: F811
-    from qa.store.milvus import open_milvus_store
-    from qa.store.milvus_client import MilvusConnection
+    from qa.store.milvus.client import MilvusConnection
+    from qa.store.milvus.store import open_milvus_store
 
     root, corpus = built
     settings = Settings(vector_store="milvus", milvus_uri=milvus.uri, milvus_collection="e2e")

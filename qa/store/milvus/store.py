@@ -1,7 +1,7 @@
 """The Milvus `PassageStore`: passages, vectors, sentences and keyword search all in Milvus.
 
 A `qa serve` replica on this store holds no index files: it resolves the live version from the
-`CURRENT` row of `<collection>_meta` (written last by `qa build`, see qa.store.milvus_write),
+`CURRENT` row of `<collection>_meta` (written last by `qa build`, see qa.store.milvus.write),
 reads that version's manifest from Milvus to check freshness, and then answers every call with
 Milvus queries. Records of a version never change, so they are cached per store. A failed call
 raises StoreUnavailable (→ 503) and the next call reconnects; no call waits longer than
@@ -18,10 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa.corpus.models import Passage
-from qa.index.format import stale_components
 from qa.store.base import StoreCorrupt, StoreMissing, StoreStale, VersionedStore
-from qa.store.milvus_client import META_SUFFIX, MilvusConnection, collection_set
-from qa.store.milvus_write import current_version, write_milvus_version
+from qa.store.format import stale_components
+from qa.store.milvus.client import META_SUFFIX, MilvusConnection, collection_set
+from qa.store.milvus.write import current_version, write_milvus_version
 
 MAX_QUERY = 16384  # Milvus' cap on limit (and offset + limit) of one query or search
 RECORD_CACHE = 20000
@@ -88,7 +88,7 @@ class MilvusStore(VersionedStore):
         missing = sorted({int(r) for r in rows if 0 <= int(r) < self.size and self._records.get(int(r)) is None})
         for start in range(0, len(missing), MAX_QUERY):
             ids = missing[start:start + MAX_QUERY]
-            found = self._call("reading passages", lambda c, t: c.query(
+            found = self._call("reading passages", lambda c, t, ids=ids: c.query(
                 self._passages, ids=ids, output_fields=["record", "partners"], timeout=t))
             for item in found:
                 self._keep(item)
@@ -215,7 +215,7 @@ class MilvusStore(VersionedStore):
         by_row = {}
         for start in range(0, len(wanted), MAX_QUERY):
             ids = wanted[start:start + MAX_QUERY]
-            for item in self._call("reading vectors", lambda c, t: c.query(
+            for item in self._call("reading vectors", lambda c, t, ids=ids: c.query(
                     self._passages, ids=ids, output_fields=["dense"], timeout=t)):
                 by_row[int(item["row"])] = item["dense"]
         for i, row in enumerate(rows):
@@ -244,7 +244,7 @@ class MilvusStore(VersionedStore):
         missing = sorted({int(r) for r in rows if self._sentence_cache.get(int(r)) is None})
         for start in range(0, len(missing), SENTENCE_ROWS):
             part = missing[start:start + SENTENCE_ROWS]
-            found = self._call("reading sentences", lambda c, t: c.query(
+            found = self._call("reading sentences", lambda c, t, part=part: c.query(
                 self._sentences, filter=f"row in {part}", limit=MAX_QUERY, timeout=t,
                 output_fields=["sid", "row", "span_start", "span_end", "vector"]))
             if len(found) >= MAX_QUERY and len(part) > 1:  # cut off: passages with very many sentences
@@ -268,7 +268,7 @@ class MilvusStore(VersionedStore):
         for start in range(0, len(asked), MAX_QUERY):
             part = asked[start:start + MAX_QUERY]
             found = {item["token"]: (int(item["tid"]), int(item["df"])) for item in self._call(
-                "reading the keyword vocabulary", lambda c, t: c.query(
+                "reading the keyword vocabulary", lambda c, t, part=part: c.query(
                     self._vocab, ids=part, output_fields=["tid", "df"], timeout=t))}
             for token in part:
                 self._vocab_cache.put(token, found.get(token, (-1, 0)))

@@ -18,6 +18,7 @@ import grpc
 from pymilvus import MilvusClient
 from pymilvus.exceptions import MilvusException
 
+from qa.settings import Settings
 from qa.store.base import StoreError, StoreMissing, StoreUnavailable
 
 T = TypeVar("T")
@@ -56,7 +57,8 @@ class MilvusConnection:
     """A MilvusClient that is rebuilt after a failure, so the store recovers by itself when the
     server comes back (no restart of `qa serve`)."""
 
-    def __init__(self, uri: str, token: str = "", timeout: float = 10.0) -> None:
+    def __init__(self, uri: str, token: str = "",
+                 timeout: float = Settings.model_fields["milvus_timeout_seconds"].default) -> None:
         self.uri = uri
         self.token = token
         self.timeout = max(1, math.ceil(timeout))

@@ -1,0 +1,43 @@
+"""`qa build`: parse the corpus, embed it and switch to a fresh index version."""
+
+from __future__ import annotations
+
+import click
+
+from qa.cli.common import fail
+from qa.embed.model import load_encoder
+from qa.service import build_store
+from qa.settings import get_settings
+from qa.store.backends import open_store
+from qa.store.base import StoreError
+
+
+@click.command()
+def build() -> None:
+    """Parse the corpus, embed every passage and switch to a fresh index version."""
+    settings = get_settings()
+    try:
+        encoder = load_encoder(settings.model, settings.threads)
+        build_store(settings, encoder)
+        manifest = open_store(settings).manifest
+    except (ValueError, OSError, StoreError) as exc:
+        fail(str(exc))
+    alignment = manifest["alignment"]
+    click.echo(
+        f"built {manifest['version']} in {manifest['build_seconds']} s: "
+        f"{manifest['passage_count']} passages "
+        f"(zh {manifest['passages_by_lang']['zh']}, en {manifest['passages_by_lang']['en']}) "
+        f"from {len(manifest['documents'])} document(s), model {manifest['model_id']}"
+    )
+    if alignment["aligned_units"]:
+        click.echo(
+            f"alignment: {alignment['aligned_units']} units, similarity "
+            f"min {alignment['min_similarity']} / mean {alignment['mean_similarity']}, "
+            f"{len(alignment['low_confidence'])} low-confidence"
+        )
+        for unit in alignment["low_confidence"]:
+            click.secho(
+                f"  check: {unit['zh']} ↔ {unit['en']} (similarity {unit['similarity']}, "
+                f"length {unit['length_score']}, margin {unit.get('margin')})",
+                fg="yellow",
+            )

@@ -1,0 +1,52 @@
+"""`qa search`: the corpus's best passages for a question, as text or as the API's JSON."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Sequence
+
+import click
+
+from qa.api.present import search_response
+from qa.cli.common import fail
+from qa.search.engine import Hit
+from qa.service import open_service
+from qa.settings import get_settings
+
+
+def print_hits(hits: Sequence[Hit], width: int = 100) -> None:
+    for rank, hit in enumerate(hits, 1):
+        passage = hit.passage
+        click.secho(f"{rank}. [{hit.score:.3f}] {passage.citation.label}", bold=True)
+        click.echo(textwrap.indent(textwrap.fill(passage.text, width), "   "))
+        for translation in passage.translations:
+            click.secho(textwrap.indent(textwrap.fill(translation.text, width), "   ↳ "), dim=True)
+        click.echo()
+
+
+@click.command()
+@click.argument("question")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Only passages in this language (ask in English, --lang zh: cross-lingual).",
+)
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the API's shape).")
+def search(question: str, lang: str | None, top_k: int, as_json: bool) -> None:
+    """Search the corpus for QUESTION."""
+    question = question.strip()
+    if not question:
+        fail("the question is empty")
+    try:
+        service = open_service(get_settings())
+    except (ValueError, RuntimeError, OSError) as exc:
+        fail(str(exc))
+    result = service.engine.search(question, top_k, lang)
+    if as_json:
+        response = search_response(question, result, sum(result.timings_ms.values()))
+        click.echo(json.dumps(response.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    else:
+        print_hits(result.hits)
