@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, Float, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from qa.state.db import Base, UtcDateTime, utcnow
@@ -62,10 +63,14 @@ def shared_secret(session: Session, name: str) -> str:
     """The secret `name`, created on first use; replicas racing to create it keep the first."""
     row = session.get(ServerSecret, name)
     if row is None:
-        session.add(ServerSecret(name=name, value=secrets.token_hex(SECRET_BYTES)))
-        session.flush()
-        row = session.get(ServerSecret, name)
-    assert row is not None
+        try:
+            with session.begin_nested():  # a savepoint: losing the race leaves the session usable
+                session.add(ServerSecret(name=name, value=secrets.token_hex(SECRET_BYTES)))
+        except IntegrityError:
+            pass
+        row = session.get(ServerSecret, name, populate_existing=True)
+    if row is None:
+        raise RuntimeError(f"the shared secret {name!r} could not be created")
     return row.value
 
 
