@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -63,6 +64,30 @@ def run_build(index_dir: Path, **popen) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
 
 
+def wait_for_line(process: subprocess.Popen, needle: str, timeout: float) -> bool:
+    """Whether a line of the process's stderr contains `needle` within `timeout` seconds. The
+    lines are read on a thread, so the deadline holds even while the process prints nothing."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        for line in process.stderr:
+            lines.put(line)
+        lines.put(None)  # end of output
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            return False
+        if line is None:
+            return False
+        if needle in line:
+            return True
+    return False
+
+
 def assert_serves(settings, encoder, index_dir: Path, version: str) -> None:
     """A freshly started server (no auto-build) serves `version` from `index_dir`."""
     changed = settings.model_copy(update={"index_dir": index_dir, "auto_build": False})
@@ -112,10 +137,8 @@ def test_kill_9_while_embedding_keeps_previous_version(settings, encoder, index_
     previous = live_version(index_copy).name
     process = run_build(index_copy)
     try:
-        deadline = time.monotonic() + 180
-        for line in process.stderr:  # `qa -v build` logs before it starts embedding
-            if "embedding" in line or time.monotonic() > deadline:
-                break
+        # `qa -v build` logs before it starts embedding.
+        assert wait_for_line(process, "embedding", timeout=180), "the build never logged its embedding"
         assert process.poll() is None, "the build ended before it could be killed"
         os.kill(process.pid, signal.SIGKILL)
     finally:
@@ -177,7 +200,7 @@ def _flip_byte(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-# Flipped bytes and missing files are covered in test_index.py; these are the other damages.
+# Flipped bytes and missing files are covered in tests/store/test_local.py; these are the other damages.
 @pytest.mark.parametrize("damage, expected", [
     (lambda v: (v / "passages.jsonl").write_bytes((v / "passages.jsonl").read_bytes()[:-100]),
      "passages.jsonl is corrupted"),
