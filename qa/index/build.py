@@ -24,6 +24,7 @@ from qa.index.format import FORMAT_VERSION, component_versions
 from qa.index.write import build_lock, write_local_version
 from qa.store.base import IndexData
 from qa.text import sentence_spans, tokenize
+from qa.text.terms import read_terms
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def prepare_index_data(corpus_dir: Path, encoder: Encoder, cache_dir: Path, batc
     """Parse, split, tokenise and embed the corpus; nothing is written but the embedding cache."""
     started = time.perf_counter()
     checksum = corpus_checksum(corpus_dir)
+    terms = read_terms(corpus_dir)  # recorded in the manifest: questions are cut the same way
     embedder = AlignmentEmbedder(encoder, cache_dir, batch_size)
     documents = load_documents(corpus_dir, embed=embedder, allow_empty=allow_empty)
     passages = [p for doc in documents for p in doc.passages]
@@ -123,13 +125,14 @@ def prepare_index_data(corpus_dir: Path, encoder: Encoder, cache_dir: Path, batc
         "built_at": stamp.isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 2),
         "alignment": alignment,
+        "terms": terms.summary(),
     }
     return IndexData(passages=passages, documents=documents,
                      vectors=np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, encoder.dimension),
                      sentence_spans=spans,
                      sentence_vectors=np.ascontiguousarray(sentence_vectors, dtype=np.float32)
                      .reshape(-1, encoder.dimension),
-                     keyword_tokens=[tokenize(p.text) for p in passages], manifest=manifest)
+                     keyword_tokens=[tokenize(p.text, terms) for p in passages], manifest=manifest)
 
 
 def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, batch_size: int = 32,

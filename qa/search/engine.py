@@ -19,6 +19,7 @@ from qa.search.candidates import Candidates, gather
 from qa.search.confidence import features
 from qa.store.base import PassageStore
 from qa.text import detect_lang
+from qa.text.script import fold, script_of
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,10 @@ class SearchEngine:
         return self.encode_many([query])[0]
 
     def encode_many(self, queries: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.encoder.encode_queries(list(queries)), dtype=np.float32)
+        # The model reads Simplified Chinese better than Traditional: a Traditional question is
+        # encoded in its folded form (Simplified questions and English ones go in as written).
+        texts = [fold(q) if script_of(q) == "zh-Hant" else q for q in queries]
+        return np.asarray(self.encoder.encode_queries(texts), dtype=np.float32)
 
     def candidates_many(self, queries: Sequence[str], qvecs: np.ndarray) -> list[Candidates]:
         return gather(self.store, qvecs, queries)
