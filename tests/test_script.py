@@ -8,7 +8,7 @@ import pytest
 
 from qa.index.keyword import KeywordIndex
 from qa.text import tokenize
-from qa.text.script import fold, in_script, script_of, to_simplified, to_traditional
+from qa.text.script import fold, fold_traditional, in_script, script_of, to_simplified, to_traditional
 from tests.conftest import CORPUS_DIR, PAPER
 
 PASSAGES = [
@@ -68,6 +68,13 @@ def test_mixed_language_and_mixed_script_queries_keep_both_parts():
     assert set(rows[0].tolist()) == {0, 2}  # the Chinese paragraph and the English one
 
 
+def test_only_traditional_text_is_folded_for_the_model():
+    """Simplified and English text reach the encoder as written; Traditional text folded."""
+    assert fold_traditional(PASSAGES[0]) == PASSAGES[0]
+    assert fold_traditional(PASSAGES[2]) == PASSAGES[2]
+    assert fold_traditional(to_traditional(PASSAGES[1])) == PASSAGES[1]
+
+
 def test_in_script_converts_only_chinese_written_in_the_other_script():
     simplified = PASSAGES[1]
     traditional = to_traditional(simplified)
@@ -112,3 +119,30 @@ def test_search_says_the_query_script_and_converts_nothing_for_english(client):
     traditional = client.post("/v1/search", json={"query": TRADITIONAL_QUESTION, "lang": "zh"}).json()
     assert traditional["query_script"] == "zh-Hant"
     assert all(r["text_converted"] == to_traditional(r["text"]) for r in traditional["results"])
+
+
+# --- a document written in Traditional characters, asked in Simplified ------------------------
+
+TINY_BODY = [
+    "一、能源", "I. Energy",
+    "屋顶光伏今年新增装机一百万千瓦，主要分布在工业园区。", "Rooftop solar grew by one gigawatt this year, mostly in industrial parks.",
+    "风电场多建在沿海地区，海上风电发展迅速。", "Wind farms are mostly built along the coast; offshore wind is growing fast.",
+    "城市公园的面积扩大了，市民休闲的去处更多。", "City parks have grown larger, giving residents more places to relax.",
+]
+
+
+def test_a_traditional_document_is_found_by_a_simplified_question_and_keeps_its_text(tmp_path, encoder):
+    from qa.index.build import build_index
+    from qa.index.load import load_index
+    from qa.search.engine import SearchEngine
+    from tests.conftest import write_interleaved
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_interleaved(corpus / "tiny.zh-en.txt", [to_traditional(line) for line in TINY_BODY])
+    build_index(corpus, tmp_path / "index", encoder, progress=False)
+    engine = SearchEngine(load_index(tmp_path / "index"), encoder)
+    for question in ("海上风电发展得怎么样？", "海上風電發展得怎麼樣？"):
+        hit = engine.search(question, top_k=1, lang="zh").hits[0]
+        assert hit.passage.text == to_traditional(TINY_BODY[4])
+        assert hit.keyword > 0

@@ -24,6 +24,7 @@ from qa.index.format import FORMAT_VERSION, component_versions
 from qa.index.write import build_lock, write_local_version
 from qa.store.base import IndexData
 from qa.text import sentence_spans, tokenize
+from qa.text.script import fold_traditional
 from qa.text.terms import read_terms
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class AlignmentEmbedder:
         self.fresh: dict[bytes, np.ndarray] = {}
 
     def __call__(self, texts: list[str]) -> np.ndarray:
+        texts = [fold_traditional(t) for t in texts]  # what the model reads (qa.text.script)
         keys = [text_key(self.encoder.model_id, t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts) if k not in self.cached and k not in self.fresh}
         if todo:
@@ -104,7 +106,8 @@ def prepare_index_data(corpus_dir: Path, encoder: Encoder, cache_dir: Path, batc
     passages = [p for doc in documents for p in doc.passages]
     # Sentence vectors let ranking and /v1/ask weigh the best sentence without encoding at query time.
     spans, sentence_texts = sentence_table(passages)
-    texts = [p.text for p in passages] + sentence_texts
+    # The model reads Traditional text in its folded form (the stored text stays as written).
+    texts = [fold_traditional(t) for t in [p.text for p in passages] + sentence_texts]
     log.info("embedding %d passages and %d sentences from %d document(s)",
              len(passages), len(sentence_texts), len(documents))
     all_vectors = encode_with_cache(encoder, texts, cache_dir, batch_size, progress, known=embedder.fresh)

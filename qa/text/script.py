@@ -40,6 +40,15 @@ def fold(text: str) -> str:
     return _converter("tw2sp").convert(text) if text else text
 
 
+def fold_traditional(text: str) -> str:
+    """The folded form of a text written in Traditional characters; any other text unchanged.
+
+    What the embedding model reads: it knows Simplified Chinese better than Traditional, and a
+    Simplified text is left alone so its vector stays what it was.
+    """
+    return fold(text) if script_of(text) == "zh-Hant" else text
+
+
 def to_traditional(text: str, region: str = "zh-Hant") -> str:
     """`text` in Traditional characters with the phrases of `region` (zh-Hant/zh-TW: Taiwan, zh-HK)."""
     return _converter(_TO_TRADITIONAL.get(region, "s2twp")).convert(text) if text else text

@@ -52,7 +52,7 @@ def _chinese_words(piece: str, terms: Terms) -> list[str]:
     if OOV_BIGRAMS:
         # A word the dictionary does not know was guessed by jieba's HMM, which may cut the same
         # name differently elsewhere; its character pairs still match.
-        words += [w[i:i + 2] for w in words if len(w) > 2 and w not in segmenter.FREQ for i in range(len(w) - 1)]
+        words += [w[i:i + 2] for w in words if len(w) > 2 and not segmenter.FREQ.get(w) for i in range(len(w) - 1)]
     return words
 
 
@@ -74,15 +74,15 @@ def _plain_tokens(text: str, terms: Terms) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def _synonym_map(terms: Terms) -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
-    """(token → group token, token sequence → group token) of the synonym groups.
+def _synonym_map(terms: Terms) -> tuple[dict[str, str], dict[str, dict[tuple[str, ...], str]]]:
+    """(token → group token, first token → {token sequence → group token}) of the synonym groups.
 
     A Chinese member is one token (it is in the segmenter's dictionary, which emits the whole
     word); an English one is its stemmed words, one token or a phrase. A group's token is its
     first member's first form.
     """
     single: dict[str, str] = {}
-    phrases: dict[tuple[str, ...], str] = {}
+    phrases: dict[str, dict[tuple[str, ...], str]] = {}
     for group in terms.synonyms:
         forms = [(fold(m),) if _is_chinese_word(m) else tuple(_plain_tokens(m, terms)) for m in group]
         forms = [f for f in forms if f]
@@ -93,7 +93,7 @@ def _synonym_map(terms: Terms) -> tuple[dict[str, str], dict[tuple[str, ...], st
             if len(form) == 1:
                 single.setdefault(form[0], key)
             else:
-                phrases.setdefault(form, key)
+                phrases.setdefault(form[0], {}).setdefault(form, key)
     return single, phrases
 
 
@@ -104,9 +104,8 @@ def _is_chinese_word(text: str) -> bool:
 def _apply_synonyms(tokens: list[str], terms: Terms) -> list[str]:
     single, phrases = _synonym_map(terms)
     out = [single.get(t, t) for t in tokens]
-    for phrase, key in phrases.items():
-        n = len(phrase)
-        out += [key for i in range(len(tokens) - n + 1) if tuple(tokens[i:i + n]) == phrase]
+    for i, token in enumerate(tokens):
+        out += [key for phrase, key in phrases.get(token, {}).items() if tuple(tokens[i:i + len(phrase)]) == phrase]
     return out
 
 
