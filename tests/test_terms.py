@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,16 @@ def test_synonyms_become_one_token_whatever_the_script_or_language():
         assert "光伏" in tokenize(text, terms), text
     assert "光伏" not in tokenize("solar heating and power", terms)  # a phrase only in order
     assert "光伏" not in tokenize("太阳能发电")  # without the group nothing is folded
+
+
+def test_activated_terms_apply_here_and_in_a_context_that_searched_nothing():
+    terms = Terms(synonyms=(("光伏", "太阳能发电"),), checksum="test")
+    activate(terms)
+    assert "光伏" in tokenize("太阳能发电")
+    with ThreadPoolExecutor(1) as pool:  # a new thread starts with an empty context
+        assert "光伏" in pool.submit(tokenize, "太阳能发电").result()
+    activate(NO_TERMS)
+    assert "光伏" not in tokenize("太阳能发电")
 
 
 def test_a_synonym_reaches_the_keyword_path():

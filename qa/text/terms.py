@@ -17,7 +17,8 @@ The index is rebuilt when a file changes (their checksum is part of the corpus c
 folding at build time costs nothing extra.
 
 The tokenizer reads the terms of the index being searched: search sets them for the running
-context (`activate`), and later `tokenize` calls of the same request use them.
+context (`activate`), and later `tokenize` calls of the same request use them (a context that
+has not searched uses the terms of the latest search).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class Terms:
 
 
 NO_TERMS = Terms()
-_active: ContextVar[Terms] = ContextVar("qa_terms", default=NO_TERMS)
+_active: ContextVar[Terms] = ContextVar("qa_terms")
+_latest = NO_TERMS  # for a context that searched nothing yet (e.g. a streamed answer's next step)
 _recorded: dict[str, Terms] = {}  # by checksum: one segmenter per terms, however often they are looked up
 _RECORDED_MAX = 8
 
@@ -130,10 +132,13 @@ def read_terms(corpus_dir: Path) -> Terms:
 
 
 def activate(terms: Terms) -> None:
-    """Later `tokenize` calls in this context use `terms` (those of the index being searched)."""
-    if _active.get() is not terms:
+    """Later `tokenize` calls in this context use `terms` (those of the index being searched);
+    so do those of contexts that have not searched, until another index is searched."""
+    global _latest
+    _latest = terms
+    if _active.get(None) is not terms:
         _active.set(terms)
 
 
 def active_terms() -> Terms:
-    return _active.get()
+    return _active.get(_latest)
