@@ -7,6 +7,7 @@ from qa.api.schemas import (AnswerSpan, AskResponse, CitationOut, DocumentSummar
                             SearchResponse, TranslationOut)
 from qa.corpus.models import Passage
 from qa.search.engine import Hit, SearchResult
+from qa.text.script import Script, in_script, script_of
 
 
 def passage_out(passage: Passage) -> PassageOut:
@@ -19,18 +20,22 @@ def passage_out(passage: Passage) -> PassageOut:
                       for t in passage.translations])
 
 
-def hit_out(rank: int, hit: Hit) -> SearchHit:
-    return SearchHit(rank=rank, score=hit.score, **passage_out(hit.passage).model_dump())
+def hit_out(rank: int, hit: Hit, script: Script | None = None) -> SearchHit:
+    """A search hit; with the asker's `script`, also its text converted to that script."""
+    return SearchHit(rank=rank, score=hit.score, **passage_out(hit.passage).model_dump(),
+                     text_converted=in_script(hit.passage.text, script))
 
 
 def search_response(query: str, result: SearchResult, took_ms: float) -> SearchResponse:
+    script = script_of(query)
     return SearchResponse(query=query, query_lang=result.query_lang, took_ms=round(took_ms, 2),
-                          results=[hit_out(i, h) for i, h in enumerate(result.hits, 1)],
-                          confident=result.confident, confidence=result.confidence)
+                          results=[hit_out(i, h, script) for i, h in enumerate(result.hits, 1)],
+                          confident=result.confident, confidence=result.confidence, query_script=script)
 
 
 def ask_response(question: str, result: AskResult, took_ms: float) -> AskResponse:
     answer = result.answer
+    script = script_of(question)
     return AskResponse(
         question=question,
         question_lang=result.question_lang,
@@ -38,10 +43,11 @@ def ask_response(question: str, result: AskResult, took_ms: float) -> AskRespons
         answerable=result.answerable,
         confidence=result.confidence,
         answer=AnswerSpan(text=answer.text, passage_id=answer.passage_id, start=answer.start,
-                          end=answer.end) if answer else None,
-        citations=[hit_out(i, h) for i, h in enumerate(result.citations, 1)],
+                          end=answer.end, text_converted=in_script(answer.text, script)) if answer else None,
+        citations=[hit_out(i, h, script) for i, h in enumerate(result.citations, 1)],
         message=result.message,
         took_ms=round(took_ms, 2),
+        question_script=script,
     )
 
 

@@ -54,6 +54,14 @@ class SearchRequest(_Strict):
     _check_query = field_validator("query")(_trimmed_query)
 
 
+ChineseScript = Literal["zh-Hans", "zh-Hant"]
+SCRIPT_DESCRIPTION = ("Chinese script the question is written in: zh-Hant when it has Traditional "
+                      "characters, zh-Hans when it has Chinese characters and no Traditional ones, "
+                      "null when it has no Chinese characters.")
+CONVERTED_DESCRIPTION = ("`text` converted to the asker's Chinese script (OpenCC) when it is Chinese in "
+                         "the other script; null otherwise. `text` itself stays verbatim.")
+
+
 class TranslationOut(BaseModel):
     passage_id: str
     lang: Literal["zh", "en"]
@@ -82,6 +90,7 @@ class PassageOut(BaseModel):
 class SearchHit(PassageOut):
     rank: int
     score: float = Field(description="Higher is better.")
+    text_converted: str | None = Field(None, description=CONVERTED_DESCRIPTION)
 
 
 class SearchResponse(BaseModel):
@@ -91,6 +100,7 @@ class SearchResponse(BaseModel):
     results: list[SearchHit]
     confident: bool = Field(description="Whether the top result likely answers the query.")
     confidence: float = Field(description="0–1 calibrated confidence behind `confident`.")
+    query_script: ChineseScript | None = Field(None, description=SCRIPT_DESCRIPTION)
 
 
 class PassageList(BaseModel):
@@ -156,6 +166,7 @@ class AnswerSpan(BaseModel):
     passage_id: str
     start: int = Field(description="Character offset of `text` in the passage's text.")
     end: int
+    text_converted: str | None = Field(None, description=CONVERTED_DESCRIPTION)
 
 
 class AskResponse(BaseModel):
@@ -169,6 +180,7 @@ class AskResponse(BaseModel):
     message: str | None = Field(None, description="For the widget: a polite 'not covered' note "
                                                   "in the asker's language when answerable is false.")
     took_ms: float | None = None
+    question_script: ChineseScript | None = Field(None, description=SCRIPT_DESCRIPTION)
     answer_id: str | None = Field(None, description="Id of this answer for POST /v1/feedback "
                                   "(absent when the state store is unavailable).")
 

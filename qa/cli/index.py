@@ -29,6 +29,10 @@ def build() -> None:
         f"(zh {manifest['passages_by_lang']['zh']}, en {manifest['passages_by_lang']['en']}) "
         f"from {len(manifest['documents'])} document(s), model {manifest['model_id']}"
     )
+    terms = manifest.get("terms") or {}
+    if terms.get("terms") or terms.get("synonym_groups"):
+        click.echo(f"terms: {terms['terms']} from terms.txt, {terms['synonym_groups']} synonym group(s) "
+                   "from synonyms.txt")
     if alignment["aligned_units"]:
         click.echo(
             f"alignment: {alignment['aligned_units']} units, similarity "

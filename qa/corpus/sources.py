@@ -22,9 +22,10 @@ from qa.corpus.parse import (looks_interleaved, parse_interleaved, parse_monolin
                              read_text, slugify)
 from qa.corpus.readers import EXTENSIONS, PARALLEL_FORMATS, Blocks, Limits, Units, format_of, read_file
 from qa.corpus.readers.text import text_blocks
+from qa.text.terms import TERMS_FILES
 
 _PART = re.compile(r"^(?P<base>.+)\.part(?P<n>\d{1,3})$")
-IGNORED = {"README.md"}
+IGNORED = {"README.md", *TERMS_FILES}  # the terms files are read by qa.text.terms
 
 
 @dataclass(frozen=True)

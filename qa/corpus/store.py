@@ -11,6 +11,7 @@ from qa.corpus.models import Document
 from qa.corpus.readers import EXTENSIONS, Limits
 from qa.corpus.sources import Source, corpus_sources, group_sources, parse_name, parse_source
 from qa.fsutil import atomic_copy
+from qa.text.terms import terms_checksum
 
 DOCUMENT_SUFFIXES = tuple(EXTENSIONS)
 # Bump when parsing changes what passages come out, so built indexes are seen as stale.
@@ -32,6 +33,8 @@ def corpus_checksum(corpus_dir: Path) -> str:
     for path in source_files(corpus_dir):
         digest.update(path.name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
+    # The corpus's own terms shape its keyword tokens: a change to them rebuilds the index too.
+    digest.update(terms_checksum(corpus_dir))
     return digest.hexdigest()
 
 

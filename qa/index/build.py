@@ -24,6 +24,8 @@ from qa.store.format import FORMAT_VERSION, component_versions
 from qa.store.local.write import build_lock, write_local_version
 from qa.store.base import IndexData
 from qa.text import sentence_spans, tokenize
+from qa.text.script import fold_traditional
+from qa.text.terms import read_terms
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class AlignmentEmbedder:
         self.fresh: dict[bytes, np.ndarray] = {}
 
     def __call__(self, texts: list[str]) -> np.ndarray:
+        texts = [fold_traditional(t) for t in texts]  # what the model reads (qa.text.script)
         keys = [text_key(self.encoder.model_id, t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts) if k not in self.cached and k not in self.fresh}
         if todo:
@@ -97,12 +100,14 @@ def prepare_index_data(corpus_dir: Path, encoder: Encoder, cache_dir: Path, batc
     """Parse, split, tokenise and embed the corpus; nothing is written but the embedding cache."""
     started = time.perf_counter()
     checksum = corpus_checksum(corpus_dir)
+    terms = read_terms(corpus_dir)  # recorded in the manifest: questions are cut the same way
     embedder = AlignmentEmbedder(encoder, cache_dir, batch_size)
     documents = load_documents(corpus_dir, embed=embedder, allow_empty=allow_empty)
     passages = [p for doc in documents for p in doc.passages]
     # Sentence vectors let ranking and /v1/ask weigh the best sentence without encoding at query time.
     spans, sentence_texts = sentence_table(passages)
-    texts = [p.text for p in passages] + sentence_texts
+    # The model reads Traditional text in its folded form (the stored text stays as written).
+    texts = [fold_traditional(t) for t in [p.text for p in passages] + sentence_texts]
     log.info("embedding %d passages and %d sentences from %d document(s)",
              len(passages), len(sentence_texts), len(documents))
     all_vectors = encode_with_cache(encoder, texts, cache_dir, batch_size, progress, known=embedder.fresh)
@@ -123,13 +128,14 @@ def prepare_index_data(corpus_dir: Path, encoder: Encoder, cache_dir: Path, batc
         "built_at": stamp.isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 2),
         "alignment": alignment,
+        "terms": terms.summary(),
     }
     return IndexData(passages=passages, documents=documents,
                      vectors=np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, encoder.dimension),
                      sentence_spans=spans,
                      sentence_vectors=np.ascontiguousarray(sentence_vectors, dtype=np.float32)
                      .reshape(-1, encoder.dimension),
-                     keyword_tokens=[tokenize(p.text) for p in passages], manifest=manifest)
+                     keyword_tokens=[tokenize(p.text, terms) for p in passages], manifest=manifest)
 
 
 def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, batch_size: int = 32,

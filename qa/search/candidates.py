@@ -20,6 +20,7 @@ import numpy as np
 from qa.store.base import PassageStore
 from qa.text import tokenize
 from qa.text.specific import specific_terms
+from qa.text.terms import activate, terms_from_manifest
 
 CANDIDATES = 100  # dense and keyword candidates fetched per query before translation transfer
 
@@ -55,7 +56,9 @@ def _best_sentence(store: PassageStore, rows: np.ndarray, qvec: np.ndarray, cos:
 def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str],
            depth: int = CANDIDATES) -> list[Candidates]:
     """Candidates of each query (one model call and one index call per stage for the batch)."""
-    token_lists = [tokenize(q) for q in queries]
+    terms = terms_from_manifest(store.manifest)
+    activate(terms)  # the answer side tokenises the question and its sentences the same way after this
+    token_lists = [tokenize(q, terms) for q in queries]
     specifics = [specific_terms(q) for q in queries]
     if store.size == 0:
         empty = np.zeros(0)

@@ -30,14 +30,20 @@ from qa.search.fusion import Fusion, transfer
 from qa.store.base import PassageStore
 from qa.text import tokenize
 from qa.text.specific import missing_share
+from qa.text.terms import Terms, active_terms
 
 FEATURES = ("lift", "margin", "coverage", "specific_missing")
 
 
 @lru_cache(maxsize=8192)
+def _tokens_with(text: str, terms: Terms) -> frozenset[str]:
+    return frozenset(tokenize(text, terms))
+
+
 def _tokens(text: str) -> frozenset[str]:
-    """Tokens of a passage text; the same top passages come back for many questions."""
-    return frozenset(tokenize(text))
+    """Tokens of a passage text (with the searched index's terms); the same top passages come
+    back for many questions."""
+    return _tokens_with(text, active_terms())
 
 
 def idf(doc_freq: np.ndarray, size: int) -> np.ndarray:

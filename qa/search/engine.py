@@ -19,6 +19,7 @@ from qa.search.candidates import Candidates, gather
 from qa.search.confidence import features
 from qa.store.base import PassageStore
 from qa.text import detect_lang
+from qa.text.script import fold_traditional
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,9 @@ class SearchEngine:
         return self.encode_many([query])[0]
 
     def encode_many(self, queries: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.encoder.encode_queries(list(queries)), dtype=np.float32)
+        # A Traditional question is encoded in its folded form, as Traditional passages are.
+        texts = [fold_traditional(q) for q in queries]
+        return np.asarray(self.encoder.encode_queries(texts), dtype=np.float32)
 
     def candidates_many(self, queries: Sequence[str], qvecs: np.ndarray) -> list[Candidates]:
         return gather(self.store, qvecs, queries)
