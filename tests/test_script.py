@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from qa.index.keyword import KeywordIndex
+from qa.store.local.keyword import KeywordIndex
 from qa.text import tokenize
 from qa.text.script import fold, fold_traditional, in_script, script_of, to_simplified, to_traditional
 from tests.conftest import CORPUS_DIR, PAPER
@@ -133,7 +133,7 @@ TINY_BODY = [
 
 def test_a_traditional_document_is_found_by_a_simplified_question_and_keeps_its_text(tmp_path, encoder):
     from qa.index.build import build_index
-    from qa.index.load import load_index
+    from qa.store.local.load import load_index
     from qa.search.engine import SearchEngine
     from tests.conftest import write_interleaved
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from qa.answer.extract import sentence_candidates
 from qa.cli import cli
 from qa.corpus.store import corpus_checksum, load_documents
-from qa.index.keyword import KeywordIndex
-from qa.index.load import load_index
+from qa.store.local.keyword import KeywordIndex
+from qa.store.local.load import load_index
 from qa.search.engine import SearchEngine
 from qa.store.base import StoreStale
 from qa.text import tokenize
