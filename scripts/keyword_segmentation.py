@@ -18,7 +18,7 @@ from qa.corpus.store import load_documents
 from qa.eval.cli import DEFAULT_FILES
 from qa.eval.metrics import Ranked, is_hit
 from qa.eval.questions import load_questions
-from qa.index.keyword import KeywordIndex
+from qa.store.local.keyword import KeywordIndex
 from qa.settings import PROJECT_ROOT, get_settings
 from qa.text.script import to_traditional
 
