@@ -138,6 +138,9 @@ cli.add_command(bench_command)
 from qa.cli_documents import documents_command, ingest_command  # noqa: E402
 cli.add_command(ingest_command)
 cli.add_command(documents_command)
+from qa.cli_ask import COMMANDS as ASK_COMMANDS  # noqa: E402  (ask, chat, mcp)
+for command in ASK_COMMANDS:
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -12,7 +12,8 @@ from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
 from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
-from qa.api.routes import admin, ask, docs, documents, health, passages, search, widget
+from qa.api.routes import admin, ask, chat, docs, documents, health, models, passages, search, widget
+from qa.mcp.http import install_mcp
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     app.state.policies = PolicyTable([])
     install_error_handlers(app)
     install_middleware(app, settings)
-    for module in (search, ask, passages, documents, health, widget, admin, metrics, docs):
+    for module in (search, ask, chat, models, passages, documents, health, widget, admin, metrics, docs):
         app.include_router(module.router)
         app.state.policies.add(module.router.routes)
+    install_mcp(app, holder)
     return app
