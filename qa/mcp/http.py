@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -53,23 +55,42 @@ class RequireApiKey:
         await self.app(scope, receive, send)
 
 
+class TransportEndpoint:
+    """The MCP transport as an ASGI endpoint. The SDK's session manager runs once only, so each
+    lifespan of the app (a test client may start it again) builds a fresh transport app."""
+
+    def __init__(self, server: MCPServer) -> None:
+        self.server = server
+        self.app: Starlette | None = None
+
+    def renew(self) -> None:
+        # The app's keys and CORS guard /mcp as they guard /v1/*; the SDK's own Host check would
+        # refuse every request that reaches a server bound to 127.0.0.1 through a reverse proxy.
+        self.app = self.server.streamable_http_app(
+            streamable_http_path=MCP_PATH, stateless_http=True, json_response=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            await error_response(503, "not_ready", "the MCP endpoint starts with the server; retry "
+                                 "shortly", {"Retry-After": "2"})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def mcp_router(holder: ServiceHolder, settings: Settings) -> APIRouter:
     """A router holding the MCP endpoint and the lifespan its session manager needs."""
-    server = build_server(lambda: _loaded(holder))
-    # The app's keys and CORS guard /mcp as they guard /v1/*; the SDK's own Host check would
-    # refuse every request that reaches a server bound to 127.0.0.1 through a reverse proxy.
-    endpoint = server.streamable_http_app(
-        streamable_http_path=MCP_PATH, stateless_http=True, json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+    endpoint = TransportEndpoint(build_server(lambda: _loaded(holder)))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with server.session_manager.run():
+        endpoint.renew()
+        async with endpoint.server.session_manager.run():
             yield
 
     router = APIRouter(lifespan=lifespan)
     # A Route, not a Mount: it answers `/mcp` itself (a Mount answers only `/mcp/…`, and this
-    # app never redirects slashes). The endpoint app routes the same path to the transport.
+    # app never redirects slashes). The transport app routes the same path to the MCP handler.
     guarded = RequireApiKey(endpoint, settings.api_keys)
     router.routes.append(Route(MCP_PATH, endpoint=declare(MCP_POLICY)(guarded)))
     return router

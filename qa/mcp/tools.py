@@ -72,8 +72,9 @@ def _explained(tool: Callable[P, R]) -> Callable[P, R]:
 
 def build_server(service_of: Callable[[], Service]) -> MCPServer:
     """The MCP server; `service_of` gives the loaded service or raises ToolError (still loading)."""
+    # log_level: the SDK calls logging.basicConfig with it; WARNING leaves the process's level as it was.
     server = MCPServer(name="qa", title="qa — bilingual documents with citations",
-                       instructions=INSTRUCTIONS, version=__version__)
+                       instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
 
     @server.tool(annotations=READ_ONLY)
     @_explained
