@@ -78,6 +78,8 @@ class Settings(BaseSettings):
         description="Public keys for the embedded widget, comma-separated: accepted like API keys "
         "but only from a browser page whose Origin is in QA_CORS_ORIGINS or is this server.",
     )
+    api_key: str = Field("", description="The key `qa ask --url` and `qa chat --url` send to a "
+                         "remote server (one of its QA_API_KEYS); empty = none.")
     admin_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Keys for /v1/admin/* (index reload), comma-separated. Empty = admin "
@@ -128,6 +130,9 @@ class Settings(BaseSettings):
         "to; 0 = never (use POST /v1/admin/reload)."
     )
     access_log: bool = Field(True, description="One JSON log line per request on stderr.")
+    stream_heartbeat_seconds: float = Field(
+        10.0, gt=0, description="Seconds of silence after which a streamed response (/v1/ask with "
+        "Accept: text/event-stream, chat completions with stream) sends a heartbeat comment line.")
 
     # State store (qa/state): keys, collections and the like, shared by replicas.
     database_url: str = Field(

@@ -14,7 +14,9 @@ from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
 from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
-from qa.api.routes import admin, admin_ui, analytics, ask, docs, documents, feedback, health, passages, search, widget
+from qa.api.routes import (admin, admin_ui, analytics, ask, chat, docs, documents, feedback, health, models,
+                           passages, search, widget)
+from qa.mcp.http import install_mcp
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -57,8 +59,9 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     app.state.policies = PolicyTable([])
     install_error_handlers(app)
     install_middleware(app, settings)
-    for module in (search, ask, feedback, passages, documents, health, widget, admin, analytics,
+    for module in (search, ask, chat, models, feedback, passages, documents, health, widget, admin, analytics,
                    admin_ui, metrics, docs):
         app.include_router(module.router)
         app.state.policies.add(module.router.routes)
+    install_mcp(app, holder)
     return app

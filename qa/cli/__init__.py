@@ -21,6 +21,9 @@ COMMANDS = {
     "ingest": "qa.cli.documents:ingest_command",
     "documents": "qa.cli.documents:documents_command",
     "analytics": "qa.cli.analytics:analytics_command",
+    "ask": "qa.cli.ask:ask_command",
+    "chat": "qa.cli.ask:chat_command",
+    "mcp": "qa.cli.ask:mcp_command",
     "eval": "qa.eval.cli:eval_command",
     "bench": "qa.bench.cli:bench_command",
 }

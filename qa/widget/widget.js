@@ -448,8 +448,9 @@
         if (name === "done") return true;
         let payload = null;
         try { payload = JSON.parse(raw); } catch (_) { return false; }
-        if (name === "passages" && isObject(payload) && Array.isArray(payload.citations)) {
-          onPassages(payload.citations);
+        const ranked = isObject(payload) ? (payload.passages || payload.citations) : null;
+        if (name === "passages" && Array.isArray(ranked)) {
+          onPassages(ranked);
         } else if (name === "answer") {
           answer = payload;
         } else if (name === "error") {
