@@ -315,7 +315,7 @@ def test_contract_no_starter_questions_when_the_server_has_none(widget, contract
 
 def test_contract_streamed_answer_renders_like_json(widget, contract):
     data = stated_en()
-    contract.asks.append(Reply(200, sse(("passages", {"citations": data["citations"]}), ("answer", data),
+    contract.asks.append(Reply(200, sse(("passages", {"passages": data["citations"]}), ("answer", data),
                                         ("done", {})), "text/event-stream"))
     widget.open(contract.add_page("/sse.html"))
 
@@ -329,10 +329,10 @@ def test_contract_streamed_answer_renders_like_json(widget, contract):
 
 def test_contract_stream_error_event_is_shown_as_an_error_with_retry(widget, contract):
     contract.asks += [
-        Reply(200, sse(("passages", {"citations": capacity_hits("en")}),
+        Reply(200, sse(("passages", {"passages": capacity_hits("en")}),
                        ("error", {"error": {"code": "answer_failed", "message": "the answer step failed"}})),
               "text/event-stream"),
-        Reply(200, sse(("passages", {"citations": capacity_hits("en")})), "text/event-stream"),  # cut off
+        Reply(200, sse(("passages", {"passages": capacity_hits("en")})), "text/event-stream"),  # cut off
         json_reply(stated_en()),
     ]
     widget.open(contract.add_page("/sse-error.html"))
@@ -370,7 +370,7 @@ class HeldStream:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                self.wfile.write(sse(("passages", {"citations": answer["citations"]})).encode())
+                self.wfile.write(sse(("passages", {"passages": answer["citations"]})).encode())
                 self.wfile.flush()
                 held.release.wait(timeout=30)
                 self.wfile.write(sse(("answer", answer), ("done", {})).encode())
