@@ -27,8 +27,7 @@ LAYERS: list[set[str]] = [
     {"index"},  # the build pipeline
     {"search"},
     {"answer"},
-    {"service"},  # opens the store, the encoder and the engine for api, cli and mcp
-    {"mcp"},
+    {"service", "analytics"},  # service opens the store, the encoder and the engine for api, cli and mcp
     {"api", "widget"},
     {"client"},
     {"cli"},

@@ -16,7 +16,7 @@ from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
 from qa.api.routes import (admin, admin_ui, analytics, ask, chat, docs, documents, feedback, health, models,
                            passages, search, widget)
-from qa.mcp.http import install_mcp
+from qa.api.mcp.http import install_mcp
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 

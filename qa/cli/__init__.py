@@ -25,6 +25,7 @@ COMMANDS = {
     "chat": "qa.cli.ask:chat_command",
     "mcp": "qa.cli.ask:mcp_command",
     "eval": "qa.eval.cli:eval_command",
+    "fit-grouping": "qa.eval.gaps:fit_grouping_command",
     "bench": "qa.bench.cli:bench_command",
 }
 

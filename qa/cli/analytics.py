@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
-from pathlib import Path
 
 import click
 
-from qa.analytics.grouping import GROUPING_FILE, load_grouping
 from qa.analytics.reports import QuestionFilter, questions, summary, to_csv
 from qa.analytics.service import Analytics
-from qa.embed.model import load_encoder
-from qa.eval.gaps import fit_grouping, read_twins
 from qa.settings import get_settings
 from qa.state.db import open_state
 
@@ -62,23 +57,3 @@ def purge_command() -> None:
     click.echo(f"deleted {asks} question(s) and {ratings} rating(s) older than "
                f"{get_settings().analytics_retention_days} days")
 
-
-@analytics_command.command("fit-grouping")
-@click.argument("twins", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
-@click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"Write the fitted grouping here (the shipped one is {GROUPING_FILE.name}).")
-def fit_grouping_command(twins: Path, folds: int, write_to: Path | None) -> None:
-    """Fit the content-gaps threshold on TWINS (JSONL: topic, zh, en), cross-validated by topic."""
-    rows = read_twins(twins)
-    model = load_grouping().model
-    vectors = load_encoder(model, get_settings().threads).encode_queries(
-        [row[lang] for row in rows for lang in ("zh", "en")])
-    fit = fit_grouping(rows, vectors, folds)
-    click.echo(json.dumps(asdict(fit), indent=2))
-    if write_to is not None:
-        write_to.write_text(json.dumps({"model": model, "min_similarity": fit.min_similarity,
-                                        "fitted_on": twins.name, "folds": folds,
-                                        "held_out_together": fit.held_out_together,
-                                        "held_out_precision": fit.held_out_precision}, indent=2) + "\n",
-                            encoding="utf-8")

@@ -15,9 +15,11 @@ import httpx
 from pydantic import ValidationError
 
 from qa.answer.followup import MAX_HISTORY
-from qa.api.asking import QaAnswer, qa_answer, quote_text
+from qa.api.asking import QaAnswer, ask_once, qa_answer, quote_text
 from qa.api.schemas import AskRequest, AskResponse
 from qa.client import ApiError, Client
+from qa.api.mcp.tools import build_server
+from qa.service import open_service
 from qa.settings import get_settings
 
 Asker = Callable[[str, list[str], str | None, int], AskResponse]
@@ -31,10 +33,6 @@ def _fail(message: str) -> None:
 
 
 def local_asker() -> Asker:
-    # Deferred: loading the model and index is heavy, and `--url` mode needs neither.
-    from qa.api.asking import ask_once
-    from qa.service import open_service
-
     try:
         service = open_service(get_settings(), progress=False)
     except (ValueError, RuntimeError, OSError) as exc:
@@ -140,15 +138,9 @@ def chat_command(url: str | None, lang: str | None, top_k: int) -> None:
 @click.command("mcp")
 def mcp_command() -> None:
     """Serve the MCP tools (search, ask, get_passage, list_documents) over stdio."""
-    # Deferred: the MCP SDK and the model load only for this command.
-    from qa.mcp.tools import build_server
-    from qa.service import open_service
-
     try:
         service = open_service(get_settings(), progress=False)
     except (ValueError, RuntimeError, OSError) as exc:
         _fail(str(exc))
     build_server(lambda: service).run("stdio")
 
-
-COMMANDS = (ask_command, chat_command, mcp_command)

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from qa.api.errors import error_response
 from qa.api.middleware.keys import KeyRing, presented_key
 from qa.api.policy import RoutePolicy, declare
-from qa.mcp.tools import build_server
+from qa.api.mcp.tools import build_server
 from qa.service import Service, ServiceHolder
 from qa.settings import Settings
 
