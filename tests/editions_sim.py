@@ -202,14 +202,53 @@ def write_html(paras: list[GenPara], title: str, path: Path) -> Path:
     return path
 
 
+# Chinese typesetting (Word's default, most printed white papers): Latin words and numbers in a
+# Latin font, set a quarter em apart from the Chinese characters around them, never broken
+# across lines; Chinese text breaks between any two characters.
+AUTOSPACE_EM = 0.25
+_PIECE = re.compile(r"[!-~]+| +|.", re.DOTALL)
+
+
+def typeset(text: str, size: float, width: float, first_indent: float, fonts: tuple[str, str],
+            string_width) -> list[list[tuple[float, str, str]]]:
+    """Lines of (x offset, font, piece) for `text`: CJK font for wide characters, Latin font for
+    runs of ASCII, a gap between the two where Chinese meets a Latin letter or digit."""
+    cjk, latin = fonts
+    lines: list[list[tuple[float, str, str]]] = [[]]
+    x, indent, previous = 0.0, first_indent, ""
+    for piece in _PIECE.findall(text):
+        font = latin if piece.isascii() else cjk
+        if piece.isspace():
+            if lines[-1]:  # a real space, written inside the run before it as a word processor does
+                at, run_font, run = lines[-1][-1]
+                lines[-1][-1] = (at, run_font, run + piece)
+                x += string_width(piece, run_font, size)
+            previous = piece
+            continue
+        gap = 0.0
+        if previous and not previous.isspace() and (previous.isascii() != piece.isascii()) and \
+                (previous[-1].isalnum() if previous.isascii() else piece[0].isalnum()):
+            gap = AUTOSPACE_EM * size
+        advance = string_width(piece, font, size)
+        if lines[-1] and indent + x + gap + advance > width:
+            lines.append([])
+            x, indent, gap = 0.0, 0.0, 0.0
+        lines[-1].append((indent + x + gap, font, piece))
+        x += gap + advance
+        previous = piece
+    return [line for line in lines if line]
+
+
 def write_pdf(paras: list[GenPara], title: str, path: Path) -> Path:
-    """A Chinese PDF like a printed white paper: running header, page numbers, indented paragraphs."""
+    """A Chinese PDF like a printed white paper: running header, page numbers, indented paragraphs,
+    Latin text in a Latin font set apart from the Chinese (see `typeset`)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
     font = "STSong-Light"  # an Adobe CJK font every PDF reader knows: nothing to embed
+    fonts = (font, "Times-Roman")
     pdfmetrics.registerFont(UnicodeCIDFont(font))
     width, height = A4
     left, right, top, bottom = 72, width - 72, height - 80, 72
@@ -229,16 +268,10 @@ def write_pdf(paras: list[GenPara], title: str, path: Path) -> Path:
             state["y"] = top
             furniture()
 
-    def wrap(text: str, size: float, first_indent: float) -> list[tuple[float, str]]:
-        lines, line, indent = [], "", first_indent
-        for char in text:
-            if pdfmetrics.stringWidth(line + char, font, size) > right - left - indent:
-                lines.append((indent, line))
-                line, indent = "", 0.0
-            line += char
-        if line:
-            lines.append((indent, line))
-        return lines
+    def draw(line: list[tuple[float, str, str]], size: float) -> None:
+        for x, piece_font, piece in line:
+            pdf.setFont(piece_font, size)
+            pdf.drawString(left + x, state["y"], piece)
 
     furniture()
     pdf.setFont(font, 20)
@@ -250,17 +283,15 @@ def write_pdf(paras: list[GenPara], title: str, path: Path) -> Path:
         if kind != "p":
             need(3 * size + 30)
             state["y"] -= 0.6 * size
-            pdf.setFont(font, size)
-            for _, line in wrap(text, size, 0.0):
-                pdf.drawString(left, state["y"], line)
+            for line in typeset(text, size, right - left, 0.0, fonts, pdfmetrics.stringWidth):
+                draw(line, size)
                 state["y"] -= size * 1.6
             continue
         for k, part in enumerate(text.split("\n")):
-            pdf.setFont(font, size)
-            for indent, line in wrap(part, size, 2 * size if k == 0 else 0.0):
+            for line in typeset(part, size, right - left, 2 * size if k == 0 else 0.0, fonts,
+                                pdfmetrics.stringWidth):
                 need(size * 1.6)
-                pdf.setFont(font, size)
-                pdf.drawString(left + indent, state["y"], line)
+                draw(line, size)
                 state["y"] -= size * 1.6
     pdf.save()
     return path

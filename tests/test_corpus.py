@@ -263,7 +263,14 @@ def build_report(tmp_path: Path, body: list[str], encoder) -> dict:
     corpus.mkdir(parents=True)
     write_interleaved(corpus / "tiny.zh-en.txt", body)
     folder = build_index(corpus, tmp_path / "index", encoder, progress=False)
-    return json.loads((folder / "manifest.json").read_text())["alignment"]
+    report = json.loads((folder / "manifest.json").read_text())["alignment"]
+    report["passages"] = [Passage.model_validate_json(line)
+                          for line in (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+    return report
+
+
+def uncertain_links(passages: list[Passage]) -> set[tuple[str, str]]:
+    return {(p.passage_id, t.passage_id) for p in passages for t in p.translations if t.uncertain}
 
 
 def test_build_reports_a_swapped_translation_as_low_confidence(tmp_path, encoder):
@@ -280,6 +287,12 @@ def test_build_reports_a_swapped_translation_as_low_confidence(tmp_path, encoder
         assert unit["margin"] < LOW_ALIGNMENT_MARGIN  # a rival paragraph fits better than the partner
         # Raw similarity alone cannot tell: a wrong pair within one paper scores like a right one.
         assert unit["similarity"] > LOW_ALIGNMENT_SIMILARITY
+    # The doubtful links are kept and marked uncertain on both sides; the others are not marked.
+    assert uncertain_links(wrong["passages"]) == {
+        ("tiny.zh.0001", "tiny.en.0001"), ("tiny.en.0001", "tiny.zh.0001"),
+        ("tiny.zh.0002", "tiny.en.0002"), ("tiny.en.0002", "tiny.zh.0002")}
+    assert uncertain_links(right["passages"]) == set()
+    assert right["unlinked"] == [] and wrong["unlinked"] == []
 
 
 def test_the_papers_alignment_report_trusts_every_unit(service):

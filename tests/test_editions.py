@@ -16,9 +16,12 @@ from qa.corpus.parse import parse_path
 from qa.corpus.readers import Block, Blocks, read_file
 from qa.corpus.sources import corpus_sources, parse_source
 from qa.corpus.store import load_documents
+from qa.text.script import script_of, to_traditional
 from tests.conftest import CORPUS_DIR, PAPER
-from tests.editions_sim import (Scenario, make_edition_pair, predicted_beads, strict_f1, true_beads,
-                                truth_units, write_html, write_pdf)
+from tests.editions_sim import (GenPara, Scenario, make_edition_pair, predicted_beads, strict_f1,
+                                true_beads, truth_units, write_html, write_pdf)
+from tests.fiction_sim import FOLDER as FICTION_DIR
+from tests.fiction_sim import story, write_story
 
 PAPER_FILE = CORPUS_DIR / f"{PAPER}.zh-en.txt"
 SEEDS = (1, 2, 3)
@@ -121,3 +124,66 @@ def test_the_interleaved_paper_parses_the_same_with_or_without_embed(paper, embe
     assert [p.passage_id for p in doc.passages] == [p.passage_id for p in paper.passages]
     assert doc.model_dump(exclude={"files", "aligned_by"}) == paper.model_dump(exclude={"files", "aligned_by"})
     assert doc.model_dump() == plain.model_dump()
+
+
+# --- long fiction: editions of one length pair paragraph for paragraph ---------------------------
+
+def test_an_equal_length_story_of_short_lines_aligns_one_to_one(embed):
+    # 221 paragraphs a side, runs of look-alike lines of dialogue ("“嗯。”" / "\"Mm.\"").
+    (source,) = corpus_sources(FICTION_DIR)
+    doc = parse_source(source, embed)
+    assert doc.count("zh") == doc.count("en") == len(story()) + 1  # + the title line
+    links = [(p.citation.paragraph, [t.passage_id for t in p.translations])
+             for p in doc.passages if p.lang == "zh"]
+    assert links == [(k, [f"{doc.doc_id}.en.{k:04d}"]) for k in range(1, len(links) + 1)]
+
+
+def test_the_story_files_are_what_the_generator_writes(tmp_path):
+    zh, en = write_story(tmp_path)
+    for path in (zh, en):
+        assert path.read_text(encoding="utf-8") == (FICTION_DIR / path.name).read_text(encoding="utf-8")
+
+
+def test_a_merge_and_a_split_that_balance_out_are_still_found(paper, embed):
+    # Same paragraph count, but the text says otherwise: the Chinese merges units 20+21, the
+    # English 30+31, and the paragraphs between are shifted by one.
+    units = [u for u in truth_units(paper) if len(u["zh"]) == len(u["en"]) == 1][:60]
+    editions = {lang: [GenPara(u[lang][0], frozenset({k})) for k, u in enumerate(units)] for lang in ("zh", "en")}
+    for lang, k in (("zh", 20), ("en", 30)):
+        first, second = editions[lang][k], editions[lang].pop(k + 1)
+        editions[lang][k] = GenPara(first.text + ("" if lang == "zh" else " ") + second.text,
+                                    first.units | second.units)
+    doc = editions_document("d", Blocks([Block(p.text) for p in editions["zh"]]),
+                            Blocks([Block(p.text) for p in editions["en"]]), "", embed)
+    position = {p.passage_id: k for lang in ("zh", "en")
+                for k, p in enumerate(q for q in doc.passages if q.lang == lang)}
+    predicted = {(frozenset(position[i] for i in a.zh), frozenset(position[i] for i in a.en))
+                 for a in doc.alignments}
+    assert strict_f1(predicted, true_beads(editions)) == 1.0
+
+
+# --- the PDF edition's text, and a Traditional Chinese edition --------------------------------
+
+def test_the_pdf_edition_gives_the_chinese_paragraphs_exactly_as_written(paper, tmp_path):
+    editions = make_edition_pair(truth_units(paper), Scenario("as published"), SEEDS[0])
+    blocks = read_file(write_pdf(editions["zh"], paper.title["zh"], tmp_path / "paper.zh.pdf"))
+    read = {b.text for b in blocks.blocks if not b.heading}
+    exact = sum(p.text in read for p in editions["zh"])
+    print(f"\nPDF edition: {exact} of {len(editions['zh'])} Chinese paragraphs exactly as written")
+    assert exact >= 0.95 * len(editions["zh"])
+
+
+def test_a_traditional_chinese_edition_aligns_with_the_english_one(paper, tmp_path, embed):
+    units = [{**u, "zh": [to_traditional(t) for t in u["zh"]],
+              "zh_section": [to_traditional(t) for t in u["zh_section"]]} for u in truth_units(paper)]
+    editions = make_edition_pair(units, MERGE_SPLIT, SEEDS[0])
+    write_pdf(editions["zh"], to_traditional(paper.title["zh"]), tmp_path / "paper.zh-Hant.pdf")
+    write_html(editions["en"], paper.title["en"], tmp_path / "paper.en.html")
+    (source,) = corpus_sources(tmp_path)
+    assert source.is_pair
+    doc = parse_source(source, embed)
+    zh_texts = [p.text for p in doc.passages if p.lang == "zh"]
+    assert all(script_of(t) == "zh-Hant" for t in zh_texts[:20])  # kept as written
+    score = strict_f1(predicted_beads(doc, editions), true_beads(editions))
+    print(f"\nTraditional edition ↔ English: strict F1 {score:.3f}")
+    assert score >= 0.95

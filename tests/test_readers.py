@@ -89,6 +89,51 @@ def test_a_paragraph_running_over_a_page_break_stays_one_paragraph_on_its_first_
     assert [b.page for b in blocks.blocks] == [1, 1, 2]
 
 
+MIXED = ["中国于2021年7月正式启动全国碳市场，首个履约周期覆盖约45亿吨二氧化碳，纳入发电企业2162家。",
+         "研究团队使用 Python 和 FAISS index 搭建检索系统，在 10 GW 级电站的“1+N”数据上测试。",
+         "发布产品碳足迹核算通则《温室气体 产品碳足迹 量化要求和指南》，共涉及38项标准。",
+         "PM2.5平均浓度下降到29.3微克/立方米，carbon capture and storage 示范项目超过100个。"]
+
+
+def test_a_chinese_pdf_keeps_its_spacing_exactly_as_written(tmp_path):
+    # Typeset as a word processor does: Latin text in a Latin font, set a quarter em apart from
+    # the Chinese, real spaces written as characters. Gaps are not spaces.
+    from tests.editions_sim import GenPara, write_pdf
+
+    paras = [GenPara(text * 2, frozenset()) for text in MIXED]
+    blocks = read_file(write_pdf(paras, "混合排版", tmp_path / "mixed.pdf"))
+    assert body(blocks) == [p.text for p in paras]
+
+
+def test_english_words_drawn_apart_without_space_characters_keep_their_spaces(tmp_path):
+    # Many PDFs position each word instead of writing spaces: those gaps are real word spaces.
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(tmp_path / "words.pdf"))
+    x = 72.0
+    pdf.setFont("Times-Roman", 11)
+    for word in EN_PARAS[0].split():
+        pdf.drawString(x, 700, word)
+        x += pdfmetrics.stringWidth(word + " ", "Times-Roman", 11)
+    pdf.save()
+    assert body(read_file(tmp_path / "words.pdf")) == [EN_PARAS[0]]
+
+
+def test_lines_of_chinese_text_join_without_a_space_even_inside_a_number():
+    from qa.corpus.readers.pdf import Line, reflow
+
+    def line(text: str, y: float, x0: float = 72.0, x1: float = 520.0) -> Line:
+        return Line(text, 1, x0, y, x1, y + 10.5, 10.5, False)
+
+    zh = [line("城市建成区绿化覆盖率达到43.4", 100, x0=93.0), line("9%，人均公园绿地面积达到15", 117),
+          line("平方米，采用 carbon capture", 134), line("and storage 技术。", 151, x1=200.0)]
+    en = [line("Green coverage in urban built-up", 200, x0=93.0), line("areas reached 43.49 percent.", 217, x1=300.0)]
+    assert [b.text for b in reflow(zh + en)] == [
+        "城市建成区绿化覆盖率达到43.49%，人均公园绿地面积达到15平方米，采用 carbon capture and storage 技术。",
+        EN_PARAS[2]]
+
+
 def test_a_scanned_pdf_without_text_is_refused_with_a_message(tmp_path):
     from reportlab.pdfgen import canvas
 

@@ -16,8 +16,8 @@ def passage_out(passage: Passage) -> PassageOut:
         passage_id=passage.passage_id, doc_id=passage.doc_id, lang=passage.lang, text=passage.text,
         citation=CitationOut(doc_title=c.doc_title, section=list(c.section), paragraph=c.paragraph,
                              label=c.label, page=c.page),
-        translations=[TranslationOut(passage_id=t.passage_id, lang=t.lang, text=t.text)
-                      for t in passage.translations])
+        translations=[TranslationOut(passage_id=t.passage_id, lang=t.lang, text=t.text,
+                                     uncertain=t.uncertain) for t in passage.translations])
 
 
 def hit_out(rank: int, hit: Hit, script: Script | None = None) -> SearchHit:

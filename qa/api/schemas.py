@@ -66,6 +66,8 @@ class TranslationOut(BaseModel):
     passage_id: str
     lang: Literal["zh", "en"]
     text: str
+    uncertain: bool | None = Field(None, description="true when the build found this translation "
+                                   "link doubtful; null otherwise.")
 
 
 class CitationOut(BaseModel):

@@ -37,11 +37,18 @@ def build() -> None:
         click.echo(
             f"alignment: {alignment['aligned_units']} units, similarity "
             f"min {alignment['min_similarity']} / mean {alignment['mean_similarity']}, "
-            f"{len(alignment['low_confidence'])} low-confidence"
+            f"{len(alignment['low_confidence'])} low-confidence (links marked uncertain)"
         )
         for unit in alignment["low_confidence"]:
             click.secho(
                 f"  check: {unit['zh']} ↔ {unit['en']} (similarity {unit['similarity']}, "
                 f"length {unit['length_score']}, margin {unit.get('margin')})",
+                fg="yellow",
+            )
+        unlinked = alignment.get("unlinked", [])
+        if unlinked:
+            click.secho(
+                f"  {len(unlinked)} paragraph(s) without a translation: {', '.join(unlinked[:10])}"
+                + (" …" if len(unlinked) > 10 else ""),
                 fg="yellow",
             )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.corpus.models import Document
+from qa.corpus.models import Alignment, Document
 from qa.text import cjk_count
 
 # English characters per Chinese character in typical zh→en translation; refined per document.
@@ -82,17 +82,26 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / (np.linalg.norm(vector) + 1e-12)
 
 
+# How far (in paragraphs of one language) a rival may stand from a unit: an aligner's mistakes
+# are shifts by one or two, and a far paragraph that happens to read alike says nothing of them.
+RIVAL_WINDOW = 2
+
+
 def alignment_margins(doc: Document, row_of: dict[str, int], vectors: np.ndarray) -> list[float | None]:
-    """Per aligned unit: its zh↔en similarity minus that of the best rival paragraph of the document.
+    """Per aligned unit: its zh↔en similarity minus that of the best rival paragraph near it.
 
     Raw cosines cannot tell a swapped pair: every paragraph of one paper shares its topic, so wrong
     pairs score as high as right ones (0.76–0.87 vs 0.82–0.90 on the white paper). Removing each
     language's mean vector of the document leaves what is specific to a paragraph; a right pair then
-    matches each other better than any rival does, a wrong one does not. None when there is no rival.
+    matches each other better than any rival does, a wrong one does not. Rivals are the paragraphs
+    within RIVAL_WINDOW of the unit in each language: a line of dialogue ("嗯。") may read more like
+    some far line than like its own translation, but only a neighbour can have taken its place.
+    None when there is no rival.
     """
     rows = {lang: [row_of[p.passage_id] for p in doc.passages if p.lang == lang] for lang in ("zh", "en")}
     if min(len(r) for r in rows.values()) < 2:
         return [None] * len(doc.alignments)
+    position = {lang: {row: k for k, row in enumerate(lang_rows)} for lang, lang_rows in rows.items()}
     centred: dict[int, np.ndarray] = {}
     matrices = {}
     for lang, lang_rows in rows.items():
@@ -107,9 +116,28 @@ def alignment_margins(doc: Document, row_of: dict[str, int], vectors: np.ndarray
         side = {lang: _unit(np.mean([centred[r] for r in own[lang]], axis=0)) for lang in own}
         best_rival = -np.inf
         for lang, other in (("zh", "en"), ("en", "zh")):
-            sims = matrices[lang] @ side[other]
-            rivals = [s for r, s in zip(rows[lang], sims) if r not in own[lang]]
+            places = [position[lang][r] for r in own[lang]]
+            low, high = max(0, min(places) - RIVAL_WINDOW), max(places) + RIVAL_WINDOW + 1
+            sims = matrices[lang][low:high] @ side[other]
+            rivals = [s for r, s in zip(rows[lang][low:high], sims) if r not in own[lang]]
             best_rival = max([best_rival, *rivals])
         margins.append(round(float(side["zh"] @ side["en"] - best_rival), 4)
                        if np.isfinite(best_rival) else None)
     return margins
+
+
+def flag_uncertain(doc: Document, alignment: Alignment) -> None:
+    """Mark the links of a doubtful unit as uncertain on both sides: kept, never dropped."""
+    ids = set(alignment.zh) | set(alignment.en)
+    for passage in doc.passages:
+        if passage.passage_id in ids:
+            for translation in passage.translations:
+                if translation.passage_id in ids:
+                    translation.uncertain = True
+
+
+def unlinked_passages(doc: Document) -> list[str]:
+    """Paragraphs of a two-language document that no unit links to the other language."""
+    if doc.format == "monolingual" or doc.count("zh") == 0 or doc.count("en") == 0:
+        return []
+    return [p.passage_id for p in doc.passages if not p.translations]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from qa.corpus.structure import heading_of, is_toc_marker
-from qa.text import clean_line, detect_lang
+from qa.text import cjk_count, clean_line, detect_lang
 
 # Page meta shown above an article: a date, a view counter ("20次", "阅读 1234").
 _HEADER_META = re.compile(r"^(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d+\s*次|阅读\s*\d+|浏览\s*\d+)$")
@@ -59,12 +59,18 @@ def split_toc(lines: list[str]) -> tuple[list[str], list[str]]:
     return [], lines
 
 
+def _weight(line: str) -> int:
+    """Length in Latin-character terms: a Chinese character says about as much as three, so the
+    two editions of one text drop the same repeats (else their paragraph counts part)."""
+    return len(line) + 2 * cjk_count(line)
+
+
 def drop_repeats(lines: list[str], min_chars: int = 30) -> list[str]:
     """A long paragraph that appears twice is page furniture the second time."""
     seen: set[str] = set()
     out = []
     for line in lines:
-        if len(line) >= min_chars and line in seen:
+        if _weight(line) >= min_chars and line in seen:
             continue
         seen.add(line)
         out.append(line)

@@ -3,6 +3,8 @@
 Two editions (`report.zh.pdf` + `report.en.html`, any mix of formats) are aligned section by
 section when both have the same top-level headings, else as one run: by meaning when an `embed`
 function is given (qa.corpus.meaning), by paragraph length otherwise (qa.corpus.align).
+A Chinese edition in Traditional characters is compared in its Simplified form (the embedding
+model reads Simplified better); its passages keep the characters as written.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from qa.corpus.parse import Para, assemble
 from qa.corpus.readers import Blocks, Units
 from qa.corpus.structure import Heading, SectionTracker
 from qa.text import detect_lang
+from qa.text.script import to_simplified
 
 Bead = tuple[list[int], list[int], float, float | None]  # zh rows, en rows, length score, similarity
 
@@ -71,6 +74,11 @@ def length_ratio(zh: Sequence[str], en: Sequence[str]) -> float:
     return max(0.5, min(8.0, sum(len(t) for t in en) / zh_total)) if zh_total else 3.0
 
 
+def matching_text(para: Para) -> str:
+    """The text to compare by meaning: Chinese in Simplified characters, anything else as is."""
+    return to_simplified(para.text) if para.lang == "zh" else para.text
+
+
 def align_editions(paras: list[Para], zh_rows: list[int], en_rows: list[int],
                    embed: Embed | None = None) -> list[Bead]:
     zh_groups, en_groups = _sections(paras, zh_rows), _sections(paras, en_rows)
@@ -83,12 +91,13 @@ def align_editions(paras: list[Para], zh_rows: list[int], en_rows: list[int],
             for bead in align_runs([paras[i].text for i in zg], [paras[i].text for i in eg], ratio):
                 beads.append(([zg[i] for i in bead.zh], [eg[j] for j in bead.en], bead.length_score, None))
         return beads
-    vectors = np.asarray(embed([p.text for p in paras]), dtype=np.float32)
+    vectors = np.asarray(embed([matching_text(p) for p in paras]), dtype=np.float32)
     zc, ec = np.zeros_like(vectors), np.zeros_like(vectors)
     zc[zh_rows], ec[en_rows] = centre(vectors[zh_rows]), centre(vectors[en_rows])
     for zg, eg in zip(zh_groups, en_groups):
         for bead in align_by_meaning([paras[i].text for i in zg], [paras[i].text for i in eg],
-                                     vectors[zg], vectors[eg], ratio, zc[zg], ec[eg]):
+                                     vectors[zg], vectors[eg], ratio, zc[zg], ec[eg],
+                                     equal_editions=len(zh_rows) == len(en_rows)):
             beads.append(([zg[i] for i in bead.zh], [eg[j] for j in bead.en], bead.length_score,
                           bead.similarity if bead.zh and bead.en else None))
     return beads

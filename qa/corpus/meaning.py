@@ -9,6 +9,9 @@ pair stands out from its neighbours (see qa.corpus.align.alignment_margins).
 The DP (Gale–Church / vecalign shape) picks beads 1:1, 1:2, 2:1, 2:2, 1:0 and 0:1 minimising
   (1 − cosine) + LENGTH_WEIGHT × (1 − length fit) + the bead's own penalty,
 and a skipped paragraph costs SKIP_COST. Every bead keeps its cosine, so weak ones show up.
+Two editions of the same length pair paragraph for paragraph unless the text says otherwise:
+every bead but 1:1 then costs EQUAL_COUNT_PENALTY more, so only a clear gain in meaning (a merge in one
+edition and a split in the other) leaves the diagonal, never a run of look-alike short lines.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ LENGTH_WEIGHT = 0.3
 SKIP_COST = 0.45
 # Extra cost of a bead beyond 1:1: merges and splits are rarer than one-to-one translations.
 BEAD_PENALTY = {(1, 1): 0.0, (1, 2): 0.1, (2, 1): 0.1, (2, 2): 0.3}
+# Added to every bead but 1:1 when both runs have the same number of paragraphs. Without it,
+# runs of short lines of dialogue ("好。" / "All right.") slip into 2:2 beads and skips. Chosen
+# as the middle of the range that pairs equal-length stories exactly and still finds a merge
+# and a split that offset each other (tests/test_editions.py runs both kinds).
+EQUAL_COUNT_PENALTY = 0.3
 
 
 @dataclass
@@ -60,10 +68,12 @@ def _windows(vectors: np.ndarray, size: int) -> np.ndarray:
 def align_by_meaning(zh_texts: Sequence[str], en_texts: Sequence[str], zh_vectors: np.ndarray,
                      en_vectors: np.ndarray, ratio: float,
                      zh_centred: np.ndarray | None = None, en_centred: np.ndarray | None = None,
-                     ) -> list[MeaningBead]:
+                     equal_editions: bool = True) -> list[MeaningBead]:
     """Beads over one run of zh paragraphs and one run of en paragraphs (a section of each).
 
     `*_centred` are the same rows centred over the whole document (computed here when absent).
+    `equal_editions`: the two whole editions have as many paragraphs each; only then does a run
+    of equal length stay one to one (a section can balance a merge with a split by chance).
     """
     m, n = len(zh_texts), len(en_texts)
     zc = centre(zh_vectors) if zh_centred is None else zh_centred
@@ -74,6 +84,7 @@ def align_by_meaning(zh_texts: Sequence[str], en_texts: Sequence[str], zh_vector
     sims = {(a, b): _windows(zc, a) @ _windows(ec, b).T for a, b in BEAD_PENALTY}
     if m == n and _diagonal_is_mutual_best(sims[(1, 1)]):
         return [_bead(zh_texts, en_texts, zh_vectors, en_vectors, [i], [i], ratio) for i in range(m)]
+    extra = EQUAL_COUNT_PENALTY if m == n and equal_editions else 0.0
     inf = math.inf
     cost = np.full((m + 1, n + 1), inf)
     back = np.zeros((m + 1, n + 1, 2), dtype=np.int32)
@@ -91,13 +102,16 @@ def align_by_meaning(zh_texts: Sequence[str], en_texts: Sequence[str], zh_vector
                 # Weighted by the paragraphs it covers, so one 2:2 bead is not cheaper than two 1:1 beads.
                 size = (di + dj) / 2
                 c = here + size * ((1.0 - float(sims[(di, dj)][i, j])) + LENGTH_WEIGHT * (1.0 - fit)) + penalty
+                if (di, dj) != (1, 1) and extra:
+                    # Two whole editions of one length: a 2:2 bead only hides two 1:1 pairs.
+                    c += inf if (di, dj) == (2, 2) else extra
                 if c < cost[a, b]:
                     cost[a, b] = c
                     back[a, b] = (di, dj)
             for di, dj in ((1, 0), (0, 1)):
                 a, b = i + di, j + dj
-                if a <= m and b <= n and here + SKIP_COST < cost[a, b]:
-                    cost[a, b] = here + SKIP_COST
+                if a <= m and b <= n and here + SKIP_COST + extra < cost[a, b]:
+                    cost[a, b] = here + SKIP_COST + extra
                     back[a, b] = (di, dj)
     beads: list[MeaningBead] = []
     a, b = m, n

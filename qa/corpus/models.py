@@ -14,6 +14,9 @@ class Translation(BaseModel):
     passage_id: str
     lang: Lang
     text: str
+    uncertain: bool | None = Field(
+        None, description="True when the build found this link doubtful (its pair matches a rival "
+        "paragraph about as well, or the lengths do not fit): kept and shown, but flagged.")
 
 
 class Citation(BaseModel):

@@ -2,6 +2,7 @@
 
 File names say the layout: `name[.zh|.en|.zh-en][.partN].ext`.
 - `name.zh.<ext>` + `name.en.<ext>` (any two formats): two language editions of one document;
+  a Chinese edition may name its script, `name.zh-Hant.<ext>` (also zh-Hans, zh-TW, zh-HK);
 - `name.partN.html` (N = 2, 3, …) continues `name.html`: an article published over pages;
 - `name.tmx` / `.xliff` / `.xlf` / `.po`: translation units, aligned already;
 - `name.zh-en.txt` or `name.txt` with both languages interleaved (the white paper);
@@ -26,12 +27,14 @@ from qa.text.terms import TERMS_FILES
 
 _PART = re.compile(r"^(?P<base>.+)\.part(?P<n>\d{1,3})$")
 IGNORED = {"README.md", *TERMS_FILES}  # the terms files are read by qa.text.terms
+# A Chinese edition named by its script or region is the Chinese edition all the same.
+CHINESE_TAGS = ("zh-Hant", "zh-Hans", "zh-TW", "zh-HK")
 
 
 @dataclass(frozen=True)
 class FileName:
     stem: str
-    lang: str | None  # "zh", "en", "zh-en" or None
+    lang: str | None  # "zh" (any Chinese script or region), "en", "zh-en" or None
     part: int
     fmt: str
 
@@ -48,9 +51,9 @@ def parse_name(path: Path) -> FileName | None:
     if match:
         base, part = match["base"], int(match["n"])
     lang = None
-    for tag in ("zh-en", "zh", "en"):
-        if base.endswith("." + tag):
-            base, lang = base[: -len(tag) - 1], tag
+    for tag in ("zh-en", *CHINESE_TAGS, "zh", "en"):
+        if base.lower().endswith("." + tag.lower()):
+            base, lang = base[: -len(tag) - 1], "zh" if tag in CHINESE_TAGS else tag
             break
     return FileName(base, lang, part, fmt)
 

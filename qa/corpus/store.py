@@ -15,7 +15,7 @@ from qa.text.terms import terms_checksum
 
 DOCUMENT_SUFFIXES = tuple(EXTENSIONS)
 # Bump when parsing changes what passages come out, so built indexes are seen as stale.
-PARSER_VERSION = 3  # 3: two editions aligned by meaning (embedding DP)
+PARSER_VERSION = 4  # 4: equal-length runs pair one to one, PDF spaces as written, uncertain links
 
 
 def document_files(corpus_dir: Path) -> list[Path]:

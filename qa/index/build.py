@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.corpus.align import alignment_margins
+from qa.corpus.align import alignment_margins, flag_uncertain, unlinked_passages
 from qa.corpus.models import Document, Passage
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.embed.cache import EmbeddingCache, encode_texts, encode_with_cache, text_key
@@ -38,10 +38,13 @@ LOW_ALIGNMENT_SIMILARITY = 0.70
 
 
 def score_alignments(documents: list[Document], row_of: dict[str, int], vectors: np.ndarray) -> dict:
-    """Fill each alignment's embedding similarity and summarise how trustworthy they look."""
+    """Fill each alignment's embedding similarity, flag doubtful links uncertain, and summarise how
+    trustworthy they look (doubtful units and paragraphs left without a translation)."""
     sims = []
     low = []
+    unlinked = []
     for doc in documents:
+        unlinked += unlinked_passages(doc)
         for alignment, margin in zip(doc.alignments, alignment_margins(doc, row_of, vectors)):
             alignment.margin = margin
             zh = vectors[[row_of[i] for i in alignment.zh]].mean(axis=0)
@@ -50,13 +53,17 @@ def score_alignments(documents: list[Document], row_of: dict[str, int], vectors:
             alignment.similarity = round(sim, 4)
             sims.append(sim)
             misfit = margin < LOW_ALIGNMENT_MARGIN if margin is not None else sim < LOW_ALIGNMENT_SIMILARITY
-            if misfit or alignment.length_score < 0.5:
+            # Lengths are a weak sign: they count against a unit only when meaning does not vouch for it.
+            misfit_length = alignment.length_score < 0.5 and (margin is None or margin < 0)
+            if misfit or misfit_length:
                 low.append(alignment.model_dump())
+                flag_uncertain(doc, alignment)
     return {
         "aligned_units": len(sims),
         "min_similarity": round(min(sims), 4) if sims else None,
         "mean_similarity": round(float(np.mean(sims)), 4) if sims else None,
         "low_confidence": low,
+        "unlinked": unlinked,
     }
 
 

@@ -5,18 +5,32 @@ together: a line in a larger or bold font is a heading; a new body paragraph sta
 indented line, after a wider gap than the usual line spacing, or after a line that stops well
 short of the right margin; lines repeated at the top or bottom of most pages (running headers,
 page numbers) are dropped. A PDF without a text layer (a scan) is refused, not indexed as empty.
+
+Spaces are kept as the document has them. pdfium adds a space of its own wherever glyphs stand
+apart, and Chinese typesetting sets digits and Latin words a little apart from the characters
+around them ("中国于2021年" is drawn with gaps but holds no space); a space pdfium made up next
+to a Chinese (wide) character is therefore dropped, while one it made up between Latin words
+(PDFs often position words instead of writing spaces) is kept. Lines of a Chinese paragraph
+join without a space unless two Latin words meet at the break.
 """
 
 from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from pdftext.extraction import dictionary_output
+from pdftext.postprocessing import handle_hyphens, postprocess_text
+
 from qa.corpus.readers import Block, Blocks, Limits, ReaderError
-from qa.text import cjk_count
+from qa.text import cjk_count, detect_lang
 
 # Share of the page height where running headers and footers live.
 EDGE_BAND = 0.09
@@ -27,6 +41,8 @@ MIN_CHARS_PER_PAGE = 20
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*)?\d{1,4}(\s*(/|of)\s*\d{1,4})?[-–—\s]*$|^第\s*\d+\s*页.*$",
                           re.IGNORECASE)
 _SENTENCE_END = tuple("。！？；：.!?;:”’\")）")
+# Pages read at a time: per-character data of a long PDF is not held all at once.
+PAGE_BATCH = 50
 
 
 @dataclass
@@ -50,7 +66,46 @@ def _is_bold(font: dict) -> bool:
     return (font.get("weight") or 0) >= 600 or "bold" in name or "heavy" in name or "black" in name
 
 
-def _lines_of(pages: list[dict]) -> tuple[list[Line], dict[int, float]]:
+# A character whose width Unicode leaves open (“ ” ‘ ’ · …) is wide when its glyph is about an
+# em across, as in a Chinese font, and narrow in a Latin one.
+WIDE_GLYPH_EM = 0.8
+
+
+def is_wide(char: str) -> bool:
+    """A character set on the full-width grid: Chinese, Japanese, Korean and their punctuation."""
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+@dataclass
+class Char:
+    text: str
+    generated: bool  # made up by pdfium, not in the document
+    wide: bool
+
+
+def faithful_text(chars: list[Char]) -> str:
+    """A line's text from its characters: a made-up space beside a wide character is dropped
+    (see the module docstring), every other character kept."""
+    out: list[Char] = []
+    for k, char in enumerate(chars):
+        if char.generated and char.text.isspace():
+            before = next((c for c in reversed(out) if not c.text.isspace()), None)
+            after = next((c for c in chars[k + 1:] if not c.text.isspace()), None)
+            if (before and before.wide) or (after and after.wide):
+                continue
+        out.append(char)
+    return handle_hyphens(postprocess_text("".join(c.text for c in out)), keep_hyphens=True)
+
+
+def _char(raw: dict, size: float, generated: bool) -> Char:
+    text = raw["char"]
+    wide = is_wide(text) or (unicodedata.east_asian_width(text) == "A" and size > 0
+                             and raw["bbox"][2] - raw["bbox"][0] >= WIDE_GLYPH_EM * size)
+    return Char(text, generated, wide)
+
+
+def _lines_of(pages: list[dict], generated: Callable[[int, int], bool]) -> tuple[list[Line], dict[int, float]]:
+    """Lines of pdftext's pages; `generated(page, char index)` tells a character pdfium made up."""
     lines, heights = [], {}
     for page in pages:
         number = page["page"] + 1
@@ -60,7 +115,9 @@ def _lines_of(pages: list[dict]) -> tuple[list[Line], dict[int, float]]:
                 spans = [s for s in raw["spans"] if s["text"].strip()]
                 if not spans:
                     continue
-                text = "".join(s["text"] for s in raw["spans"]).replace("\n", " ").strip()
+                chars = [_char(c, s["font"]["size"] or 0, generated(page["page"], c["char_idx"]))
+                         for s in raw["spans"] for c in s["chars"]]
+                text = faithful_text(chars).replace("\n", " ").strip()
                 text = re.sub(r"\s+", " ", text)
                 weights = Counter()
                 bold_chars = 0
@@ -103,8 +160,10 @@ def _join(a: str, b: str) -> str:
         return b
     if a.endswith("-") and len(a) > 1 and a[-2].isalpha() and b[:1].islower():
         return a[:-1] + b  # a word hyphenated at the line end
-    if cjk_count(a[-1]) or cjk_count(b[0]):
+    if cjk_count(a[-1]) or cjk_count(b[0]) or is_wide(a[-1]) or is_wide(b[0]):
         return a + b  # Chinese lines join without a space
+    if detect_lang(a[-200:] + b[:200]) == "zh" and not (a[-1].isalpha() and b[0].isalpha()):
+        return a + b  # a number or symbol cut at the end of a line of Chinese text
     return a + " " + b
 
 
@@ -165,10 +224,32 @@ def reflow(lines: list[Line]) -> list[Block]:
     return blocks
 
 
-def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
-    import pypdfium2 as pdfium
-    from pdftext.extraction import dictionary_output
+def _read_lines(path: Path, pages: int) -> tuple[list[Line], dict[int, float]]:
+    """pdftext's lines, PAGE_BATCH pages at a time, with pdfium's made-up characters marked."""
+    lines: list[Line] = []
+    heights: dict[int, float] = {}
+    document = pdfium.PdfDocument(str(path))
+    try:
+        for start in range(0, pages, PAGE_BATCH):
+            batch = range(start, min(pages, start + PAGE_BATCH))
+            made_up: dict[int, set[int]] = {}
+            for index in batch:
+                textpage = document[index].get_textpage()
+                try:
+                    made_up[index] = {i for i in range(textpage.count_chars())
+                                      if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1}
+                finally:
+                    textpage.close()
+            raw_pages = dictionary_output(str(path), page_range=batch, keep_chars=True, disable_links=True)
+            more, more_heights = _lines_of(raw_pages, lambda page, i: i in made_up.get(page, ()))
+            lines += more
+            heights.update(more_heights)
+    finally:
+        document.close()
+    return lines, heights
 
+
+def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
     name = Path(path).name
     try:
         document = pdfium.PdfDocument(str(path))
@@ -185,10 +266,9 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
         raise ReaderError(f"{name}: {pages} pages is more than the {limits.max_pages}-page limit "
                           "(QA_MAX_DOCUMENT_PAGES)")
     try:
-        raw_pages = dictionary_output(str(path), disable_links=True)
+        lines, heights = _read_lines(path, pages)
     except Exception as exc:  # pdfium raises several types on damaged files
         raise ReaderError(f"{name}: the PDF could not be read ({type(exc).__name__}: {exc})") from exc
-    lines, heights = _lines_of(raw_pages)
     if sum(len(ln.text) for ln in lines) < MIN_CHARS_PER_PAGE * pages:
         raise ReaderError(f"{name}: the PDF has no text layer (a scanned document?); "
                           "run it through OCR first, then upload the result")
