@@ -138,6 +138,8 @@ cli.add_command(bench_command)
 from qa.cli_documents import documents_command, ingest_command  # noqa: E402
 cli.add_command(ingest_command)
 cli.add_command(documents_command)
+from qa.cli_keys import keys_command  # noqa: E402
+cli.add_command(keys_command)
 
 
 def main() -> None:

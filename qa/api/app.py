@@ -10,9 +10,10 @@ from qa import __version__
 from qa.api import metrics
 from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
+from qa.api.middleware.stored_keys import StoredKeys
 from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
-from qa.api.routes import admin, ask, docs, documents, health, passages, search, widget
+from qa.api.routes import admin, ask, docs, documents, health, keys, passages, search, widget
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -45,9 +46,11 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     app.state.reloader = IndexReloader(holder, settings.reload_poll_seconds)
     # Read by the middleware before a body is: who may call a route, what it costs.
     app.state.policies = PolicyTable([])
+    # Stored keys as the access gate and CORS see them (a snapshot at most QA_KEY_CACHE_SECONDS old).
+    app.state.stored_keys = StoredKeys(settings)
     install_error_handlers(app)
     install_middleware(app, settings)
-    for module in (search, ask, passages, documents, health, widget, admin, metrics, docs):
+    for module in (search, ask, passages, documents, health, widget, admin, keys, metrics, docs):
         app.include_router(module.router)
         app.state.policies.add(module.router.routes)
     return app
