@@ -9,7 +9,9 @@ import textwrap
 
 import click
 
+from qa.cli_collections import collection_option, collections_command, settings_for
 from qa.settings import Settings, get_settings
+from qa.store.collections import DEFAULT_COLLECTION
 
 
 def _settings() -> Settings:
@@ -31,17 +33,18 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
-def build() -> None:
+@collection_option
+def build(collection: str) -> None:
     """Parse the corpus, embed every passage and switch to a fresh index version."""
     from qa.embed.model import load_encoder
     from qa.service import build_store
     from qa.store.backends import open_store
     from qa.store.base import StoreError
 
-    settings = _settings()
+    settings = settings_for(collection)
     try:
         encoder = load_encoder(settings.model, settings.threads)
-        build_store(settings, encoder)
+        build_store(settings, encoder, allow_empty=collection != DEFAULT_COLLECTION)
         manifest = open_store(settings).manifest
     except (ValueError, OSError, StoreError) as exc:
         _fail(str(exc))
@@ -75,7 +78,8 @@ def _print_hits(hits, width: int = 100) -> None:
               help="Only passages in this language (ask in English, --lang zh: cross-lingual).")
 @click.option("-k", "--top-k", type=click.IntRange(1, 50), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the API's shape).")
-def search(question: str, lang: str | None, top_k: int, as_json: bool) -> None:
+@collection_option
+def search(question: str, lang: str | None, top_k: int, as_json: bool, collection: str) -> None:
     """Search the corpus for QUESTION."""
     from qa.api.present import search_response
     from qa.service import open_service
@@ -84,7 +88,7 @@ def search(question: str, lang: str | None, top_k: int, as_json: bool) -> None:
     if not question:
         _fail("the question is empty")
     try:
-        service = open_service(_settings())
+        service = open_service(settings_for(collection))
     except (ValueError, RuntimeError, OSError) as exc:
         _fail(str(exc))
     result = service.engine.search(question, top_k, lang)
@@ -140,6 +144,7 @@ cli.add_command(ingest_command)
 cli.add_command(documents_command)
 from qa.cli_keys import keys_command  # noqa: E402
 cli.add_command(keys_command)
+cli.add_command(collections_command)
 
 
 def main() -> None:

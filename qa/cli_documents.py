@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from qa.cli_collections import collection_option, settings_for
 from qa.settings import get_settings
 
 
@@ -39,9 +40,10 @@ def _staged_pair(zh: Path, en: Path, doc_id: str, folder: Path) -> list[Path]:
               help="The English edition (with --zh).")
 @click.option("--doc-id", help="Id for the document (default: from the file name).")
 @click.option("--no-build", is_flag=True, help="Only copy into the corpus; build later.")
+@collection_option
 @click.pass_context
 def ingest_command(ctx: click.Context, path: Path | None, zh: Path | None, en: Path | None,
-                   doc_id: str | None, no_build: bool) -> None:
+                   doc_id: str | None, no_build: bool, collection: str) -> None:
     """Add a document to the corpus (and rebuild the index).
 
     PATH is a .txt (interleaved zh/en or one language), .md, .pdf, .html, .docx, a translation
@@ -54,7 +56,8 @@ def ingest_command(ctx: click.Context, path: Path | None, zh: Path | None, en: P
     from qa.corpus.sources import parse_name, parse_source
     from qa.corpus.store import ingest, ingest_files, source_of
 
-    settings = get_settings()
+    settings = settings_for(collection)
+    settings.corpus_dir.mkdir(parents=True, exist_ok=True)
     limits = Limits.from_settings(settings)
     if (zh is None) != (en is None):
         _fail("give both --zh and --en, or one PATH")
@@ -85,7 +88,7 @@ def ingest_command(ctx: click.Context, path: Path | None, zh: Path | None, en: P
     if not no_build:
         from qa.cli import build
 
-        ctx.invoke(build)
+        ctx.invoke(build, collection=collection)
 
 
 def _index_view(settings) -> tuple[dict, list[dict]] | None:

@@ -10,10 +10,12 @@ from qa import __version__
 from qa.api import metrics
 from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
+from qa.api.deps import KEY_TOKEN_BUDGETS_STATE
+from qa.api.middleware.ratelimit import KeyBudgets
 from qa.api.middleware.stored_keys import StoredKeys
 from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
-from qa.api.routes import admin, ask, docs, documents, health, keys, passages, search, widget
+from qa.api.routes import admin, ask, collections, docs, documents, health, keys, passages, search, widget
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -48,9 +50,11 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     app.state.policies = PolicyTable([])
     # Stored keys as the access gate and CORS see them (a snapshot at most QA_KEY_CACHE_SECONDS old).
     app.state.stored_keys = StoredKeys(settings)
+    # Stored keys' own token budgets (a bucket holds at least one query's worth).
+    setattr(app.state, KEY_TOKEN_BUDGETS_STATE, KeyBudgets(min_burst=settings.max_query_tokens))
     install_error_handlers(app)
     install_middleware(app, settings)
-    for module in (search, ask, passages, documents, health, widget, admin, keys, metrics, docs):
+    for module in (search, ask, passages, documents, collections, health, widget, admin, keys, metrics, docs):
         app.include_router(module.router)
         app.state.policies.add(module.router.routes)
     return app
