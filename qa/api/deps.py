@@ -39,6 +39,13 @@ def collection_service(request: Request, collection: str = DEFAULT_COLLECTION) -
     return service
 
 
+def refuse_filter(filter: dict[str, list[str]] | None) -> None:
+    """Filters are not built: a filtered request must not be answered unfiltered."""
+    if filter:
+        raise ApiError(422, "filters_unsupported", "this server does not filter documents yet: send the "
+                       "request without 'filter' (or choose a collection)")
+
+
 def get_service(request: Request) -> Service:
     """The `default` collection's service (routes without a `collection` parameter)."""
     return collection_service(request, DEFAULT_COLLECTION)

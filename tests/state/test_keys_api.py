@@ -120,3 +120,21 @@ def test_two_replicas_share_keys_and_a_revoke(state_settings, service):
         assert first.post(SEARCH, json=QUERY, headers=bearer(created["key"])).status_code == 401  # at once
         time.sleep(cache * 1.5)
         assert second.post(SEARCH, json=QUERY, headers=bearer(created["key"])).status_code == 401
+
+
+def test_a_key_has_its_own_token_budget(state_settings, service):
+    app = keyed_app(state_settings, service, max_query_tokens=16)  # a bucket of 16 tokens
+    with TestClient(app) as client:
+        secret = client.post(KEYS, headers=ADMIN, json={"scopes": ["search"], "tokens_per_minute": 6}).json()["key"]
+        codes = [client.post(SEARCH, json=QUERY, headers=bearer(secret)) for _ in range(8)]
+        statuses = [r.status_code for r in codes]
+        assert statuses[0] == 200 and 429 in statuses, statuses
+        spent = codes[statuses.index(429)]
+        assert spent.json()["error"]["code"] == "token_budget_exceeded" and "this key" in spent.json()["error"]["message"]
+
+
+def test_a_filtered_request_is_never_answered_unfiltered(state_settings, service):
+    with TestClient(keyed_app(state_settings, service)) as client:
+        refused = client.post(SEARCH, json=QUERY | {"filter": {"doc_id": ["x"]}})
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "filters_unsupported"
+        assert client.post(SEARCH, json=QUERY | {"filter": None}).status_code == 200
