@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -11,10 +12,12 @@ from qa.embed.batching import BatchingEncoder
 from qa.embed.model import Encoder, load_encoder
 from qa.embed.tokens import token_counter
 from qa.index.build import prepare_index_data
+from qa.index.load import CURRENT
 from qa.search.calibration import load_calibration
 from qa.search.engine import SearchEngine
 from qa.settings import Settings
-from qa.store.backends import open_store, write_store
+from qa.store.backends import live_version_name, open_store, write_store
+from qa.store.collections import DEFAULT_COLLECTION, collection_exists, collection_settings
 from qa.store.base import PassageStore, StoreCorrupt, StoreMissing, StoreStale, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,26 @@ def open_service(settings: Settings, progress: bool = True, encoder: Encoder | N
     return Service(settings, encoder, store, engine)
 
 
+@dataclass(frozen=True)
+class CollectionSummary:
+    documents: int
+    passages: dict[str, int]
+    index_version: str | None
+
+
+def collection_summary(settings: Settings, name: str) -> CollectionSummary:
+    """Documents, passages per language and version of a collection's live local index, from its
+    manifest alone (listing collections loads no index); zeros before its first build."""
+    index_dir = collection_settings(settings, name).index_dir
+    try:
+        version = (index_dir / CURRENT).read_text().strip()
+        manifest = json.loads((index_dir / version / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return CollectionSummary(0, {"zh": 0, "en": 0}, None)
+    return CollectionSummary(len(manifest.get("documents", [])),
+                             dict(manifest.get("passages_by_lang", {"zh": 0, "en": 0})), version)
+
+
 class ServiceHolder:
     """Loads the service in the background so /healthz answers at once and /readyz says when."""
 
@@ -83,6 +106,9 @@ class ServiceHolder:
         self.error: str | None = None
         self.ready = threading.Event()
         self.loader: threading.Thread | None = None
+        # Collections other than `default`, opened on first use with the default's encoder.
+        self.collections: dict[str, Service] = {}
+        self._collections_lock = threading.Lock()
 
     @property
     def started(self) -> bool:
@@ -123,3 +149,28 @@ class ServiceHolder:
         self.service = Service(self.settings, current.encoder, store,
                                make_engine(self.settings, store, current.engine.encoder))
         return store.version
+
+    def for_collection(self, name: str) -> Service | None:
+        """The service of collection `name` (None while the default one is still loading).
+
+        Opened on first use (an empty collection gets an empty index), and reopened when its
+        live version changed (`qa build/ingest --collection`): one file read per call.
+        Raises KeyError for a collection that does not exist here."""
+        base = self.service
+        if name == DEFAULT_COLLECTION or base is None:
+            return base
+        if not collection_exists(self.settings, name):
+            self.collections.pop(name, None)
+            raise KeyError(name)
+        settings = collection_settings(self.settings, name)
+        with self._collections_lock:
+            current = self.collections.get(name)
+            if current is None or live_version_name(settings) != current.store.version:
+                store = open_index(settings, base.encoder, progress=False)
+                current = Service(settings, base.encoder, store, make_engine(settings, store, base.engine.encoder))
+                self.collections[name] = current
+            return current
+
+    def forget(self, name: str) -> None:
+        with self._collections_lock:
+            self.collections.pop(name, None)

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         "Empty = same origin only (the demo page at / needs nothing).",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "public_origins", mode="before")
     @classmethod
     def _parse_origins(cls, value: Any) -> list[str]:
         if isinstance(value, str):
@@ -85,6 +85,18 @@ class Settings(BaseSettings):
         description="Keys for /v1/admin/* (index reload), comma-separated. Empty = admin "
         "endpoints refused.",
     )
+    public_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="This server's own public origin(s), e.g. https://qa.example.org, where its demo "
+        "page is served: QA_WIDGET_KEYS work from there as from QA_CORS_ORIGINS. Comma-separated.",
+    )
+    key_cache_seconds: float = Field(
+        1.0, gt=0, le=60, description="Oldest view of the stored keys a server acts on: a key created "
+        "or revoked on another replica is seen within this time.")
+    token_secret: str = Field(
+        "", description="Server secret from which each stored key's visitor-token signing secret is "
+        "derived; the same on every replica. Empty = a random secret kept in QA_INDEX_DIR/.token-secret "
+        "(one server); with QA_DATABASE_URL set and this empty, visitor tokens are off.")
     metrics_public: bool = Field(
         True, description="Serve /metrics without a key (false: it needs an API key when keys are set)."
     )

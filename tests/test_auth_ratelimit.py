@@ -1,12 +1,16 @@
-"""API keys, the widget key's origin allowlist, admin keys and per-client rate limits."""
+"""Environment keys (API, widget with its origin allowlist, admin) and per-client rate limits.
+
+Stored keys and visitor tokens: tests/state/test_keys_api.py."""
 
 from __future__ import annotations
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from _apps import app_with
 from qa.api.middleware.ratelimit import TokenBuckets
+from qa.api.policy import POLICY_ATTRIBUTE
 
 API_KEY = "k-live-3f9a8c"
 WIDGET_KEY = "w-public-77aa"
@@ -17,7 +21,8 @@ QUERY = {"query": "carbon peak", "top_k": 1}
 @pytest.fixture(scope="module")
 def keyed(settings, service):
     app = app_with(settings, service, api_keys=[API_KEY, "second-key"], widget_keys=[WIDGET_KEY],
-                   cors_origins=["https://partner.example"], metrics_public=False)
+                   cors_origins=["https://partner.example"], public_origins=["http://testserver"],
+                   metrics_public=False)
     with TestClient(app) as client:
         yield client
 
@@ -71,12 +76,22 @@ def test_widget_key_only_from_allowed_origins(keyed):
     assert ok.status_code == 200
     assert ok.headers["access-control-allow-origin"] == "https://partner.example"
     same_site = keyed.post(SEARCH, json=QUERY, headers={"X-API-Key": WIDGET_KEY, "Origin": "http://testserver"})
-    assert same_site.status_code == 200
+    assert same_site.status_code == 200  # QA_PUBLIC_ORIGINS
     for origin in ("https://evil.example", "null", None):
         headers = {"X-API-Key": WIDGET_KEY} | ({"Origin": origin} if origin else {})
         refused = keyed.post(SEARCH, json=QUERY, headers=headers)
         assert refused.status_code == 403
         assert refused.json()["error"]["code"] == "origin_not_allowed"
+
+
+def test_the_host_header_never_vouches_for_an_origin(settings, service):
+    """A script that sets Origin and Host alike is not "the same site": only configured origins count."""
+    app = app_with(settings, service, widget_keys=[WIDGET_KEY])
+    with TestClient(app) as client:
+        spoofed = {"X-API-Key": WIDGET_KEY, "Origin": "https://evil.example", "Host": "evil.example"}
+        assert client.post(SEARCH, json=QUERY, headers=spoofed).status_code == 403
+        assert client.post(SEARCH, json=QUERY, headers=spoofed | {"Origin": "http://testserver",
+                                                                   "Host": "testserver"}).status_code == 403
 
 
 def test_401_still_carries_cors_headers(keyed):
@@ -98,13 +113,16 @@ def test_admin_reload_refused_without_admin_keys(keyed):
 def test_admin_key_is_separate_from_api_keys(settings, service):
     app = app_with(settings, service, api_keys=[API_KEY], admin_keys=["adm-1"])
     with TestClient(app) as client:
-        assert client.post("/v1/admin/reload", headers={"X-API-Key": API_KEY}).status_code == 401
+        # a valid key without the scope: 403 naming the scope; no key: 401
+        refused = client.post("/v1/admin/reload", headers={"X-API-Key": API_KEY})
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "insufficient_scope"
+        assert "'admin'" in refused.json()["error"]["message"]
         assert client.post("/v1/admin/reload").status_code == 401
         response = client.post("/v1/admin/reload", headers={"Authorization": "Bearer adm-1"})
         assert response.status_code == 200
         assert response.json()["status"] == "unchanged"
         # the admin key is not an API key
-        assert client.post(SEARCH, json=QUERY, headers={"X-API-Key": "adm-1"}).status_code == 401
+        assert client.post(SEARCH, json=QUERY, headers={"X-API-Key": "adm-1"}).status_code == 403
 
 
 def test_rate_limit_429_with_retry_after(settings, service):
@@ -208,3 +226,12 @@ def test_the_widget_key_has_its_own_ceiling_over_all_visitors(settings, service)
     refused = visitor(app, "203.0.113.99").post(SEARCH, json=QUERY, headers=PARTNER)
     assert "all its visitors together" in refused.json()["error"]["message"]
     assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_every_api_route_declares_its_policy(app):
+    """The gate reads a route's policy before its body: an undeclared /v1 route would be public."""
+    routes = [r for r in app.state.policies.routes if isinstance(r, APIRoute) and r.path.startswith("/v1/")]
+    assert routes
+    undeclared = [r.path for r in routes if getattr(r.endpoint, POLICY_ATTRIBUTE, None) is None]
+    assert undeclared == []
+    assert all(getattr(r.endpoint, POLICY_ATTRIBUTE).scope is not None for r in routes), "no public /v1 route"

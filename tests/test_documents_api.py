@@ -222,6 +222,6 @@ def test_with_api_keys_set_uploads_still_take_the_admin_key_and_only_it(api, fol
     files = {"file": ("tool.exe", b"MZ", "application/octet-stream")}
     with TestClient(create_app(settings, holder)) as client:
         assert client.post("/v1/documents", headers=ADMIN, files=files).status_code == 415  # got through
-        assert client.post("/v1/documents", headers={"X-API-Key": "reader"}, files=files).status_code == 401
+        assert client.post("/v1/documents", headers={"X-API-Key": "reader"}, files=files).status_code == 403
         assert client.get("/v1/documents/tiny", headers={"X-API-Key": "reader"}).status_code == 200
-        assert client.get("/v1/documents/tiny", headers=ADMIN).status_code == 401  # reading takes an API key
+        assert client.get("/v1/documents/tiny", headers=ADMIN).status_code == 403  # reading takes an API key

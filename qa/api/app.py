@@ -12,11 +12,14 @@ from qa.api import metrics
 from qa.api.analytics import open_analytics
 from qa.api.errors import install_error_handlers
 from qa.api.middleware import install_middleware
+from qa.api.deps import KEY_TOKEN_BUDGETS_STATE
+from qa.api.middleware.ratelimit import KeyBudgets
+from qa.api.middleware.stored_keys import StoredKeys
 from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
-from qa.api.routes import (admin, admin_ui, analytics, ask, chat, docs, documents, feedback, health, models,
-                           passages, search, widget)
 from qa.api.mcp.http import install_mcp
+from qa.api.routes import (admin, admin_ui, analytics, ask, chat, collections, docs, documents, feedback, health,
+                           keys, models, passages, search, widget)
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -57,10 +60,14 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     app.state.analytics = None
     # Read by the middleware before a body is: who may call a route, what it costs.
     app.state.policies = PolicyTable([])
+    # Stored keys as the access gate and CORS see them (a snapshot at most QA_KEY_CACHE_SECONDS old).
+    app.state.stored_keys = StoredKeys(settings)
+    # Stored keys' own token budgets (a bucket holds at least one query's worth).
+    setattr(app.state, KEY_TOKEN_BUDGETS_STATE, KeyBudgets(min_burst=settings.max_query_tokens))
     install_error_handlers(app)
     install_middleware(app, settings)
-    for module in (search, ask, chat, models, feedback, passages, documents, health, widget, admin, analytics,
-                   admin_ui, metrics, docs):
+    for module in (search, ask, chat, models, feedback, passages, documents, collections, health, widget, admin,
+                   keys, analytics, admin_ui, metrics, docs):
         app.include_router(module.router)
         app.state.policies.add(module.router.routes)
     install_mcp(app, holder)

@@ -1,19 +1,67 @@
-"""Request dependencies: the loaded service, or a 503 that says why not."""
+"""Request dependencies: the loaded service of a collection the caller may use, or a 4xx/503
+that says why not; and the caller's own encoder-token budget."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
 from qa.api.errors import ApiError
+from qa.api.grant import grant_of
+from qa.api.middleware.ratelimit import retry_after_header
+from qa.embed.tokens import token_counter
 from qa.service import Service, ServiceHolder
+from qa.store.collections import DEFAULT_COLLECTION
+
+KEY_TOKEN_BUDGETS_STATE = "key_token_budgets"  # app.state attribute: a KeyBudgets
+
+
+def _not_ready(holder: ServiceHolder) -> ApiError:
+    if holder.error:
+        return ApiError(503, "index_unavailable", f"the index could not be loaded: {holder.error}")
+    return ApiError(503, "not_ready", "the index is still loading; retry shortly", headers={"Retry-After": "2"})
+
+
+def may_use(request: Request, collection: str) -> None:
+    """403 when the caller's key is limited to other collections."""
+    if not grant_of(request.scope).may_use(collection):
+        raise ApiError(403, "collection_forbidden", f"this key may not use the collection '{collection}'")
+
+
+def collection_service(request: Request, collection: str = DEFAULT_COLLECTION) -> Service:
+    may_use(request, collection)
+    holder: ServiceHolder = request.app.state.holder
+    try:
+        service = holder.for_collection(collection)
+    except KeyError:
+        raise ApiError(404, "collection_not_found", f"no collection named '{collection[:100]}'") from None
+    if service is None:
+        raise _not_ready(holder)
+    return service
+
+
+def refuse_filter(filter: dict[str, list[str]] | None) -> None:
+    """Filters are not built: a filtered request must not be answered unfiltered."""
+    if filter:
+        raise ApiError(422, "filters_unsupported", "this server does not filter documents yet: send the "
+                       "request without 'filter' (or choose a collection)")
 
 
 def get_service(request: Request) -> Service:
-    holder: ServiceHolder = request.app.state.holder
-    service = holder.service
-    if service is None:
-        if holder.error:
-            raise ApiError(503, "index_unavailable", f"the index could not be loaded: {holder.error}")
-        raise ApiError(503, "not_ready", "the index is still loading; retry shortly",
-                       headers={"Retry-After": "2"})
-    return service
+    """The `default` collection's service (routes without a `collection` parameter)."""
+    return collection_service(request, DEFAULT_COLLECTION)
+
+
+def charge_key_tokens(request: Request, service: Service, texts: list[str]) -> None:
+    """Spend the encoder tokens of `texts` from the key's own `tokens_per_minute` (429 when spent)."""
+    grant = grant_of(request.scope)
+    if grant.key_id is None or not grant.tokens_per_minute:
+        return
+    settings = request.app.state.settings
+    count = token_counter(service.encoder)
+    tokens = sum(min(count(text), settings.max_query_tokens) for text in texts)
+    wait = getattr(request.app.state, KEY_TOKEN_BUDGETS_STATE).take(grant.key_id, grant.tokens_per_minute, tokens)
+    if wait > 0:
+        retry = retry_after_header(wait)
+        raise ApiError(429, "token_budget_exceeded", f"this key has used its own {grant.tokens_per_minute:g} "
+                       f"encoder tokens per minute (this query needs {tokens}); retry in {retry} s",
+                       headers={"Retry-After": retry})

@@ -9,9 +9,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
 from qa.answer.followup import MAX_HISTORY
+from qa.state.collections import DEFAULT_COLLECTION, NAME_PATTERN
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
+# The shared contract's document filter; accepted in the schema, refused while not built (422).
+FILTER_DESCRIPTION = ("Document filter {field: [values]} (fields AND, values OR): not supported by "
+                      "this server yet, a non-empty one is refused with 422 filters_unsupported.")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 LangFilter = Literal["zh", "en"] | None
@@ -50,6 +54,8 @@ class SearchRequest(_Strict):
                              json_schema_extra=QUERY_JSON_SCHEMA, examples=["When will China peak its carbon emissions?"])
     top_k: Annotated[StrictInt, Field(ge=1, le=MAX_TOP_K)] = 5
     lang: LangFilter = Field(None, description="Only passages in this language; null = both.")
+    collection: str = Field(DEFAULT_COLLECTION, pattern=NAME_PATTERN, description="The collection to search.")
+    filter: dict[str, list[str]] | None = Field(None, description=FILTER_DESCRIPTION)
 
     _check_query = field_validator("query")(_trimmed_query)
 
@@ -141,6 +147,8 @@ class AskRequest(_Strict):
     question: StrictStr = Field(description="The question, 1–1000 characters after trimming.",
                                 json_schema_extra=QUERY_JSON_SCHEMA, examples=["全国碳市场覆盖了多少碳排放量？"])
     lang: LangFilter = Field(None, description="Language of the answer; null = the question's.")
+    collection: str = Field(DEFAULT_COLLECTION, pattern=NAME_PATTERN, description="The collection to ask.")
+    filter: dict[str, list[str]] | None = Field(None, description=FILTER_DESCRIPTION)
     top_k: Annotated[StrictInt, Field(ge=1, le=MAX_TOP_K)] = 5
     history: list[Annotated[StrictStr, Field(json_schema_extra=QUERY_JSON_SCHEMA)]] | None = Field(
         None, max_length=MAX_HISTORY, examples=[["全国碳排放权交易市场是哪一年启动的？"]],

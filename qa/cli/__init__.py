@@ -21,6 +21,8 @@ COMMANDS = {
     "ingest": "qa.cli.documents:ingest_command",
     "documents": "qa.cli.documents:documents_command",
     "analytics": "qa.cli.analytics:analytics_command",
+    "keys": "qa.cli.keys:keys_command",
+    "collections": "qa.cli.collections:collections_command",
     "ask": "qa.cli.ask:ask_command",
     "chat": "qa.cli.ask:chat_command",
     "mcp": "qa.cli.ask:mcp_command",

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from qa.cli.collections import collection_option, settings_for
 from qa.cli.common import fail
 from qa.corpus.errors import CorpusError
 from qa.corpus.parse import slugify
@@ -47,9 +48,16 @@ def _staged_pair(zh: Path, en: Path, doc_id: str, folder: Path) -> list[Path]:
 )
 @click.option("--doc-id", help="Id for the document (default: from the file name).")
 @click.option("--no-build", is_flag=True, help="Only copy into the corpus; build later.")
+@collection_option
 @click.pass_context
 def ingest_command(
-    ctx: click.Context, path: Path | None, zh: Path | None, en: Path | None, doc_id: str | None, no_build: bool
+    ctx: click.Context,
+    path: Path | None,
+    zh: Path | None,
+    en: Path | None,
+    doc_id: str | None,
+    no_build: bool,
+    collection: str,
 ) -> None:
     """Add a document to the corpus (and rebuild the index).
 
@@ -57,7 +65,8 @@ def ingest_command(
     memory (.tmx, .xliff, .po), or one half of a `name.zh.<ext>` + `name.en.<ext>` pair (the other
     half is taken along). Or give two editions with --zh and --en.
     """
-    settings = get_settings()
+    settings = settings_for(collection)
+    settings.corpus_dir.mkdir(parents=True, exist_ok=True)
     limits = Limits.from_settings(settings)
     if (zh is None) != (en is None):
         fail("give both --zh and --en, or one PATH")
@@ -96,7 +105,7 @@ def ingest_command(
         build = root.get_command(ctx, "build") if isinstance(root, click.Group) else None
         if build is None:
             fail("added; run `qa build` to index it")
-        ctx.invoke(build)
+        ctx.invoke(build, collection=collection)
 
 
 def _index_view(settings: Settings) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:

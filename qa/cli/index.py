@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import click
 
+from qa.cli.collections import collection_option, settings_for
 from qa.cli.common import fail
 from qa.embed.model import load_encoder
 from qa.service import build_store
-from qa.settings import get_settings
 from qa.store.backends import open_store
 from qa.store.base import StoreError
+from qa.store.collections import DEFAULT_COLLECTION
 
 
 @click.command()
-def build() -> None:
+@collection_option
+def build(collection: str) -> None:
     """Parse the corpus, embed every passage and switch to a fresh index version."""
-    settings = get_settings()
+    settings = settings_for(collection)
     try:
         encoder = load_encoder(settings.model, settings.threads)
-        build_store(settings, encoder)
+        build_store(settings, encoder, allow_empty=collection != DEFAULT_COLLECTION)
         manifest = open_store(settings).manifest
     except (ValueError, OSError, StoreError) as exc:
         fail(str(exc))

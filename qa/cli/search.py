@@ -9,10 +9,10 @@ from collections.abc import Sequence
 import click
 
 from qa.api.present import search_response
+from qa.cli.collections import collection_option, settings_for
 from qa.cli.common import fail
 from qa.search.engine import Hit
 from qa.service import open_service
-from qa.settings import get_settings
 
 
 def print_hits(hits: Sequence[Hit], width: int = 100) -> None:
@@ -35,13 +35,14 @@ def print_hits(hits: Sequence[Hit], width: int = 100) -> None:
 )
 @click.option("-k", "--top-k", type=click.IntRange(1, 50), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the API's shape).")
-def search(question: str, lang: str | None, top_k: int, as_json: bool) -> None:
+@collection_option
+def search(question: str, lang: str | None, top_k: int, as_json: bool, collection: str) -> None:
     """Search the corpus for QUESTION."""
     question = question.strip()
     if not question:
         fail("the question is empty")
     try:
-        service = open_service(get_settings())
+        service = open_service(settings_for(collection))
     except (ValueError, RuntimeError, OSError) as exc:
         fail(str(exc))
     result = service.engine.search(question, top_k, lang)

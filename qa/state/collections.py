@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from qa.state.db import Base, UtcDateTime, utcnow
 
-DEFAULT_COLLECTION = "default"
+DEFAULT_COLLECTION = "default"  # the same name as qa.store.collections (settings' own folders)
 # Also a folder name and part of a Milvus collection name: no path characters, no dots.
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _NAME = re.compile(NAME_PATTERN)

@@ -7,6 +7,7 @@ a shared store (Redis) is a deployment choice documented in docs/deployment.md.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -51,3 +52,26 @@ class TokenBuckets:
 
 def retry_after_header(wait: float) -> str:
     return str(max(1, math.ceil(wait)))
+
+
+class KeyBudgets:
+    """Each stored key's own allowance (its `rate_per_minute` or `tokens_per_minute`), shared by
+    all its clients, in a bucket of ten seconds' worth (never less than `min_burst`).
+
+    Unlike TokenBuckets this is also charged from route threads (token budgets), hence the lock.
+    """
+
+    def __init__(self, min_burst: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.min_burst = min_burst
+        self.clock = clock
+        self._by_rate: dict[float, TokenBuckets] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key_id: str, per_minute: float, amount: float = 1.0) -> float:
+        """0.0 when allowed, else the seconds until `amount` is available (see TokenBuckets.take)."""
+        with self._lock:
+            buckets = self._by_rate.get(per_minute)
+            if buckets is None:
+                burst = max(self.min_burst, math.ceil(per_minute / 6))
+                buckets = self._by_rate[per_minute] = TokenBuckets(per_minute, burst, clock=self.clock)
+            return buckets.take(key_id, min(amount, buckets.burst))

@@ -23,10 +23,9 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from qa.api.policy import RoutePolicy, declare
-from qa.api.deps import get_service
+from qa.api.deps import get_service, may_use
 from qa.api.errors import ApiError
 from qa.api.jobs import Job, JobQueue
-from qa.api.routes.admin import require_admin
 from qa.api.schemas import ErrorBody
 from qa.corpus.errors import CorpusError
 from qa.corpus.models import Alignment
@@ -35,6 +34,7 @@ from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, format_of
 from qa.corpus.readers.isolated import read_isolated
 from qa.corpus.sources import corpus_sources, group_sources, parse_name, parse_source
 from qa.service import Service
+from qa.store.collections import DEFAULT_COLLECTION
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -164,9 +164,14 @@ def add_document(request: Request, file: UploadFile | None = File(None, descript
                  zh: UploadFile | None = File(None, description="The Chinese edition."),
                  en: UploadFile | None = File(None, description="The English edition."),
                  doc_id: str | None = Form(None, description="Id to give (or replace); default from "
-                                                             "the file name.")) -> JobAccepted:
+                                                             "the file name."),
+                 collection: str = Form(DEFAULT_COLLECTION, description="Only `default` over HTTP so far "
+                                        "(other collections: `qa ingest --collection`).")) -> JobAccepted:
     """Add or replace a document; the index is rebuilt in the background (see GET /v1/jobs/{id})."""
-    require_admin(request)
+    may_use(request, collection)
+    if collection != DEFAULT_COLLECTION:
+        raise ApiError(422, "collection_uploads_unsupported", "uploads over HTTP go to the collection "
+                       f"'{DEFAULT_COLLECTION}' only so far: use `qa ingest --collection {collection[:100]}`")
     settings = request.app.state.settings
     limits = Limits.from_settings(settings)
     if file is not None and (zh is not None or en is not None):
@@ -216,7 +221,7 @@ def _validate(staged: list[Path], limits: Limits) -> None:
 @router.get("/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS)
 @declare(RoutePolicy(scope="documents:write"))
 def get_job(job_id: str, request: Request) -> JobStatus:
-    require_admin(request)
+    may_use(request, DEFAULT_COLLECTION)
     job = get_jobs(request).get(job_id)
     if job is None:
         raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}' (jobs are kept in "
@@ -254,8 +259,8 @@ def get_document(doc_id: str, request: Request, service: Service = Depends(get_s
 @router.delete("/documents/{doc_id}", status_code=202, response_model=JobAccepted, responses=_ERRORS)
 @declare(RoutePolicy(scope="documents:write"))
 def delete_document(doc_id: str, request: Request) -> JobAccepted:
+    may_use(request, DEFAULT_COLLECTION)
     """Remove the document's files from the corpus and rebuild without it."""
-    require_admin(request)
     corpus_dir: Path = request.app.state.settings.corpus_dir
     try:
         sources = corpus_sources(corpus_dir)

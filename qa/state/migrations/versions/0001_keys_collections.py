@@ -6,6 +6,8 @@ Revises:
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -33,12 +35,14 @@ def upgrade() -> None:
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("revoked_at", UtcDateTime(), nullable=True),
     )
-    op.create_table(
+    collections = op.create_table(
         "collections",
         sa.Column("name", sa.String(63), primary_key=True),
         sa.Column("title", sa.String(200), nullable=False, server_default=""),
         sa.Column("created_at", UtcDateTime(), nullable=False),
     )
+    # The demo corpus (QA_CORPUS_DIR) is the collection `default` from the start.
+    op.bulk_insert(collections, [{"name": "default", "title": "", "created_at": datetime.now(timezone.utc)}])
 
 
 def downgrade() -> None:
