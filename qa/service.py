@@ -12,7 +12,7 @@ from qa.embed.batching import BatchingEncoder
 from qa.embed.model import Encoder, load_encoder
 from qa.embed.tokens import token_counter
 from qa.index.build import prepare_index_data
-from qa.index.load import CURRENT
+from qa.store.local.load import CURRENT
 from qa.search.calibration import load_calibration
 from qa.search.engine import SearchEngine
 from qa.settings import Settings
