@@ -136,6 +136,13 @@ class Settings(BaseSettings):
         "tmx, xliff, po). Empty = all.")
     document_timeout_seconds: float = Field(120.0, gt=0, description="Longest time reading one "
                                             "uploaded file may take (it runs in a child process).")
+    max_document_units: int = Field(20000, ge=1, description="Most paragraphs (or translation "
+                                    "units of a TMX, XLIFF or PO file) one document file may hold.")
+    max_document_chars: int = Field(3_000_000, ge=1000, description="Most characters of text one "
+                                    "document file may hold (what the encoder will read).")
+    build_encoder_share: float = Field(
+        0.5, gt=0, le=1, description="Least share of the encoder a build started by an upload "
+        "keeps while queries wait; queries go first for the rest, so they stay fast during a build.")
 
     @field_validator("document_formats", mode="before")
     @classmethod

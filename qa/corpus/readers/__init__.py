@@ -71,6 +71,9 @@ EXTENSIONS = {
     ".tmx": "tmx", ".xliff": "xliff", ".xlf": "xliff", ".po": "po",
 }
 PARALLEL_FORMATS = ("tmx", "xliff", "po")
+# Formats read as UTF-8 text without a parser that would refuse binary data itself.
+PLAIN_TEXT_FORMATS = ("txt", "md", "po")
+TEXT_SAMPLE_BYTES = 65536
 ALL_FORMATS = tuple(dict.fromkeys(EXTENSIONS.values()))
 
 
@@ -92,7 +95,25 @@ def check_allowed(path: Path, limits: Limits) -> str:
                           f"{limits.max_bytes / 1e6:.1f} MB limit (QA_MAX_DOCUMENT_BYTES)")
     if size == 0:
         raise ReaderError(f"{path.name}: the file is empty")
+    if fmt in PLAIN_TEXT_FORMATS and not looks_like_text(path):
+        raise ReaderError(f"{path.name}: not a UTF-8 text file (binary data or another encoding); "
+                          "refused")
     return fmt
+
+
+def looks_like_text(path: Path, sample_bytes: int = TEXT_SAMPLE_BYTES) -> bool:
+    """Whether the file's first bytes are UTF-8 text: no NUL, no invalid sequence (a sequence
+    cut by the sample's end is fine). Plain text is decoded as UTF-8 with replacement, so
+    without this check binary data would become paragraphs of mojibake."""
+    with open(path, "rb") as handle:
+        sample = handle.read(sample_bytes)
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.reason == "unexpected end of data" and exc.start >= len(sample) - 3
+    return True
 
 
 def read_file(path: Path, limits: Limits = Limits()) -> Blocks | Units:
@@ -123,4 +144,4 @@ def read_file(path: Path, limits: Limits = Limits()) -> Blocks | Units:
 
 
 __all__ = ["ALL_FORMATS", "Block", "Blocks", "EXTENSIONS", "Limits", "PARALLEL_FORMATS", "ReaderError",
-           "Units", "check_allowed", "format_of", "read_file"]
+           "Units", "check_allowed", "format_of", "looks_like_text", "read_file"]
