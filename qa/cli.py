@@ -112,8 +112,14 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         # Oversubscribed encoder threads spin against each other: throughput falls, never rises.
         click.echo(f"qa: warning: {workers} workers × QA_THREADS={settings.threads} > {cores} CPU cores; "
                    f"set QA_THREADS={max(1, cores // workers)} (docs/deployment.md)", err=True)
-    if settings.auto_build:
-        # Build before binding, with a progress bar, so workers only ever load a finished index.
+    # Jobs a crash interrupted are rolled back first, so the last good index matches the corpus.
+    from qa.api.jobs import JOBS_FILE, JobRecords, recover
+
+    recover(settings.corpus_dir, JobRecords(settings.index_dir / JOBS_FILE))
+    if settings.auto_build and workers > 1:
+        # Several workers would each build: build once before binding, so they load a finished
+        # index. One worker opens its port at once and loads (or builds) in the background,
+        # /readyz saying when it is ready.
         from qa.service import open_index
         from qa.embed.model import load_encoder
 
@@ -124,8 +130,11 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     host = host or settings.host
     port = port or settings.port
     click.echo(f"qa: serving on http://{host}:{port}  (demo page /, API docs /docs)")
+    from qa.api.connections import GuardedH11Protocol  # header/body timeouts, connection caps
+
     uvicorn.run("qa.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level,
+                log_level=settings.log_level, http=GuardedH11Protocol,
+                timeout_keep_alive=settings.keep_alive_seconds,
                 proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
                 access_log=not settings.access_log)  # QA_ACCESS_LOG writes JSON lines instead
 
