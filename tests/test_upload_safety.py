@@ -15,6 +15,8 @@ from starlette.routing import Match
 from qa.api.jobs import JOBS_FILE, JobQueue, JobRecords
 from qa.api.middleware.limits import BodyLimitMiddleware
 from qa.api.policy import PolicyTable, RoutePolicy
+from qa.corpus.readers import Limits, ReaderError
+from qa.corpus.readers.isolated import read_isolated
 from tests._apps import app_with
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
@@ -177,3 +179,29 @@ def test_a_job_interrupted_by_a_crash_is_rolled_back_queued_again_and_leftovers_
     assert sorted(p.name for p in corpus.iterdir()) == ["kept.txt"]  # staging and backups gone
     assert (corpus / "kept.txt").read_text(encoding="utf-8") == "新的。\n"
     released.set()
+
+
+def test_a_translation_memory_over_the_unit_limit_is_refused_in_the_reading_child(tmp_path: Path):
+    units = "".join(f'<tu><tuv xml:lang="zh"><seg>第{n}条。</seg></tuv><tuv xml:lang="en"><seg>Item {n}.</seg>'
+                    "</tuv></tu>" for n in range(30))
+    path = tmp_path / "many.tmx"
+    path.write_text(f'<?xml version="1.0"?><tmx version="1.4"><header srclang="zh"/><body>{units}</body></tmx>',
+                    encoding="utf-8")
+    assert len(read_isolated(path, Limits(max_units=30)).pairs) == 30
+    with pytest.raises(ReaderError, match="QA_MAX_DOCUMENT_UNITS"):
+        read_isolated(path, Limits(max_units=29))
+    with pytest.raises(ReaderError, match="QA_MAX_DOCUMENT_CHARS"):
+        read_isolated(path, Limits(max_chars=100))
+
+
+def test_plain_text_over_the_unit_limit_is_refused_at_upload(settings, service, tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    app = app_with(settings, service, admin_keys=["admin-secret"], corpus_dir=corpus,
+                   index_dir=tmp_path / "index", access_log=False, max_document_units=3)
+    text = "".join(f"第{n}段中文。\nParagraph {n} in English.\n" for n in range(5))
+    with TestClient(app) as client:
+        response = client.post("/v1/documents", headers=ADMIN,
+                               files={"file": ("many.zh-en.txt", text.encode(), "text/plain")})
+    assert response.status_code == 422 and "QA_MAX_DOCUMENT_UNITS" in response.json()["error"]["message"]
+    assert not list(corpus.iterdir())

@@ -36,7 +36,7 @@ from qa.api.schemas import ErrorBody
 from qa.corpus.errors import CorpusError
 from qa.corpus.models import Alignment
 from qa.corpus.parse import slugify
-from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, check_allowed, format_of
+from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, check_allowed, check_size, format_of
 from qa.corpus.readers.isolated import read_isolated
 from qa.corpus.sources import corpus_sources, group_sources, parse_name, parse_source
 from qa.embed.shared import SharedBuildEncoder
@@ -283,6 +283,10 @@ def _validate(staged: list[Path], limits: Limits) -> int:
             raise ApiError(422, "unreadable_document", f"the {lang} edition has no paragraphs")
     if not doc.passages:
         raise ApiError(422, "unreadable_document", "no paragraphs found in the document")
+    try:  # plain text is parsed here, not by a reader: the same limits on what it holds
+        check_size(sources[0].doc_id, len(doc.passages), sum(len(p.text) for p in doc.passages), limits)
+    except ReaderError as exc:
+        raise ApiError(422, "unreadable_document", str(exc)) from exc
     return len(doc.passages)
 
 
