@@ -205,3 +205,47 @@ def test_plain_text_over_the_unit_limit_is_refused_at_upload(settings, service, 
                                files={"file": ("many.zh-en.txt", text.encode(), "text/plain")})
     assert response.status_code == 422 and "QA_MAX_DOCUMENT_UNITS" in response.json()["error"]["message"]
     assert not list(corpus.iterdir())
+
+
+def call_counting_reads(app, method: str, path: str, headers: list[tuple[bytes, bytes]],
+                        chunks: list[bytes]) -> tuple[int, int]:
+    """(status, body pieces the app read) for a request whose body arrives in `chunks`."""
+    reads = 0
+    statuses: list[int] = []
+
+    async def receive():
+        nonlocal reads
+        if reads < len(chunks):
+            reads += 1
+            return {"type": "http.request", "body": chunks[reads - 1], "more_body": reads < len(chunks)}
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"testserver"), *headers],
+             "client": ("203.0.113.9", 5000), "server": ("testserver", 80)}
+    asyncio.run(app(scope, receive, send))
+    return statuses[0], reads
+
+
+def test_an_upload_without_the_admin_key_is_refused_before_its_body_is_read(settings, service, tmp_path):
+    app = app_with(settings, service, admin_keys=["admin-secret"], corpus_dir=tmp_path,
+                   access_log=False)
+    chunks = multipart_chunks(50 * 65536, 50)
+    headers = [(b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())]
+    status, reads = call_counting_reads(app, "POST", "/v1/documents", headers, chunks)
+    assert status == 401 and reads == 0
+
+
+def test_a_client_over_its_rate_is_refused_before_its_body_is_read(settings, service):
+    app = app_with(settings, service, rate_limit_per_minute=1, rate_limit_burst=1, access_log=False)
+    body = b'{"query": "' + "碳".encode() * 20000 + b'"}'
+    chunks = [body[i:i + 4096] for i in range(0, len(body), 4096)]
+    headers = [(b"content-type", b"application/json")]
+    call_counting_reads(app, "POST", "/v1/search", headers, chunks)  # spends the burst
+    status, reads = call_counting_reads(app, "POST", "/v1/search", headers, chunks)
+    assert status == 429 and reads == 0
