@@ -12,11 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.routing import Match
 
+from qa.api.app import create_app
 from qa.api.jobs import JOBS_FILE, JobQueue, JobRecords
 from qa.api.middleware.limits import BodyLimitMiddleware
 from qa.api.policy import PolicyTable, RoutePolicy
 from qa.corpus.readers import Limits, ReaderError
 from qa.corpus.readers.isolated import read_isolated
+from qa.service import ServiceHolder
+from qa.settings import Settings
 from tests._apps import app_with
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
@@ -249,3 +252,14 @@ def test_a_client_over_its_rate_is_refused_before_its_body_is_read(settings, ser
     call_counting_reads(app, "POST", "/v1/search", headers, chunks)  # spends the burst
     status, reads = call_counting_reads(app, "POST", "/v1/search", headers, chunks)
     assert status == 429 and reads == 0
+
+
+def test_an_undeclared_upload_is_cut_off_with_413_as_it_passes_the_limit(tmp_path: Path):
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", admin_keys="admin-secret",
+                        max_document_bytes=2048, access_log=False, reload_poll_seconds=0)
+    app = create_app(settings, ServiceHolder(settings))  # the upload is refused before any index is needed
+    chunks = multipart_chunks(200_000, 40)
+    headers = [(b"authorization", b"Bearer admin-secret"),
+               (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())]
+    status, reads = call_counting_reads(app, "POST", "/v1/documents", headers, chunks)
+    assert status == 413 and reads < len(chunks)
