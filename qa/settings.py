@@ -132,11 +132,22 @@ class Settings(BaseSettings):
         "that would exceed it gets 503 overloaded with Retry-After instead of waiting."
     )
     long_query_share: float = Field(
-        1.0, gt=0, le=1, description="Most of the encoder's time that long queries (over 64 "
+        0.25, gt=0, le=1, description="Most of the encoder's time that long queries (over 64 "
         "tokens) may take together, from all clients; beyond it they get 503 overloaded with "
-        "Retry-After, so short questions seldom wait behind them; 1 = no limit (recommended "
-        "for a public server: 0.25)."
+        "Retry-After, so short questions seldom wait behind them; 1 = no limit (a private server "
+        "whose clients are all trusted).",
     )
+    # Connections (`qa serve`, qa/api/connections.py; behind a proxy, the proxy's limits first).
+    header_timeout_seconds: float = Field(10.0, gt=0, description="Longest time a connection may take "
+                                          "to send its request headers; then it is closed.")
+    body_timeout_seconds: float = Field(30.0, gt=0, description="Longest pause between two pieces of "
+                                        "a request body; then the connection is closed.")
+    keep_alive_seconds: int = Field(5, ge=1, description="How long an idle connection is kept open "
+                                    "between two requests.")
+    max_connections: int = Field(1000, ge=1, description="Most open connections; one past it is "
+                                 "closed as soon as it is accepted.")
+    max_connections_per_client: int = Field(64, ge=1, description="Most open connections from one "
+                                            "address (a proxy's address counts as one client).")
     reload_poll_seconds: float = Field(
         2.0, ge=0, description="How often a server checks index/CURRENT for a new version to switch "
         "to; 0 = never (use POST /v1/admin/reload)."
@@ -176,6 +187,13 @@ class Settings(BaseSettings):
         "tmx, xliff, po). Empty = all.")
     document_timeout_seconds: float = Field(120.0, gt=0, description="Longest time reading one "
                                             "uploaded file may take (it runs in a child process).")
+    max_document_units: int = Field(20000, ge=1, description="Most paragraphs (or translation "
+                                    "units of a TMX, XLIFF or PO file) one document file may hold.")
+    max_document_chars: int = Field(3_000_000, ge=1000, description="Most characters of text one "
+                                    "document file may hold (what the encoder will read).")
+    build_encoder_share: float = Field(
+        0.5, gt=0, le=1, description="Least share of the encoder a build started by an upload "
+        "keeps while queries wait; queries go first for the rest, so they stay fast during a build.")
 
     @field_validator("document_formats", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from qa.embed.batching import BatchingEncoder, BoundedBatchQueue, QueueFull
+from qa.embed.batching import ENCODER_CLIENT, BatchingEncoder, BoundedBatchQueue, QueueFull
 from qa.embed.tokens import estimate_tokens, token_counter
 
 
@@ -194,3 +194,58 @@ def test_large_items_together_get_only_their_share_of_the_worker():
     for thread in threads:
         thread.join()
     assert set(results) == {"a" * 480, "b" * 480, "short"}
+
+
+def submit_as(queue: BoundedBatchQueue, client: str, item: str, results: dict) -> threading.Thread:
+    """submit_in_thread, with the item's client named as the API names it."""
+
+    def run() -> None:
+        ENCODER_CLIENT.set(client)
+        try:
+            results[item] = queue.submit(item)
+        except Exception as exc:  # kept for the assertions
+            results[item] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_flooding_client_waits_behind_a_client_that_sends_one_query():
+    gate = Gate()
+    queue = BoundedBatchQueue(gate, cost=len, max_batch=1, max_pending_cost=10_000)
+    results: dict = {}
+    flood = [f"f{n}" * 4 for n in range(6)]  # long queries, back to back
+    threads = [submit_as(queue, "flood", flood[0], results)]
+    assert gate.entered.wait(30)  # the encoder is busy with the flood's first query
+    for n in range(1, 6):
+        threads.append(submit_as(queue, "flood", flood[n], results))
+        wait_until_queued(queue, 8 * (n + 1))
+    threads.append(submit_as(queue, "steady", "s0", results))  # a short one
+    wait_until_queued(queue, 50)
+    threads.append(submit_as(queue, "other", "o" * 8, results))  # as long, but its first
+    wait_until_queued(queue, 58)
+    gate.opened.set()
+    for thread in threads:
+        thread.join()
+    order = [b[0] for b in gate.batches]
+    assert order[:2] == [flood[0], "s0"]
+    assert order.index("o" * 8) <= 3  # behind at most one more of the flood's
+    assert [item for item in order if item in flood] == flood
+
+
+def test_a_full_queue_refuses_the_client_already_waiting_not_the_one_that_is_not():
+    gate = Gate()
+    queue = BoundedBatchQueue(gate, cost=len, max_batch=1, max_pending_cost=10)
+    results: dict = {}
+    threads = [submit_as(queue, "flood", "f" * 8, results)]
+    assert gate.entered.wait(30)
+    threads.append(submit_as(queue, "flood", "g" * 8, results))  # the flood's second: over the bound
+    threads[-1].join()
+    assert isinstance(results["g" * 8], QueueFull)
+    threads.append(submit_as(queue, "steady", "s" * 8, results))  # nothing waiting: admitted
+    wait_until_queued(queue, 16)
+    gate.opened.set()
+    for thread in threads:
+        thread.join()
+    assert results["s" * 8] == "S" * 8

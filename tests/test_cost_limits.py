@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from _apps import app_with
 from _queries import chinese_of
-from qa.embed.batching import BatchingEncoder
+from qa.embed.batching import ENCODER_CLIENT, BatchingEncoder
 from qa.embed.tokens import token_counter, truncate_to_tokens
 
 SEARCH = "/v1/search"
@@ -80,9 +80,13 @@ def test_a_full_encoder_queue_answers_503_at_once_with_retry_after(settings, ser
     engine.encoder = queue
     busy = dataclasses.replace(service, engine=engine)
     with TestClient(app_with(settings, busy)) as client:
-        running = threading.Thread(target=queue.encode_queries, args=([chinese_of(250, count)],))
+        def fill_as_this_client() -> None:
+            ENCODER_CLIENT.set("ip:testclient")  # what the API names TestClient's requests
+            queue.encode_queries([chinese_of(250, count)])
+
+        running = threading.Thread(target=fill_as_this_client)
         running.start()
-        assert held.entered.wait(60)  # ~250 tokens in the encoder
+        assert held.entered.wait(60)  # ~250 tokens of this client's in the encoder
         response = client.post(SEARCH, json={"query": chinese_of(100, count)})
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "overloaded"
@@ -92,3 +96,43 @@ def test_a_full_encoder_queue_answers_503_at_once_with_retry_after(settings, ser
         held.opened.set()
         running.join()
         assert client.post(SEARCH, json={"query": chinese_of(100, count)}).status_code == 200
+
+
+def test_a_full_queue_still_admits_a_client_with_nothing_waiting(settings, service, count):
+    held = HeldEncoder(service.encoder)
+    queue = BatchingEncoder(held, max_pending_cost=300, cost=count)
+    engine = copy.copy(service.engine)
+    engine.encoder = queue
+    busy = dataclasses.replace(service, engine=engine)
+    with TestClient(app_with(settings, busy, api_keys=["flood", "steady"])) as client:
+        def flood() -> None:
+            ENCODER_CLIENT.set("a flooding client")
+            queue.encode_queries([chinese_of(250, count)])
+
+        running = threading.Thread(target=flood)
+        running.start()
+        assert held.entered.wait(60)
+        answers: list = []
+        steady = threading.Thread(target=lambda: answers.append(client.post(
+            SEARCH, json={"query": chinese_of(100, count)}, headers={"X-API-Key": "steady"})))
+        steady.start()
+        for _ in range(3000):  # admitted: its tokens join the queue instead of a 503
+            if queue.queue.pending_cost > 250 or answers:
+                break
+            threading.Event().wait(0.01)
+        held.opened.set()
+        running.join()
+        steady.join()
+        assert answers[0].status_code == 200
+
+
+def test_history_is_charged_like_the_question(settings, service, count):
+    history = [chinese_of(300, count) for _ in range(5)]
+    app = app_with(settings, service, token_limit_per_minute=60, token_limit_burst=300)
+    with TestClient(app) as client:
+        codes = [client.post("/v1/ask", json={"question": "它呢？", "history": history}).status_code
+                 for _ in range(2)]
+        # 5 × 256 (each earlier question is encoded, up to the cap) + the question: one fits.
+        assert codes == [200, 429]
+        refused = client.post("/v1/ask", json={"question": "它呢？", "history": history})
+        assert refused.json()["error"]["code"] == "token_budget_exceeded"

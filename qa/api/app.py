@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Jobs first: a job a crash interrupted is rolled back before the index is opened.
+        documents.start_jobs(app)
         if not holder.started:
             holder.start()
         app.state.reloader.start()  # picks up new index versions (QA_RELOAD_POLL_SECONDS)

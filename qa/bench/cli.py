@@ -14,7 +14,7 @@ import click
 import faiss
 
 from qa.bench.buildspeed import build_texts, run_build_throughput
-from qa.bench.contention import run_neighbour_leg, run_rebuild_leg
+from qa.bench.contention import FLOOD_KINDS, run_flood_leg, run_neighbour_leg, run_rebuild_leg
 from qa.bench.http import run_http
 from qa.bench.inprocess import bench_queries, run_inprocess
 from qa.bench.report import derive_ratios, markdown
@@ -39,7 +39,8 @@ QUICK = {"requests": 60, "inprocess_queries": 40, "scale_sizes": (100_000,),
 # A smoke run of every leg in seconds (tests/test_bench.py), meaningless as figures.
 TINY = {"requests": 6, "inprocess_queries": 6, "scale_sizes": (3_000,),
         "neighbour_queries": 4, "rebuild_requests": 4, "rebuild_seconds": 60,
-        "build_rounds": 1, "build_texts": 12, "keyword_sizes": (3_000,)}
+        "build_rounds": 1, "build_texts": 12, "keyword_sizes": (3_000,),
+        "flood_seconds": 3}
 
 
 def _step(message: str) -> None:
@@ -72,6 +73,12 @@ def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict,
               f"process ({policy} thread policy)")
         results["neighbour"][policy] = run_neighbour_leg(index_dir, settings.corpus_dir, settings.model,
                                                          queries, policy)
+    results["flood"] = {}
+    for kind in FLOOD_KINDS:
+        _step(f"steady client under a {kind} flood from 8 other clients (default settings)")
+        results["flood"][kind] = run_flood_leg(index_dir, settings.corpus_dir, settings.model, queries, kind,
+                                               max_seconds=sizes.get("flood_seconds", 20),
+                                               log=workdir / "servers.log")
     _step("/v1/search while `qa build` re-embeds a changed copy of the corpus")
     results["rebuild"] = run_rebuild_leg(
         index_dir, settings.corpus_dir, settings.model, queries, workdir, max_requests=sizes["rebuild_requests"],

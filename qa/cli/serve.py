@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 import uvicorn
 
+from qa.api.connections import GuardedH11Protocol
+from qa.api.jobs import JOBS_FILE, JobRecords, recover
 from qa.cli.common import fail
 from qa.embed.model import load_encoder
 from qa.embed.threads import usable_cores
@@ -35,8 +37,12 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
             f"set QA_THREADS={max(1, cores // workers)} (docs/deployment.md)",
             err=True,
         )
-    if settings.auto_build:
-        # Build before binding, with a progress bar, so workers only ever load a finished index.
+    # Jobs a crash interrupted are rolled back first, so the last good index matches the corpus.
+    recover(settings.corpus_dir, JobRecords(settings.index_dir / JOBS_FILE))
+    if settings.auto_build and workers > 1:
+        # Several workers would each build: build once before binding, so they load a finished
+        # index. One worker opens its port at once and loads (or builds) in the background,
+        # /readyz saying when it is ready.
         try:
             open_index(settings, load_encoder(settings.model, settings.threads))
         except (ValueError, RuntimeError, OSError) as exc:
@@ -51,6 +57,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         port=port,
         workers=workers,
         log_level=settings.log_level,
+        http=GuardedH11Protocol,  # header/body timeouts, connection caps (qa/api/connections.py)
+        timeout_keep_alive=settings.keep_alive_seconds,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=not settings.access_log,

@@ -8,12 +8,18 @@ only while the previous batch showed concurrent traffic.
 
 The queue is bounded in *cost* (for queries: encoder tokens), not in items: a caller whose item
 would push the work waiting or running past `max_pending_cost` gets `QueueFull` at once, with
-an estimate of when to retry, instead of waiting without bound. Waiting items are served in
-order of arrival time + PATIENCE × their expected running time (cost × measured seconds per
-unit of cost): a cheap item overtakes expensive ones that arrived up to ~PATIENCE times their
-running time before it, so short queries do not queue behind a backlog of long ones, while a
-long one waits at most ~PATIENCE times its own running time for later, cheaper ones: never
-starved.
+an estimate of when to retry, instead of waiting without bound.
+
+The worker's time is shared fairly between clients (weighted fair queuing by cost). The caller
+names its client in the context variable `ENCODER_CLIENT` (the API sets it per request); each
+client's items get increasing virtual finish tags (its previous tag, or the queue's virtual
+time when it has nothing waiting, plus the item's cost) and the smallest tag runs next. A
+client flooding the encoder only lengthens its own line: a client with nothing waiting is
+served next, after at most the batch already running. The bound too is per client: when the
+queue is full, a client that has nothing waiting is still admitted (up to twice the bound),
+while the ones already waiting are refused. An item without a named client is its own flow
+(tag = virtual time + cost): cheap items overtake expensive ones waiting, and an expensive one
+waits at most for about its own cost of cheaper, later work: never starved.
 
 A queue can also cap the share of the worker's time that *large* items take together
 (`large_cost`, `large_share`): their estimated running time is spent from a bucket refilled at
@@ -33,6 +39,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -50,11 +57,16 @@ DEFAULT_MAX_PENDING_COST = 2048
 # So a model call holds many queries only up to this many tokens, and a query arriving
 # meanwhile waits for at most about that much work (or one long query).
 DEFAULT_MAX_BATCH_TOKENS = 256
-PATIENCE = 10.0
+# Past the bound, a client with nothing waiting is still admitted up to this many times it.
+FAIR_OVERFLOW = 2
+FORGET_CLIENTS_OVER = 10_000  # idle clients' tags are dropped past this many remembered
 # Queries over this many tokens (four times a typical question) count as long.
 LONG_QUERY_TOKENS = 64
 LARGE_BURST_SECONDS = 1.0  # large items may take this much time at once before the share applies
 _SMOOTHING = 0.2  # weight of the newest batch in the speed estimate
+
+# Who is asking (e.g. "key:…" or "ip:…"), for fair queuing; None = an anonymous flow per item.
+ENCODER_CLIENT: ContextVar[str | None] = ContextVar("qa_encoder_client", default=None)
 
 
 class QueueFull(RuntimeError):
@@ -71,6 +83,7 @@ class QueueFull(RuntimeError):
 class _Job(Generic[Item, Result]):
     item: Item
     cost: int
+    client: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
     result: Result | None = None
     error: BaseException | None = None
@@ -107,6 +120,9 @@ class BoundedBatchQueue(Generic[Item, Result]):
         self._heap: list[tuple[float, int, _Job]] = []
         self._order = itertools.count()
         self._pending = 0  # cost waiting + cost being processed
+        self._client_pending: dict[str, int] = {}
+        self._virtual = 0.0  # the finish tag of the last item taken
+        self._last_tag: dict[str, float] = {}  # each client's latest finish tag
         # Seconds per unit of cost, as recent seconds / recent cost (so big batches weigh most);
         # a first guess until measured.
         self._recent_seconds, self._recent_cost = 1e-3, 1.0
@@ -132,18 +148,19 @@ class BoundedBatchQueue(Generic[Item, Result]):
         """Admit all of `items` or none (QueueFull), then wait for all their results."""
         if not items:
             return []
-        jobs = [_Job(item, max(1, int(self.cost(item)))) for item in items]
+        client = ENCODER_CLIENT.get()
+        jobs = [_Job(item, max(1, int(self.cost(item))), client) for item in items]
         total = sum(job.cost for job in jobs)
         with self._cond:
-            if self._pending and self._pending + total > self.max_pending_cost:
+            if self._pending and self._pending + total > self._bound_for(client):
                 raise QueueFull(total, self._pending, self.max_pending_cost,
                                 max(self.retry_after(), 1e-3))
             self._spend_large_share(jobs)
             self._pending += total
-            now = time.monotonic()
+            if client is not None:
+                self._client_pending[client] = self._client_pending.get(client, 0) + total
             for job in jobs:
-                finish = now + PATIENCE * job.cost * self._seconds_per_cost
-                heapq.heappush(self._heap, (finish, next(self._order), job))
+                heapq.heappush(self._heap, (self._tag(job), next(self._order), job))
             self._ensure_worker()
             self._cond.notify()
         for job in jobs:
@@ -152,6 +169,23 @@ class BoundedBatchQueue(Generic[Item, Result]):
             if job.error is not None:
                 raise job.error
         return [job.result for job in jobs]
+
+    def _bound_for(self, client: str | None) -> int:  # called holding the lock
+        """The pending cost this client's item may bring the queue to: the bound, or, for a
+        named client with nothing waiting, FAIR_OVERFLOW times it (the flood is refused, not
+        the client that waits its turn)."""
+        if client is not None and not self._client_pending.get(client):
+            return FAIR_OVERFLOW * self.max_pending_cost
+        return self.max_pending_cost
+
+    def _tag(self, job: _Job) -> float:  # called holding the lock
+        if job.client is None:
+            return self._virtual + job.cost
+        tag = max(self._virtual, self._last_tag.get(job.client, 0.0)) + job.cost
+        self._last_tag[job.client] = tag
+        if len(self._last_tag) > FORGET_CLIENTS_OVER:  # those behind the virtual time are idle
+            self._last_tag = {c: t for c, t in self._last_tag.items() if t > self._virtual}
+        return tag
 
     def _spend_large_share(self, jobs: list[_Job]) -> None:  # called holding the lock
         if self.large_cost is None:
@@ -175,7 +209,7 @@ class BoundedBatchQueue(Generic[Item, Result]):
             self._worker.start()
 
     def _take(self) -> list[_Job]:
-        """The next batch: cheapest-to-finish first, within the item and cost limits."""
+        """The next batch: smallest finish tag first, within the item and cost limits."""
         with self._cond:
             while not self._heap:
                 self._cond.wait()
@@ -189,7 +223,8 @@ class BoundedBatchQueue(Generic[Item, Result]):
                 job = self._heap[0][2]
                 if batch and self.max_batch_cost is not None and cost + job.cost > self.max_batch_cost:
                     break
-                heapq.heappop(self._heap)
+                tag = heapq.heappop(self._heap)[0]
+                self._virtual = max(self._virtual, tag)
                 batch.append(job)
                 cost += job.cost
             return batch
@@ -211,6 +246,13 @@ class BoundedBatchQueue(Generic[Item, Result]):
             seconds = time.perf_counter() - started
             with self._cond:
                 self._pending -= cost
+                for job in batch:
+                    if job.client is not None:
+                        left = self._client_pending.get(job.client, 0) - job.cost
+                        if left > 0:
+                            self._client_pending[job.client] = left
+                        else:
+                            self._client_pending.pop(job.client, None)
                 if results is not None:
                     self._recent_seconds += _SMOOTHING * (seconds - self._recent_seconds)
                     self._recent_cost += _SMOOTHING * (cost - self._recent_cost)

@@ -1,7 +1,8 @@
 """Documents over HTTP (optional extension, admin key): upload, look up, delete; jobs report progress.
 
 POST /v1/documents        multipart: `file`, or `zh` + `en` (two editions); optional `doc_id` → 202
-GET  /v1/jobs/{job_id}    {"status": "queued|running|done|failed", "progress": 0–1, "error"}
+GET  /v1/jobs/{job_id}    {"status": "queued|running|done|failed|cancelled", "progress": 0–1, ...}
+DELETE /v1/jobs/{job_id}  cancels a queued or running job (its corpus change is rolled back)
 GET  /v1/documents/{id}   what the served index holds for the document (API key, like /v1/documents)
 DELETE /v1/documents/{id} → 202, the document leaves the corpus and the index
 
@@ -19,27 +20,35 @@ import tempfile
 import threading
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 from pydantic import BaseModel, Field
 
 from qa.api.policy import RoutePolicy, declare
 from qa.api.deps import get_service, may_use
 from qa.api.errors import ApiError
-from qa.api.jobs import Job, JobQueue
+from qa.api.jobs import JOBS_FILE, KEEP_JOBS, STAGING_PREFIX, Job, JobProgress, JobQueue, JobRecords
+from qa.api.middleware.limits import is_multipart
 from qa.api.schemas import ErrorBody
 from qa.corpus.errors import CorpusError
 from qa.corpus.models import Alignment
 from qa.corpus.parse import slugify
-from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, format_of
+from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, check_allowed, check_size, format_of
 from qa.corpus.readers.isolated import read_isolated
 from qa.corpus.sources import corpus_sources, group_sources, parse_name, parse_source
+from qa.embed.shared import SharedBuildEncoder
 from qa.service import Service
 from qa.store.collections import DEFAULT_COLLECTION
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["documents"])
 
-DOC_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+# Ends in a letter, digit or '_': the corpus names a document by slugify(file name), which
+# strips a trailing '-', so the id given must be its own slug to be the id indexed.
+DOC_ID = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9_])?")
+MAX_DOC_ID = 100
 _ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 _LOCK = threading.Lock()
 
@@ -53,10 +62,16 @@ class JobStatus(BaseModel):
     job_id: str
     doc_id: str
     kind: str = Field(description="add or delete")
-    status: str = Field(description="queued, running, done or failed")
+    status: str = Field(description="queued, running, done, failed or cancelled")
     progress: float = Field(ge=0, le=1)
     error: str | None = None
     index_version: str | None = Field(None, description="The index version that serves the change.")
+    texts_embedded: int = Field(0, description="Texts this job's build has embedded so far.")
+    texts_expected: int | None = Field(None, description="Texts it is expected to embed (estimated "
+                                       "from the uploaded document's passages).")
+    eta_seconds: float | None = Field(None, description="Seconds left at the speed so far.")
+    note: str | None = Field(None, description="E.g. that a restart interrupted the job, which was "
+                             "rolled back and queued again.")
 
 
 class DocumentDetail(BaseModel):
@@ -76,17 +91,23 @@ class DocumentDetail(BaseModel):
 
 def job_status(job: Job) -> JobStatus:
     return JobStatus(job_id=job.job_id, doc_id=job.doc_id, kind=job.kind, status=job.status,
-                     progress=job.progress, error=job.error, index_version=job.index_version)
+                     progress=job.progress, error=job.error, index_version=job.index_version,
+                     texts_embedded=job.texts_embedded, texts_expected=job.texts_expected,
+                     eta_seconds=job.eta_seconds, note=job.note)
 
 
 def _rebuild(app):
     """The worker's rebuild step: build a new index version, then serve it."""
     settings, holder = app.state.settings, app.state.holder
 
-    def rebuild(progress) -> str:
+    def rebuild(progress: JobProgress) -> str:
         from qa.service import build_store
 
-        encoder = holder.service.encoder if holder.service is not None else _build_encoder(app)
+        served = holder.service
+        encoder = served.encoder if served is not None else _build_encoder(app)
+        queries = getattr(getattr(served, "engine", None), "encoder", None)
+        waiting = (lambda: queries.queue.pending_cost > 0) if hasattr(queries, "queue") else (lambda: False)
+        encoder = SharedBuildEncoder(encoder, progress.texts, waiting, settings.build_encoder_share)
         progress(0.0)
         # Into the configured store (FAISS folder or Milvus); deleting the last document is allowed.
         build_store(settings, encoder, progress=False, allow_empty=True)
@@ -114,25 +135,36 @@ def _build_encoder(app):
     return encoder
 
 
-def get_jobs(request: Request) -> JobQueue:
-    app = request.app
+def start_jobs(app) -> JobQueue:
+    """The app's job queue, made at start-up: it recovers the jobs a restart interrupted (their
+    corpus change rolled back) before the index is opened, and runs the queued ones."""
     with _LOCK:
         jobs = getattr(app.state, "document_jobs", None)
         if jobs is None:
-            jobs = app.state.document_jobs = JobQueue(app.state.settings.corpus_dir, _rebuild(app))
+            settings = app.state.settings
+            records = JobRecords(settings.index_dir / JOBS_FILE)
+            jobs = app.state.document_jobs = JobQueue(settings.corpus_dir, _rebuild(app), records)
     return jobs
+
+
+def get_jobs(request: Request) -> JobQueue:
+    return start_jobs(request.app)
 
 
 def _doc_id(given: str | None, filenames: list[str]) -> str:
     if given is not None:
-        if not DOC_ID.match(given):
+        if not DOC_ID.fullmatch(given) or slugify(given) != given:
             raise ApiError(422, "invalid_doc_id", "doc_id must be 1–100 characters of a–z, 0–9, '-' "
-                           "and '_', starting with a letter or digit")
+                           "and '_', starting with a letter or digit and not ending with '-'")
         return given
     name = parse_name(Path(filenames[0])) if filenames[0] else None
     if name is None:
         raise ApiError(422, "invalid_doc_id", "give a doc_id, or a file name with an extension")
-    return slugify(name.stem)
+    # A long file name gives a shortened id (the file is stored under the id, not its name).
+    derived = slugify(slugify(name.stem)[:MAX_DOC_ID])
+    if not DOC_ID.fullmatch(derived):
+        raise ApiError(422, "invalid_doc_id", "no valid id can be made from the file name; give a doc_id")
+    return derived
 
 
 def _extension(upload: UploadFile, limits: Limits) -> str:
@@ -158,20 +190,59 @@ def _save(upload: UploadFile, target: Path, limit: int) -> None:
             handle.write(chunk)
 
 
-@router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS)
+# The upload form, documented here because the route reads it itself (after the admin check).
+_UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "properties": {
+        "file": {"type": "string", "format": "binary", "description": "One document."},
+        "zh": {"type": "string", "format": "binary", "description": "The Chinese edition."},
+        "en": {"type": "string", "format": "binary", "description": "The English edition."},
+        "doc_id": {"type": "string", "description": "Id to give (or replace); default from the "
+                   "file name."},
+        "collection": {"type": "string", "description": "Only `default` over HTTP so far (other "
+                       "collections: `qa ingest --collection`)."}}}}}}}
+FORM_FIELDS = ("file", "zh", "en", "doc_id", "collection")
+
+
+@router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS,
+             openapi_extra=_UPLOAD_FORM)
 @declare(RoutePolicy(scope="documents:write", upload=True))
-def add_document(request: Request, file: UploadFile | None = File(None, description="One document."),
-                 zh: UploadFile | None = File(None, description="The Chinese edition."),
-                 en: UploadFile | None = File(None, description="The English edition."),
-                 doc_id: str | None = Form(None, description="Id to give (or replace); default from "
-                                                             "the file name."),
-                 collection: str = Form(DEFAULT_COLLECTION, description="Only `default` over HTTP so far "
-                                        "(other collections: `qa ingest --collection`).")) -> JobAccepted:
-    """Add or replace a document; the index is rebuilt in the background (see GET /v1/jobs/{id})."""
-    may_use(request, collection)
-    if collection != DEFAULT_COLLECTION:
-        raise ApiError(422, "collection_uploads_unsupported", "uploads over HTTP go to the collection "
-                       f"'{DEFAULT_COLLECTION}' only so far: use `qa ingest --collection {collection[:100]}`")
+async def add_document(request: Request) -> JobAccepted:
+    """Add or replace a document; the index is rebuilt in the background (see GET /v1/jobs/{id}).
+
+    The key is checked before the form is read, and the form parser spools the files to disk
+    (the body limit middleware streams the body within the document limits), so an upload is
+    never held in memory whole. The gate has checked the key's `documents:write` scope."""
+    if not is_multipart(request.headers.get("content-type", "")):
+        raise ApiError(415, "unsupported_media_type", "send the document as multipart/form-data")
+    try:
+        async with request.form(max_files=len(FORM_FIELDS), max_fields=len(FORM_FIELDS)) as form:
+            unknown = sorted(set(form.keys()) - set(FORM_FIELDS))
+            if unknown:
+                raise ApiError(422, "invalid_request", f"unknown form parts {unknown[:4]}; send "
+                               "'file', or 'zh' and 'en', and optionally 'doc_id'")
+            uploads = {name: form.get(name) for name in ("file", "zh", "en")}
+            for name, value in uploads.items():
+                if value is not None and not isinstance(value, UploadFile):
+                    raise ApiError(422, "invalid_request", f"the part '{name}' must be a file")
+            collection = form.get("collection") or DEFAULT_COLLECTION
+            if not isinstance(collection, str):
+                raise ApiError(422, "invalid_request", "collection must be a text field")
+            may_use(request, collection)
+            if collection != DEFAULT_COLLECTION:
+                raise ApiError(422, "collection_uploads_unsupported", "uploads over HTTP go to the collection "
+                               f"'{DEFAULT_COLLECTION}' only so far: use `qa ingest --collection {collection[:100]}`")
+            doc_id = form.get("doc_id")
+            if doc_id is not None and not isinstance(doc_id, str):
+                raise ApiError(422, "invalid_doc_id", "doc_id must be a text field")
+            return await run_in_threadpool(_accept, request, uploads["file"], uploads["zh"],
+                                           uploads["en"], doc_id)
+    except MultiPartException as exc:
+        raise ApiError(422, "invalid_request", f"the multipart body is malformed: {exc.message}") from exc
+
+
+def _accept(request: Request, file: UploadFile | None, zh: UploadFile | None, en: UploadFile | None,
+            doc_id: str | None) -> JobAccepted:
+    """Check, stage and queue an upload (blocking: file copies and the child-process read)."""
     settings = request.app.state.settings
     limits = Limits.from_settings(settings)
     if file is not None and (zh is not None or en is not None):
@@ -185,27 +256,31 @@ def add_document(request: Request, file: UploadFile | None = File(None, descript
              for lang, suffix in suffixes.items()}
     corpus_dir: Path = settings.corpus_dir
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".qa-upload-", dir=corpus_dir))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=corpus_dir))
     try:
         staged = []
         for lang, upload in parts.items():
             _save(upload, staging / names[lang], limits.max_bytes)
             staged.append(staging / names[lang])
-        _validate(staged, limits)
+        expected = _validate(staged, limits)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    job = get_jobs(request).submit(doc_id, "add", staged=staged, staging_dir=staging)
+    job = get_jobs(request).submit(doc_id, "add", staged=staged, staging_dir=staging,
+                                   texts_expected=expected)
     log.info("document %s accepted as job %s (%s)", doc_id, job.job_id, ", ".join(names.values()))
     return JobAccepted(job_id=job.job_id, doc_id=doc_id)
 
 
-def _validate(staged: list[Path], limits: Limits) -> None:
-    """Read every file (in a child process) and check the document has paragraphs."""
+def _validate(staged: list[Path], limits: Limits) -> int:
+    """Read every file (in a child process) and check the document has paragraphs; returns its
+    passage count (what its build will embed, about)."""
     sources = group_sources(staged)
     if len(sources) != 1:
         raise ApiError(422, "invalid_request", "the files do not form one document")
     try:
+        for path in staged:  # plain text is parsed in process: its checks (binary data) first
+            check_allowed(path, limits)
         doc = parse_source(sources[0], None, limits, read_isolated)
     except ReaderError as exc:
         raise ApiError(422, "unreadable_document", str(exc)) from exc
@@ -216,6 +291,11 @@ def _validate(staged: list[Path], limits: Limits) -> None:
             raise ApiError(422, "unreadable_document", f"the {lang} edition has no paragraphs")
     if not doc.passages:
         raise ApiError(422, "unreadable_document", "no paragraphs found in the document")
+    try:  # plain text is parsed here, not by a reader: the same limits on what it holds
+        check_size(sources[0].doc_id, len(doc.passages), sum(len(p.text) for p in doc.passages), limits)
+    except ReaderError as exc:
+        raise ApiError(422, "unreadable_document", str(exc)) from exc
+    return len(doc.passages)
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS)
@@ -224,8 +304,20 @@ def get_job(job_id: str, request: Request) -> JobStatus:
     may_use(request, DEFAULT_COLLECTION)
     job = get_jobs(request).get(job_id)
     if job is None:
-        raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}' (jobs are kept in "
-                       "memory by the server that ran them)")
+        raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}' (the last "
+                       f"{KEEP_JOBS} jobs are kept)")
+    return job_status(job)
+
+
+@router.delete("/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS)
+@declare(RoutePolicy(scope="documents:write"))
+def cancel_job(job_id: str, request: Request) -> JobStatus:
+    """Cancel a queued job, or a running one at its next step (its corpus change is rolled
+    back); the answer is the job as it is now (a running one says `cancelled` once stopped)."""
+    may_use(request, DEFAULT_COLLECTION)
+    job = get_jobs(request).cancel(job_id)
+    if job is None:
+        raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}'")
     return job_status(job)
 
 

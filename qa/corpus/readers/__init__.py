@@ -55,13 +55,17 @@ class Limits:
     max_unzipped_bytes: int = 200 * 1024 * 1024
     formats: tuple[str, ...] = ()  # empty = every supported format
     timeout_seconds: float = 120.0
+    # What the encoder will have to read: paragraphs (or translation units) and characters.
+    max_units: int = 20000
+    max_chars: int = 3_000_000
 
     @classmethod
     def from_settings(cls, settings) -> "Limits":
         return cls(max_bytes=settings.max_document_bytes, max_pages=settings.max_document_pages,
                    max_unzipped_bytes=settings.max_document_bytes * 4,
                    formats=tuple(settings.document_formats),
-                   timeout_seconds=settings.document_timeout_seconds)
+                   timeout_seconds=settings.document_timeout_seconds,
+                   max_units=settings.max_document_units, max_chars=settings.max_document_chars)
 
 
 # extension → format name
@@ -71,6 +75,9 @@ EXTENSIONS = {
     ".tmx": "tmx", ".xliff": "xliff", ".xlf": "xliff", ".po": "po",
 }
 PARALLEL_FORMATS = ("tmx", "xliff", "po")
+# Formats read as UTF-8 text without a parser that would refuse binary data itself.
+PLAIN_TEXT_FORMATS = ("txt", "md", "po")
+TEXT_SAMPLE_BYTES = 65536
 ALL_FORMATS = tuple(dict.fromkeys(EXTENSIONS.values()))
 
 
@@ -92,11 +99,50 @@ def check_allowed(path: Path, limits: Limits) -> str:
                           f"{limits.max_bytes / 1e6:.1f} MB limit (QA_MAX_DOCUMENT_BYTES)")
     if size == 0:
         raise ReaderError(f"{path.name}: the file is empty")
+    if fmt in PLAIN_TEXT_FORMATS and not looks_like_text(path):
+        raise ReaderError(f"{path.name}: not a UTF-8 text file (binary data or another encoding); "
+                          "refused")
     return fmt
 
 
+def looks_like_text(path: Path, sample_bytes: int = TEXT_SAMPLE_BYTES) -> bool:
+    """Whether the file's first bytes are UTF-8 text: no NUL, no invalid sequence (a sequence
+    cut by the sample's end is fine). Plain text is decoded as UTF-8 with replacement, so
+    without this check binary data would become paragraphs of mojibake."""
+    with open(path, "rb") as handle:
+        sample = handle.read(sample_bytes)
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.reason == "unexpected end of data" and exc.start >= len(sample) - 3
+    return True
+
+
+def check_size(name: str, units: int, chars: int, limits: Limits) -> None:
+    """Refuse a document whose paragraphs (or units) or characters pass the limits: its
+    embedding would hold the encoder for too long."""
+    if units > limits.max_units:
+        raise ReaderError(f"{name}: {units:,} paragraphs or translation units, more than the "
+                          f"{limits.max_units:,} allowed (QA_MAX_DOCUMENT_UNITS); refused")
+    if chars > limits.max_chars:
+        raise ReaderError(f"{name}: {chars:,} characters of text, more than the {limits.max_chars:,} "
+                          "allowed (QA_MAX_DOCUMENT_CHARS); refused")
+
+
 def read_file(path: Path, limits: Limits = Limits()) -> Blocks | Units:
-    """Read one file with the reader its extension names (in this process)."""
+    """Read one file with the reader its extension names (in this process), within the
+    limits: the file's size and format before parsing, its units and characters after."""
+    result = _read_by_format(path, limits)
+    if isinstance(result, Units):
+        check_size(Path(path).name, len(result.pairs), sum(len(z) + len(e) for z, e in result.pairs), limits)
+    else:
+        check_size(Path(path).name, len(result.blocks), sum(len(b.text) for b in result.blocks), limits)
+    return result
+
+
+def _read_by_format(path: Path, limits: Limits) -> Blocks | Units:
     fmt = check_allowed(path, limits)
     if fmt == "pdf":
         from qa.corpus.readers.pdf import read_pdf
@@ -123,4 +169,4 @@ def read_file(path: Path, limits: Limits = Limits()) -> Blocks | Units:
 
 
 __all__ = ["ALL_FORMATS", "Block", "Blocks", "EXTENSIONS", "Limits", "PARALLEL_FORMATS", "ReaderError",
-           "Units", "check_allowed", "format_of", "read_file"]
+           "Units", "check_allowed", "check_size", "format_of", "looks_like_text", "read_file"]
