@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.answer.extract import AskResult
+from qa.answer.extract import Answer, AskResult
 from qa.api.schemas import (AnswerSpan, AskResponse, CitationOut, DocumentSummary, PassageOut, SearchHit,
                             SearchResponse, TranslationOut)
 from qa.corpus.models import Passage
@@ -29,19 +29,25 @@ def search_response(query: str, result: SearchResult, took_ms: float) -> SearchR
                           confident=result.confident, confidence=result.confidence)
 
 
+def answer_span(answer: Answer | None) -> AnswerSpan | None:
+    if answer is None:
+        return None
+    return AnswerSpan(text=answer.text, passage_id=answer.passage_id, start=answer.start, end=answer.end)
+
+
 def ask_response(question: str, result: AskResult, took_ms: float) -> AskResponse:
-    answer = result.answer
     return AskResponse(
         question=question,
         question_lang=result.question_lang,
         answer_lang=result.answer_lang,
         answerable=result.answerable,
         confidence=result.confidence,
-        answer=AnswerSpan(text=answer.text, passage_id=answer.passage_id, start=answer.start,
-                          end=answer.end) if answer else None,
+        answer=answer_span(result.answer),
         citations=[hit_out(i, h) for i, h in enumerate(result.citations, 1)],
         message=result.message,
         took_ms=round(took_ms, 2),
+        support=result.support,
+        closest=answer_span(result.closest),
     )
 
 

@@ -87,7 +87,9 @@ def features(store: PassageStore, c: Candidates, fusion: Fusion) -> dict[str, fl
 
 
 @dataclass(frozen=True)
-class AbstentionModel:
+class LogisticModel:
+    """σ(bias + Σ wᵢ·xᵢ) over named features; `threshold` turns the probability into a decision."""
+
     weights: dict[str, float]
     bias: float
     threshold: float = 0.5
@@ -95,3 +97,6 @@ class AbstentionModel:
     def confidence(self, x: dict[str, float]) -> float:
         z = self.bias + sum(w * x.get(name, 0.0) for name, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+AbstentionModel = LogisticModel  # the passage-level "is it covered at all" model
