@@ -83,5 +83,6 @@ def format_cv(report: dict) -> str:
         lines.append(f"  {row['bin']}  n={row['n']:<4} {row['mean_confidence']:.3f}  {row['observed_answerable']:.3f}")
     lines += ["", "fitted per fold: " + "; ".join(
         f"sentence {f['fusion']['sentence_weight']}, keyword {f['fusion']['keyword_weight']}, "
-        f"threshold {f['abstention']['threshold']:.3f}" for f in report["fits"])]
+        f"threshold {f['abstention']['threshold']:.3f}, stated ≥ {f['verification']['threshold']:.3f}, "
+        f"covered ≥ {f['topic']['threshold']:.3f}" for f in report["fits"])]
     return "\n".join(lines)
