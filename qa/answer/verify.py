@@ -26,8 +26,7 @@ import re
 from qa.answer.question import (CAPACITY, focus_missing, OUTPUT_STATED, REASON, TOTAL, QuestionReading, has_unit, new_names,
                                 years_in)
 from qa.answer.sentences import SentenceCandidate
-from qa.search.confidence import LogisticModel, weighted_share
-from qa.text import tokenize
+from qa.search.confidence import LogisticModel, token_set, weighted_share
 from qa.text.specific import missing_share
 
 CHOICE_FEATURES = ("similarity", "translation_similarity", "passage", "rank", "cover", "cover_own",
@@ -81,7 +80,7 @@ def candidate_features(reading: QuestionReading, weights: dict[str, float], spec
                        c: SentenceCandidate) -> dict[str, float]:
     own, other = c.text, c.translation
     both = f"{own}\n{other}"
-    found = set(tokenize(both))
+    found = token_set(own) | token_set(other)
     units = reading.units
     return {
         "similarity": c.similarity,

@@ -35,8 +35,8 @@ FEATURES = ("lift", "margin", "coverage", "specific_missing")
 
 
 @lru_cache(maxsize=8192)
-def _tokens(text: str) -> frozenset[str]:
-    """Tokens of a passage text; the same top passages come back for many questions."""
+def token_set(text: str) -> frozenset[str]:
+    """Tokens of a passage or sentence text; the same top passages come back for many questions."""
     return frozenset(tokenize(text))
 
 
@@ -56,7 +56,7 @@ def weighted_share(weights: dict[str, float], evidence_texts: Sequence[str]) -> 
         return 0.0
     found: set[str] = set()
     for text in evidence_texts:
-        found.update(_tokens(text))
+        found.update(token_set(text))
     total = sum(weights.values()) or 1.0
     return sum(w for t, w in weights.items() if t in found) / total
 
