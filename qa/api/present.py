@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.answer.extract import AskResult
+from qa.answer.extract import Answer, AskResult
 from qa.api.schemas import (AnswerSpan, AskResponse, CitationOut, DocumentSummary, PassageOut, SearchHit,
                             SearchResponse, TranslationOut)
 from qa.corpus.models import Passage
@@ -33,8 +33,15 @@ def search_response(query: str, result: SearchResult, took_ms: float) -> SearchR
                           confident=result.confident, confidence=result.confidence, query_script=script)
 
 
+def answer_span(answer: Answer | None, script: str | None = None) -> AnswerSpan | None:
+    """The quote verbatim with its offsets, and converted to the asker's Chinese script."""
+    if answer is None:
+        return None
+    return AnswerSpan(text=answer.text, passage_id=answer.passage_id, start=answer.start, end=answer.end,
+                      text_converted=in_script(answer.text, script))
+
+
 def ask_response(question: str, result: AskResult, took_ms: float) -> AskResponse:
-    answer = result.answer
     script = script_of(question)
     return AskResponse(
         question=question,
@@ -42,12 +49,13 @@ def ask_response(question: str, result: AskResult, took_ms: float) -> AskRespons
         answer_lang=result.answer_lang,
         answerable=result.answerable,
         confidence=result.confidence,
-        answer=AnswerSpan(text=answer.text, passage_id=answer.passage_id, start=answer.start,
-                          end=answer.end, text_converted=in_script(answer.text, script)) if answer else None,
+        answer=answer_span(result.answer, script),
         citations=[hit_out(i, h, script) for i, h in enumerate(result.citations, 1)],
         message=result.message,
         took_ms=round(took_ms, 2),
         question_script=script,
+        support=result.support,
+        closest=answer_span(result.closest, script),
     )
 
 

@@ -183,13 +183,22 @@ class AskResponse(BaseModel):
     question: str
     question_lang: Literal["zh", "en"]
     answer_lang: Literal["zh", "en"]
-    answerable: bool
-    confidence: float = Field(description="0–1; answerable when ≥ 0.5.")
+    answerable: bool = Field(description="True exactly when `support` is \"stated\".")
+    confidence: float = Field(description="0–1, the calibrated probability that the quoted sentence "
+                                          "states what was asked; answerable when it reaches the "
+                                          "fitted threshold (qa/search/calibration.json).")
     answer: AnswerSpan | None
     citations: list[SearchHit]
-    message: str | None = Field(None, description="For the widget: a polite 'not covered' note "
-                                                  "in the asker's language when answerable is false.")
+    message: str | None = Field(None, description="For the widget, in the asker's language, when "
+                                "answerable is false: what the documents do not state (related), "
+                                "or a polite 'not covered' note (none).")
     took_ms: float | None = None
+    support: Literal["stated", "related", "none"] | None = Field(
+        None, description="stated: the quote gives what was asked; related: the documents speak of "
+        "the subject but do not state the asked fact; none: not covered.")
+    closest: AnswerSpan | None = Field(
+        None, description="Only when support is \"related\" (answer is then null): the nearest "
+        "sentence(s), verbatim, never to be shown as the answer.")
     question_script: ChineseScript | None = Field(None, description=SCRIPT_DESCRIPTION)
     answer_id: str | None = Field(None, description="Id of this answer for POST /v1/feedback "
                                   "(absent when the state store is unavailable).")

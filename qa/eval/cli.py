@@ -46,10 +46,13 @@ def _parse_set(value: str) -> tuple[Path, Path]:
 @click.option("--fit", "fit_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --folds: also fit on all questions and write the calibration JSON here "
               "(the service reads qa/search/calibration.json).")
+@click.option("--followups", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="With --fit: also refit the follow-up rule on this conversation file "
+              "(e.g. tests/data/followup.jsonl, on the configured corpus).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT,
               show_default=True, help="Where to write the figures as JSON.")
 def eval_command(questions: tuple[Path, ...], sets: tuple[str, ...], url: str | None,
-                 folds: int | None, fit_out: Path | None, out: Path) -> None:
+                 folds: int | None, fit_out: Path | None, followups: Path | None, out: Path) -> None:
     """Score hit@1, hit@5, MRR@10 (modes any/same/cross), abstention and answers on QUESTIONS.
 
     QUESTIONS are JSON-lines files of {id, lang, question, gold: [{zh, en}], answers?}; an empty
@@ -77,7 +80,7 @@ def eval_command(questions: tuple[Path, ...], sets: tuple[str, ...], url: str | 
                 raise ValueError("--folds runs in process (it re-scores candidates); drop --url")
             from qa.eval.session import cross_validate_sets
 
-            report = cross_validate_sets(paths, extra, folds, fit_out)
+            report = cross_validate_sets(paths, extra, folds, fit_out, followups)
             text = format_cv(report)
         else:
             from qa.eval.session import run_sets

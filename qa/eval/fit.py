@@ -12,13 +12,14 @@ Queries are encoded and their candidates gathered once; every fit only re-scores
 from __future__ import annotations
 
 import itertools
+from functools import partial
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.answer.extract import EVIDENCE_PASSAGES, SENTENCE_FEATURES, choose, sentence_candidates
+from qa.answer.sentences import EVIDENCE_PASSAGES
 from qa.eval.metrics import Ranked, abstention_summary, first_hit_rank, ranking_summary
 from qa.eval.questions import Question
 from qa.search.calibration import Calibration
@@ -26,6 +27,8 @@ from qa.search.candidates import Candidates
 from qa.search.confidence import FEATURES, AbstentionModel, features
 from qa.search.engine import SearchEngine
 from qa.search.fusion import Fusion
+from qa.eval.verify_fit import (SupportOutcome, fit_choice, fit_topic, fit_verification, support_outcome,
+                                support_summary)
 
 MODES = ("any", "same", "cross")
 TOP_K = 10
@@ -35,9 +38,6 @@ KEYWORD_WEIGHTS = (0.0, 0.02, 0.04, 0.06, 0.1, 0.15)
 # of answerable questions is refused in every question set (out-of-fold predictions of the
 # training folds): refusing a question the documents answer is the failure users feel most.
 TARGET_FALSE_REFUSAL = 0.03
-ANSWER_GRID = {"sentence": (1.0,), "passage": (0.0, 0.5, 1.0), "terms": (0.0, 0.05, 0.1, 0.2, 0.4),
-               "specific": (0.0, 0.02, 0.05, 0.1), "number": (0.0, 0.02, 0.05), "rank": (0.0, 0.01, 0.03)}
-assert set(ANSWER_GRID) == set(SENTENCE_FEATURES)
 INNER_FOLDS = 5
 
 
@@ -159,44 +159,23 @@ def answer_hits(item: Item, fusion: Fusion):
     return ranked.rank(item.question.question, item.candidates, EVIDENCE_PASSAGES, item.question.lang).hits
 
 
-def answer_contains(item: Item, answer) -> bool:
-    return answer is not None and any(s in answer.text for s in item.question.answer_strings(item.question.lang))
-
-
-def fit_answer_weights(items: Sequence[Item], fusion: Fusion) -> dict[str, float]:
-    """The grid point whose chosen sentences hold the answer most often (sets weighted alike)."""
-    names = list(ANSWER_GRID)
-    grid = np.array(list(itertools.product(*ANSWER_GRID.values())), dtype=np.float64)  # (combos, f)
-    groups = sorted({i.group for i in items})
-    hits = np.zeros((len(groups), len(grid)))
-    for item in items:
-        if not item.question.answerable:
-            continue
-        pool = sentence_candidates(item.question.question, item.qvec, answer_hits(item, fusion), item.engine)
-        if not pool:
-            continue
-        # Whether choosing each sentence (lead-in rule included) would quote the answer.
-        right = np.array([answer_contains(item, choose(pool, {"_only": 1.0}, forced=j)) for j in range(len(pool))])
-        features = np.array([[c.features.get(n, 0.0) for n in names] for c in pool])
-        chosen = np.argmax(features @ grid.T, axis=0)
-        count = sum(1 for i in items if i.group == item.group and i.question.answerable)
-        hits[groups.index(item.group)] += right[chosen] / count
-    best = int(np.argmax(hits.mean(axis=0)))  # first best: grids run from the simplest upwards
-    return {n: float(v) for n, v in zip(names, grid[best])}
-
-
-def fit_calibration(items: Sequence[Item], seed: int = 0) -> Calibration:
+def fit_calibration(items: Sequence[Item], seed: int = 0, followup: dict | None = None) -> Calibration:
     fusion = fit_fusion(items)
-    return Calibration(fusion, fit_abstention(items, fusion, seed), fit_answer_weights(items, fusion))
+    choice = fit_choice(items, fusion, answer_hits)
+    inner = partial(stratified_folds, seed=seed + 2)
+    verification = fit_verification(items, fusion, answer_hits, choice, inner)
+    topic = fit_topic(items, fusion, answer_hits, choice, inner)
+    calibration = Calibration(fusion, fit_abstention(items, fusion, seed), choice, verification, topic)
+    return replace(calibration, followup=followup) if followup else calibration
 
 
 def stratified_folds(items: Sequence[Item], k: int, seed: int = 0) -> list[np.ndarray]:
-    """K disjoint index arrays, each with a fair share of every (set, answerable) stratum."""
+    """K disjoint index arrays, each with a fair share of every (set, kind) stratum."""
     rng = random.Random(seed)
     folds: list[list[int]] = [[] for _ in range(k)]
-    strata: dict[tuple[str, bool], list[int]] = {}
+    strata: dict[tuple[str, str], list[int]] = {}
     for index, item in enumerate(items):
-        strata.setdefault((item.group, item.question.answerable), []).append(index)
+        strata.setdefault((item.group, item.question.kind or ""), []).append(index)
     offset = 0
     for key in sorted(strata):
         members = strata[key]
@@ -216,6 +195,7 @@ class Outcome:
     confidence: float
     answered_right: bool
     baseline_ranks: dict[str, dict[str, int | None]]
+    support: SupportOutcome
 
 
 def predict(item: Item, calibration: Calibration, baselines: dict[str, Fusion]) -> Outcome:
@@ -223,14 +203,11 @@ def predict(item: Item, calibration: Calibration, baselines: dict[str, Fusion]) 
     x = features(item.engine.store, item.candidates, fusion)
     confidence = calibration.abstention.confidence(x)
     refused = confidence < calibration.abstention.threshold
-    answered = False
-    if item.question.answerable and not refused:
-        pool = sentence_candidates(item.question.question, item.qvec, answer_hits(item, fusion), item.engine)
-        answered = answer_contains(item, choose(pool, calibration.answer_weights))
+    support = support_outcome(item, calibration, answer_hits)
     ranks = {m: rank_of(item, fusion, m) for m in MODES} if item.question.answerable else {}
     base = {name: ({m: rank_of(item, f, m) for m in MODES} if item.question.answerable else {})
             for name, f in baselines.items()}
-    return Outcome(ranks, refused, confidence, answered, base)
+    return Outcome(ranks, refused, confidence, support.quote_holds_answer, base, support)
 
 
 def summarise(items: Sequence[Item], outcomes: Sequence[Outcome]) -> dict:
@@ -251,6 +228,7 @@ def summarise(items: Sequence[Item], outcomes: Sequence[Outcome]) -> dict:
         "answers": {"contains_answer": round(sum(o.answered_right for o in answerable) / max(len(answerable), 1), 4),
                     "by_lang": by_lang},
         "reliability": reliability(outcomes, [i.question.answerable for i in items]),
+        "support": support_summary([o.support for o in outcomes]),
     }
 
 

@@ -1,4 +1,4 @@
-"""Question files: JSON lines of {id, lang, question, gold: [{zh, en}], answers?: {zh: [], en: []}}.
+"""Question files: JSON lines of {id, lang, question, gold: [{zh, en}], answers?: {zh: [], en: []}, kind?}.
 
 `gold` holds, per answering fact, a snippet in each language that the answering passage
 contains (empty = the corpus cannot answer); the optional `answers` holds short answer strings
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from qa.eval.metrics import Gold
 
@@ -22,6 +24,17 @@ class Question(BaseModel):
     question: str
     gold: list[Gold]
     answers: dict[str, list[str]] | None = None
+    # answerable / near_miss (on the documents' subject, but the asked fact is not given) /
+    # off_topic; when absent, answerable if there is a gold answer, else near_miss.
+    kind: Literal["answerable", "near_miss", "off_topic"] | None = None
+
+    @model_validator(mode="after")
+    def _kind_matches_gold(self) -> "Question":
+        if self.kind is None:
+            self.kind = "answerable" if self.gold else "near_miss"
+        elif (self.kind == "answerable") != bool(self.gold):
+            raise ValueError(f"kind {self.kind!r} does not match its gold answers")
+        return self
 
     @property
     def answerable(self) -> bool:

@@ -27,6 +27,9 @@ def format_report(report: dict) -> str:
                       f"{answers['answerable']} ({answers['rate']:.3f}; {by_lang})"]
         for miss in answers["misses"]:
             lines.append(f"  {miss['id']}: {miss['question']}\n      answer: {miss['answer']}")
+    lines += ["", f"{'support':<12} {'n':>5} {'stated':>8} {'related':>8} {'none':>8}"]
+    for kind, row in report.get("support", {}).items():
+        lines.append(f"{kind:<12} {row['n']:>5} {row['stated']:>8} {row['related']:>8} {row['none']:>8}")
     if report["misses"]:
         lines += ["", "misses (first result was not an answer):"]
     for miss in report["misses"]:
@@ -46,14 +49,27 @@ def _ranking_table(rows: dict) -> list[str]:
     return lines
 
 
+def support_lines(support: dict) -> list[str]:
+    """The support table: kinds of question × what /v1/ask said (stated / related / none)."""
+    lines = [f"{'support':<12} {'n':>5} {'stated':>14} {'related':>14} {'none':>14}"]
+    for kind, row in support["table"].items():
+        cells = "".join(f"{row[level]:>6} ({row[level] / row['n']:>5.1%})" for level in ("stated", "related", "none"))
+        lines.append(f"{kind:<12} {row['n']:>5} {cells}")
+    by_lang = ", ".join(f"{k} {v:.3f}" for k, v in support["quote_holds_answer_by_lang"].items() if v is not None)
+    lines += [f"answerable stated from a passage holding the answer: {support['answerable_stated_from_gold_passage']:.3f}",
+              f"quoted sentence holds the answer (answerable, any level): {by_lang}"]
+    return lines
+
+
 def _summary_lines(summary: dict) -> list[str]:
     a = summary["abstention"]
     answers = summary["answers"]
     by_lang = ", ".join(f"{k} {v:.3f}" for k, v in answers["by_lang"].items() if v is not None)
     return [*_ranking_table(summary["ranking"]),
-            f"abstention: {a['flagged_unanswerable']}/{a['unanswerable']} unanswerable flagged, "
+            f"search abstention: {a['flagged_unanswerable']}/{a['unanswerable']} unanswerable flagged, "
             f"{a['flagged_answerable']}/{a['answerable']} answerable wrongly refused",
-            f"answer sentence holds the answer: {answers['contains_answer']:.3f} of answerable ({by_lang})"]
+            f"answer sentence holds the answer: {answers['contains_answer']:.3f} of answerable ({by_lang})",
+            *support_lines(summary["support"])]
 
 
 def format_cv(report: dict) -> str:
@@ -67,5 +83,6 @@ def format_cv(report: dict) -> str:
         lines.append(f"  {row['bin']}  n={row['n']:<4} {row['mean_confidence']:.3f}  {row['observed_answerable']:.3f}")
     lines += ["", "fitted per fold: " + "; ".join(
         f"sentence {f['fusion']['sentence_weight']}, keyword {f['fusion']['keyword_weight']}, "
-        f"threshold {f['abstention']['threshold']:.3f}" for f in report["fits"])]
+        f"threshold {f['abstention']['threshold']:.3f}, stated ≥ {f['verification']['threshold']:.3f}, "
+        f"covered ≥ {f['topic']['threshold']:.3f}" for f in report["fits"])]
     return "\n".join(lines)

@@ -126,6 +126,16 @@ def _answer_summary(bodies: list[dict], questions: list[Question]) -> dict:
             "by_lang": by_lang, "misses": wrong}
 
 
+def _support_summary(bodies: list[dict], questions: list[Question]) -> dict:
+    """The support table through the API: kinds of question × the `support` /v1/ask gave."""
+    table: dict[str, dict[str, int]] = {}
+    for body, q in zip(bodies, questions):
+        row = table.setdefault(q.kind or "", {"n": 0, "stated": 0, "related": 0, "none": 0})
+        row["n"] += 1
+        row[body.get("support") or ("stated" if body["answerable"] else "none")] += 1
+    return table
+
+
 def evaluate(client: "HttpClient | InProcessClient", questions: list[Question]) -> dict:
     """Score every mode over the answerable questions, both abstention signals over all, and
     whether /v1/ask quotes a sentence holding the gold snippet."""
@@ -159,6 +169,7 @@ def evaluate(client: "HttpClient | InProcessClient", questions: list[Question]) 
                                               abstain_when=False),
         },
         "answers": _answer_summary(asked, questions),
+        "support": _support_summary(asked, questions),
         "misses": misses,
         "seconds": round(time.perf_counter() - started, 2),
     }

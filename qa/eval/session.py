@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from qa.eval import fit
+from qa.eval import fit, followup
 from qa.eval.questions import load_questions
 from qa.eval.runner import InProcessClient, live_client, run_file
 from qa.fsutil import atomic_write_json
@@ -45,17 +45,31 @@ def run_sets(paths: list[Path], extra: list[tuple[Path, Path]], url: str | None)
     return {"files": reports}
 
 
+def relative(path: Path) -> str:
+    """`path` relative to the working folder when inside it: the calibration names no machine."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def cross_validate_sets(paths: list[Path], extra: list[tuple[Path, Path]], folds: int,
-                        fit_out: Path | None) -> dict:
+                        fit_out: Path | None, followups: Path | None = None) -> dict:
     items = []
-    for service, path, name in _services(paths, extra):
+    services = _services(paths, extra)
+    for service, path, name in services:
         items += fit.prepare(service.engine, load_questions(path), name)
     report = fit.cross_validate(items, folds)
-    report["files"] = [str(p) for p in paths] + [f"{c}={q}" for c, q in extra]
+    report["files"] = [relative(p) for p in paths] + [f"{relative(c)}={relative(q)}" for c, q in extra]
     if fit_out is not None:
-        calibration = fit.fit_calibration(items)
-        source = {"fitted_on": report["files"], "items": len(items), "folds": folds,
-                  "held_out": {k: report[k] for k in ("ranking", "abstention", "answers")}}
+        engine = services[0][0].engine
+        rule = engine.calibration.followup
+        if followups is not None:  # refit the follow-up rule on the demo corpus's conversations
+            rule = followup.fit_rule(followup.MemoEngine(engine), followup.load_followups(followups)).__dict__
+        calibration = fit.fit_calibration(items, followup=rule)
+        source = {"fitted_on": report["files"] + ([relative(followups)] if followups else []),
+                  "items": len(items), "folds": folds,
+                  "held_out": {k: report[k] for k in ("ranking", "abstention", "answers", "support")}}
         data = calibration.to_json() | {"source": source}
         atomic_write_json(fit_out, data)
         report["calibration"] = data

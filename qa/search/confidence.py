@@ -40,9 +40,9 @@ def _tokens_with(text: str, terms: Terms) -> frozenset[str]:
     return frozenset(tokenize(text, terms))
 
 
-def _tokens(text: str) -> frozenset[str]:
-    """Tokens of a passage text (with the searched index's terms); the same top passages come
-    back for many questions."""
+def token_set(text: str) -> frozenset[str]:
+    """Tokens of a passage or sentence text (with the searched index's terms); the same top
+    passages come back for many questions."""
     return _tokens_with(text, active_terms())
 
 
@@ -62,7 +62,7 @@ def weighted_share(weights: dict[str, float], evidence_texts: Sequence[str]) -> 
         return 0.0
     found: set[str] = set()
     for text in evidence_texts:
-        found.update(_tokens(text))
+        found.update(token_set(text))
     total = sum(weights.values()) or 1.0
     return sum(w for t, w in weights.items() if t in found) / total
 
@@ -93,7 +93,9 @@ def features(store: PassageStore, c: Candidates, fusion: Fusion) -> dict[str, fl
 
 
 @dataclass(frozen=True)
-class AbstentionModel:
+class LogisticModel:
+    """σ(bias + Σ wᵢ·xᵢ) over named features; `threshold` turns the probability into a decision."""
+
     weights: dict[str, float]
     bias: float
     threshold: float = 0.5
@@ -101,3 +103,6 @@ class AbstentionModel:
     def confidence(self, x: dict[str, float]) -> float:
         z = self.bias + sum(w * x.get(name, 0.0) for name, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+AbstentionModel = LogisticModel  # the passage-level "is it covered at all" model
