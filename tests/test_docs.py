@@ -43,7 +43,7 @@ def documented_command_lines(text: str) -> list[str]:
     """The argument lists of every `qa` command line in inline code or in a fenced block."""
     candidates = re.findall(r"(?<!`)`([^`\n]+)`(?!`)", text)
     for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL):
-        candidates += block.splitlines()
+        candidates += re.sub(r"\\\n\s*", " ", block).splitlines()  # shell line continuations joined
     return [match.group(1) for line in candidates if (match := COMMAND_LINE.match(line.strip()))]
 
 
