@@ -14,7 +14,7 @@ with the API's `code` and `message` (and `retry_after` when the server sent one)
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -44,8 +44,9 @@ def _raise_for_error(response: httpx.Response) -> None:
     except (ValueError, KeyError, TypeError, AttributeError):
         code, message = "error", response.text[:500]
     retry = response.headers.get("retry-after")
-    raise ApiError(response.status_code, code, message,
-                   float(retry) if retry and retry.replace(".", "", 1).isdigit() else None)
+    raise ApiError(
+        response.status_code, code, message, float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
+    )
 
 
 def _headers(api_key: str | None) -> dict[str, str]:
@@ -56,7 +57,10 @@ def _ask_body(question: str, history: list[str] | None, lang: Lang, top_k: int) 
     return {"question": question, "history": history or None, "lang": lang, "top_k": top_k}
 
 
-def _parse(model: type[BaseModel], response: httpx.Response) -> Any:
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _parse(model: type[Model], response: httpx.Response) -> Model:
     _raise_for_error(response)
     return model.model_validate(response.json())
 
@@ -64,17 +68,23 @@ def _parse(model: type[BaseModel], response: httpx.Response) -> Any:
 class Client:
     """Synchronous client; use it as a context manager or call `close()`."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=_headers(api_key),
-                                  timeout=timeout, transport=transport)
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=_headers(api_key), timeout=timeout, transport=transport
+        )
 
     def search(self, query: str, top_k: int = 5, lang: Lang = None) -> SearchResponse:
-        return _parse(SearchResponse, self._http.post("/v1/search", json={"query": query, "top_k": top_k,
-                                                                          "lang": lang}))
+        return _parse(
+            SearchResponse, self._http.post("/v1/search", json={"query": query, "top_k": top_k, "lang": lang})
+        )
 
-    def ask(self, question: str, history: list[str] | None = None, lang: Lang = None,
-            top_k: int = 5) -> AskResponse:
+    def ask(self, question: str, history: list[str] | None = None, lang: Lang = None, top_k: int = 5) -> AskResponse:
         return _parse(AskResponse, self._http.post("/v1/ask", json=_ask_body(question, history, lang, top_k)))
 
     def passage(self, passage_id: str) -> PassageOut:
@@ -98,17 +108,25 @@ class Client:
 class AsyncClient:
     """The same calls, awaitable; use it with `async with` or call `aclose()`."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=_headers(api_key),
-                                       timeout=timeout, transport=transport)
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=_headers(api_key), timeout=timeout, transport=transport
+        )
 
     async def search(self, query: str, top_k: int = 5, lang: Lang = None) -> SearchResponse:
-        return _parse(SearchResponse, await self._http.post("/v1/search", json={
-            "query": query, "top_k": top_k, "lang": lang}))
+        return _parse(
+            SearchResponse, await self._http.post("/v1/search", json={"query": query, "top_k": top_k, "lang": lang})
+        )
 
-    async def ask(self, question: str, history: list[str] | None = None, lang: Lang = None,
-                  top_k: int = 5) -> AskResponse:
+    async def ask(
+        self, question: str, history: list[str] | None = None, lang: Lang = None, top_k: int = 5
+    ) -> AskResponse:
         return _parse(AskResponse, await self._http.post("/v1/ask", json=_ask_body(question, history, lang, top_k)))
 
     async def passage(self, passage_id: str) -> PassageOut:

@@ -12,13 +12,13 @@ from qa.embed.batching import BatchingEncoder
 from qa.embed.model import Encoder, load_encoder
 from qa.embed.tokens import token_counter
 from qa.index.build import prepare_index_data
-from qa.store.local.load import CURRENT
 from qa.search.calibration import load_calibration
 from qa.search.engine import SearchEngine
 from qa.settings import Settings
 from qa.store.backends import live_version_name, open_store, write_store
-from qa.store.collections import DEFAULT_COLLECTION, collection_exists, collection_settings
 from qa.store.base import PassageStore, StoreCorrupt, StoreMissing, StoreStale, StoreUnavailable
+from qa.store.collections import DEFAULT_COLLECTION, collection_exists, collection_settings
+from qa.store.local.load import CURRENT
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,9 @@ def build_store(settings: Settings, encoder: Encoder, progress: bool = True, all
     """
     if allow_empty:
         settings.corpus_dir.mkdir(parents=True, exist_ok=True)
-    data = prepare_index_data(settings.corpus_dir, encoder, settings.index_dir, settings.batch_size,
-                              progress, allow_empty)
+    data = prepare_index_data(
+        settings.corpus_dir, encoder, settings.index_dir, settings.batch_size, progress, allow_empty
+    )
     return write_store(settings, data)
 
 
@@ -69,9 +70,14 @@ def open_service(settings: Settings, progress: bool = True, encoder: Encoder | N
     store = open_index(settings, encoder, progress)
     # Concurrent requests share one model call (the model runs one call at a time anyway), in a
     # queue bounded in encoder tokens: a query that would overfill it gets QueueFull (503).
-    queries = BatchingEncoder(encoder, settings.query_batch, settings.query_queue_tokens,
-                              cost=token_counter(encoder), long_query_share=settings.long_query_share,
-                              max_tokens=settings.max_query_tokens)
+    queries = BatchingEncoder(
+        encoder,
+        settings.query_batch,
+        settings.query_queue_tokens,
+        cost=token_counter(encoder),
+        long_query_share=settings.long_query_share,
+        max_tokens=settings.max_query_tokens,
+    )
     engine = make_engine(settings, store, queries)
     engine.search_many(WARMUP_QUERIES)
     return Service(settings, encoder, store, engine)
@@ -93,8 +99,9 @@ def collection_summary(settings: Settings, name: str) -> CollectionSummary:
         manifest = json.loads((index_dir / version / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return CollectionSummary(0, {"zh": 0, "en": 0}, None)
-    return CollectionSummary(len(manifest.get("documents", [])),
-                             dict(manifest.get("passages_by_lang", {"zh": 0, "en": 0})), version)
+    return CollectionSummary(
+        len(manifest.get("documents", [])), dict(manifest.get("passages_by_lang", {"zh": 0, "en": 0})), version
+    )
 
 
 class ServiceHolder:
@@ -135,8 +142,12 @@ class ServiceHolder:
                 return
             break
         self.error = None
-        log.info("ready: index %s, %d passages, model %s", self.service.store.version,
-                 self.service.store.size, self.service.encoder.model_id)
+        log.info(
+            "ready: index %s, %d passages, model %s",
+            self.service.store.version,
+            self.service.store.size,
+            self.service.encoder.model_id,
+        )
         self.ready.set()
 
     def reload(self) -> str:
@@ -146,8 +157,9 @@ class ServiceHolder:
             raise RuntimeError("service not loaded yet")
         store = open_store(self.settings, current.encoder.model_id)
         # Replacing the reference is atomic; requests already running keep the old engine.
-        self.service = Service(self.settings, current.encoder, store,
-                               make_engine(self.settings, store, current.engine.encoder))
+        self.service = Service(
+            self.settings, current.encoder, store, make_engine(self.settings, store, current.engine.encoder)
+        )
         return store.version
 
     def for_collection(self, name: str) -> Service | None:

@@ -50,8 +50,9 @@ def write_question_files() -> list[tuple[Path, Path, Path]]:
         rows = [q.model_dump(exclude_none=True) for q in load_questions(source) if q.lang == "zh"]
         stem = source.name.removesuffix(".jsonl")
         simplified = _write(ARTIFACTS / f"{stem}.zh-Hans.jsonl", rows)
-        traditional = _write(source.with_name(f"{stem}.zh-Hant.jsonl"),
-                             [dict(r, question=to_traditional(r["question"])) for r in rows])
+        traditional = _write(
+            source.with_name(f"{stem}.zh-Hant.jsonl"), [dict(r, question=to_traditional(r["question"])) for r in rows]
+        )
         reverse = _write(ARTIFACTS / f"{stem}.zh-Hans.gold-zh-Hant.jsonl", [_traditional_gold(r) for r in rows])
         triples.append((simplified, traditional, reverse))
     return triples
@@ -73,15 +74,21 @@ def traditional_corpus() -> Path:
 def _summary(report: dict) -> dict:
     modes = {m: (v["hit@1"], v["mrr@10"]) for m, v in report["modes"].items()}
     refused = report["abstention"]["ask_answerable"]["errors"]
-    return {"file": report["file"], "modes": modes, "answers": report["answers"]["rate"],
-            "answerable_refused": sum(e["answerable"] for e in refused),
-            "unanswerable_answered": sum(not e["answerable"] for e in refused)}
+    return {
+        "file": report["file"],
+        "modes": modes,
+        "answers": report["answers"]["rate"],
+        "answerable_refused": sum(e["answerable"] for e in refused),
+        "unanswerable_answered": sum(not e["answerable"] for e in refused),
+    }
 
 
 def _print(label: str, summary: dict) -> None:
     modes = "  ".join(f"{m} {h:.3f}/{r:.3f}" for m, (h, r) in summary["modes"].items())
-    print(f"{label:<34} {modes}  answers {summary['answers']}  refused {summary['answerable_refused']}"
-          f"  wrongly answered {summary['unanswerable_answered']}")
+    print(
+        f"{label:<34} {modes}  answers {summary['answers']}  refused {summary['answerable_refused']}"
+        f"  wrongly answered {summary['unanswerable_answered']}"
+    )
 
 
 def main() -> None:

@@ -18,17 +18,21 @@ from qa.corpus.store import load_documents
 from qa.eval.cli import DEFAULT_FILES
 from qa.eval.metrics import Ranked, is_hit
 from qa.eval.questions import load_questions
-from qa.store.local.keyword import KeywordIndex
 from qa.settings import PROJECT_ROOT, get_settings
+from qa.store.local.keyword import KeywordIndex
 from qa.text.script import to_traditional
 
 tokenize_module = importlib.import_module("qa.text.tokenize")  # the package exports a function of that name
 ENCYCLOPEDIA = PROJECT_ROOT / "tests" / "data" / "encyclopedia"
-SETS = {"dev+dev2": (get_settings().corpus_dir, [PROJECT_ROOT / n for n in DEFAULT_FILES]),
-        "encyclopedia": (ENCYCLOPEDIA, [ENCYCLOPEDIA / "questions.jsonl"])}
-VARIANTS = {"no folding (before)": dict(fold=False, oov=False),
-            "jieba search mode": dict(fold=True, oov=False),
-            "+ OOV bigrams": dict(fold=True, oov=True)}
+SETS = {
+    "dev+dev2": (get_settings().corpus_dir, [PROJECT_ROOT / n for n in DEFAULT_FILES]),
+    "encyclopedia": (ENCYCLOPEDIA, [ENCYCLOPEDIA / "questions.jsonl"]),
+}
+VARIANTS = {
+    "no folding (before)": dict(fold=False, oov=False),
+    "jieba search mode": dict(fold=True, oov=False),
+    "+ OOV bigrams": dict(fold=True, oov=True),
+}
 
 
 def measure(corpus: Path, files: list[Path], fold: bool, oov: bool) -> dict[str, dict[str, float]]:
@@ -52,8 +56,7 @@ def measure(corpus: Path, files: list[Path], fold: bool, oov: bool) -> dict[str,
                 mrr += 1 / (first + 1) if first is not None else 0
                 precision += sum(hits[:5]) / 5
             n = len(questions)
-            out[script] = {"n": n, "hit@1": hit1 / n, "recall@10": recall / n, "mrr@10": mrr / n,
-                           "p@5": precision / n}
+            out[script] = {"n": n, "hit@1": hit1 / n, "recall@10": recall / n, "mrr@10": mrr / n, "p@5": precision / n}
         return out
     finally:
         tokenize_module.fold = folder
@@ -63,8 +66,10 @@ def main() -> None:
     for set_name, (corpus, files) in SETS.items():
         for label, variant in VARIANTS.items():
             for script, m in measure(corpus, files, **variant).items():
-                print(f"{set_name:<13} {label:<20} {script}  "
-                      + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()))
+                print(
+                    f"{set_name:<13} {label:<20} {script}  "
+                    + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items())
+                )
 
 
 if __name__ == "__main__":

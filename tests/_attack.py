@@ -9,8 +9,9 @@ from collections import Counter
 import httpx
 
 
-def attack(base: str, body: dict, headers: dict, clients: int, max_requests: int, pause: float,
-           ready, stop, results) -> None:
+def attack(
+    base: str, body: dict, headers: dict, clients: int, max_requests: int, pause: float, ready, stop, results
+) -> None:
     """`clients` threads, each its own address behind the trusted local proxy, POST `body` to
     /v1/search back to back until `stop` is set or each has sent `max_requests`; a refused one
     waits only `pause` (no Retry-After). Puts the count of each status on `results`."""

@@ -19,8 +19,9 @@ START_TIMEOUT = 30.0
 @contextmanager
 def live_server(app: FastAPI) -> Iterator[str]:
     """Serve `app` until the block ends; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning",
-                            access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", access_log=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="qa-test-server", daemon=True)
     thread.start()

@@ -7,8 +7,11 @@ from collections.abc import Callable
 
 from tests.conftest import paper_excerpt
 
-CHINESE = "".join(re.findall(r"[\u4e00-\u9fff，。]", "".join(paper_excerpt("(一)推进碳达峰碳中和是必由之路",
-                                                                              "(二)系统推进碳达峰碳中和工作"))))
+CHINESE = "".join(
+    re.findall(
+        r"[\u4e00-\u9fff，。]", "".join(paper_excerpt("(一)推进碳达峰碳中和是必由之路", "(二)系统推进碳达峰碳中和工作"))
+    )
+)
 
 
 def chinese_of(tokens: int, count: Callable[[str], int]) -> str:

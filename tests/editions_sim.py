@@ -21,10 +21,24 @@ from qa.corpus.models import Document
 from qa.text import split_sentences
 
 NOISE = {
-    "zh": ["图片来源：新华社", "责任编辑：张明", "扫一扫分享本页", "（本文图片均由国务院新闻办公室提供）",
-           "字号：大 中 小", "打印本页", "【关闭窗口】"],
-    "en": ["Photo: Xinhua", "Editor: Zhang Ming", "Share this page", "Print", "Font size: A A A",
-           "(All photos courtesy of the State Council Information Office)", "Close window"],
+    "zh": [
+        "图片来源：新华社",
+        "责任编辑：张明",
+        "扫一扫分享本页",
+        "（本文图片均由国务院新闻办公室提供）",
+        "字号：大 中 小",
+        "打印本页",
+        "【关闭窗口】",
+    ],
+    "en": [
+        "Photo: Xinhua",
+        "Editor: Zhang Ming",
+        "Share this page",
+        "Print",
+        "Font size: A A A",
+        "(All photos courtesy of the State Council Information Office)",
+        "Close window",
+    ],
 }
 
 
@@ -51,8 +65,14 @@ def truth_units(paper: Document) -> list[dict]:
     for alignment in paper.alignments:
         zh = [by_id[i] for i in alignment.zh]
         en = [by_id[i] for i in alignment.en]
-        units.append({"zh": [p.text for p in zh], "en": [p.text for p in en],
-                      "zh_section": zh[0].citation.section, "en_section": en[0].citation.section})
+        units.append(
+            {
+                "zh": [p.text for p in zh],
+                "en": [p.text for p in en],
+                "zh_section": zh[0].citation.section,
+                "en_section": en[0].citation.section,
+            }
+        )
     return units
 
 
@@ -91,8 +111,13 @@ def make_edition_pair(units: list[dict], scenario: Scenario, seed: int) -> dict[
                 for part in parts or [text]:
                     paras.append(GenPara(part, frozenset({k}), section))
             previous = paras[-2] if len(paras) >= 2 else None
-            if previous is not None and action.get(k - 1) == "merge" and side_of[k - 1] == lang \
-                    and previous.section == section and previous.units == frozenset({k - 1}):
+            if (
+                previous is not None
+                and action.get(k - 1) == "merge"
+                and side_of[k - 1] == lang
+                and previous.section == section
+                and previous.units == frozenset({k - 1})
+            ):
                 last = paras.pop()
                 sep = "" if lang == "zh" else " "
                 paras[-1] = GenPara(previous.text + sep + last.text, previous.units | last.units, section)
@@ -143,15 +168,18 @@ def map_back(doc: Document, editions: dict[str, list[GenPara]]) -> dict[str, lis
             if text in exact:
                 out[passage.passage_id] = [exact[text]]
             else:  # joined or cut by extraction: every generated paragraph it overlaps
-                out[passage.passage_id] = [i for i, g in enumerate(gen)
-                                           if g and (g in text or (len(text) > 15 and text in g))]
+                out[passage.passage_id] = [
+                    i for i, g in enumerate(gen) if g and (g in text or (len(text) > 15 and text in g))
+                ]
     return out
 
 
 def predicted_beads(doc: Document, editions: dict[str, list[GenPara]]) -> set[tuple[frozenset, frozenset]]:
     origin = map_back(doc, editions)
-    return {(frozenset(i for pid in a.zh for i in origin[pid]),
-             frozenset(i for pid in a.en for i in origin[pid])) for a in doc.alignments}
+    return {
+        (frozenset(i for pid in a.zh for i in origin[pid]), frozenset(i for pid in a.en for i in origin[pid]))
+        for a in doc.alignments
+    }
 
 
 def strict_f1(predicted: set, truth: set) -> float:
@@ -163,6 +191,7 @@ def strict_f1(predicted: set, truth: set) -> float:
 
 
 # --- writers --------------------------------------------------------------------------------
+
 
 def _blocks_with_headings(paras: list[GenPara]):
     """(kind, text) in order: headings whenever the section path changes, then paragraphs."""
@@ -185,8 +214,7 @@ def write_html(paras: list[GenPara], title: str, path: Path) -> Path:
             lines = text.split("\n")
             body.append(f"<p>{html.escape(lines[0])}</p>")
             if len(lines) > 1:
-                body.append("<ul>" + "".join(f"<li>{html.escape(ln.lstrip('• '))}</li>"
-                                             for ln in lines[1:]) + "</ul>")
+                body.append("<ul>" + "".join(f"<li>{html.escape(ln.lstrip('• '))}</li>" for ln in lines[1:]) + "</ul>")
         else:
             body.append(f"<{'h' + str(int(kind[1]) + 1)}>{html.escape(text)}</{'h' + str(int(kind[1]) + 1)}>")
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -209,8 +237,9 @@ AUTOSPACE_EM = 0.25
 _PIECE = re.compile(r"[!-~]+| +|.", re.DOTALL)
 
 
-def typeset(text: str, size: float, width: float, first_indent: float, fonts: tuple[str, str],
-            string_width) -> list[list[tuple[float, str, str]]]:
+def typeset(
+    text: str, size: float, width: float, first_indent: float, fonts: tuple[str, str], string_width
+) -> list[list[tuple[float, str, str]]]:
     """Lines of (x offset, font, piece) for `text`: CJK font for wide characters, Latin font for
     runs of ASCII, a gap between the two where Chinese meets a Latin letter or digit."""
     cjk, latin = fonts
@@ -226,8 +255,12 @@ def typeset(text: str, size: float, width: float, first_indent: float, fonts: tu
             previous = piece
             continue
         gap = 0.0
-        if previous and not previous.isspace() and (previous.isascii() != piece.isascii()) and \
-                (previous[-1].isalnum() if previous.isascii() else piece[0].isalnum()):
+        if (
+            previous
+            and not previous.isspace()
+            and (previous.isascii() != piece.isascii())
+            and (previous[-1].isalnum() if previous.isascii() else piece[0].isalnum())
+        ):
             gap = AUTOSPACE_EM * size
         advance = string_width(piece, font, size)
         if lines[-1] and indent + x + gap + advance > width:
@@ -288,8 +321,7 @@ def write_pdf(paras: list[GenPara], title: str, path: Path) -> Path:
                 state["y"] -= size * 1.6
             continue
         for k, part in enumerate(text.split("\n")):
-            for line in typeset(part, size, right - left, 2 * size if k == 0 else 0.0, fonts,
-                                pdfmetrics.stringWidth):
+            for line in typeset(part, size, right - left, 2 * size if k == 0 else 0.0, fonts, pdfmetrics.stringWidth):
                 need(size * 1.6)
                 draw(line, size)
                 state["y"] -= size * 1.6

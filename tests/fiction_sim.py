@@ -16,28 +16,80 @@ from pathlib import Path
 FOLDER = Path(__file__).parent / "data" / "fiction"
 STEM = "winter-station"
 
-NAMES = [("安娜", "Anna"), ("伊万", "Ivan"), ("马克西姆", "Maxim"), ("索菲亚", "Sofia"),
-         ("格里高利", "Grigory"), ("娜塔莎", "Natasha"), ("彼得", "Pyotr"), ("叶莲娜", "Yelena"),
-         ("阿列克谢", "Alexei"), ("玛丽娜", "Marina")]
-PLACES = [("车站", "the station"), ("磨坊", "the mill"), ("集市", "the market"), ("教堂", "the church"),
-          ("邮局", "the post office"), ("旅馆", "the inn"), ("学校", "the school"),
-          ("面包店", "the bakery"), ("铁匠铺", "the smithy"), ("医院", "the hospital")]
-THINGS = [("那封旧信", "the old letter"), ("那把钥匙", "the key"), ("那盏煤油灯", "the kerosene lamp"),
-          ("那张火车票", "the train ticket"), ("那本日记", "the diary"), ("那块怀表", "the pocket watch"),
-          ("那篮苹果", "the basket of apples"), ("那条红围巾", "the red scarf"),
-          ("那张照片", "the photograph"), ("那袋面粉", "the sack of flour")]
-TIMES = [("第二天早上", "the next morning"), ("傍晚", "in the evening"), ("天还没亮", "before dawn"),
-         ("午饭以后", "after lunch"), ("星期天", "on Sunday"), ("半夜", "at midnight"),
-         ("三天以后", "three days later"), ("那年冬天", "that winter")]
-NUMBERS = [("三", "three"), ("四", "four"), ("五", "five"), ("六", "six"), ("七", "seven"),
-           ("八", "eight"), ("十", "ten"), ("十二", "twelve")]
+NAMES = [
+    ("安娜", "Anna"),
+    ("伊万", "Ivan"),
+    ("马克西姆", "Maxim"),
+    ("索菲亚", "Sofia"),
+    ("格里高利", "Grigory"),
+    ("娜塔莎", "Natasha"),
+    ("彼得", "Pyotr"),
+    ("叶莲娜", "Yelena"),
+    ("阿列克谢", "Alexei"),
+    ("玛丽娜", "Marina"),
+]
+PLACES = [
+    ("车站", "the station"),
+    ("磨坊", "the mill"),
+    ("集市", "the market"),
+    ("教堂", "the church"),
+    ("邮局", "the post office"),
+    ("旅馆", "the inn"),
+    ("学校", "the school"),
+    ("面包店", "the bakery"),
+    ("铁匠铺", "the smithy"),
+    ("医院", "the hospital"),
+]
+THINGS = [
+    ("那封旧信", "the old letter"),
+    ("那把钥匙", "the key"),
+    ("那盏煤油灯", "the kerosene lamp"),
+    ("那张火车票", "the train ticket"),
+    ("那本日记", "the diary"),
+    ("那块怀表", "the pocket watch"),
+    ("那篮苹果", "the basket of apples"),
+    ("那条红围巾", "the red scarf"),
+    ("那张照片", "the photograph"),
+    ("那袋面粉", "the sack of flour"),
+]
+TIMES = [
+    ("第二天早上", "the next morning"),
+    ("傍晚", "in the evening"),
+    ("天还没亮", "before dawn"),
+    ("午饭以后", "after lunch"),
+    ("星期天", "on Sunday"),
+    ("半夜", "at midnight"),
+    ("三天以后", "three days later"),
+    ("那年冬天", "that winter"),
+]
+NUMBERS = [
+    ("三", "three"),
+    ("四", "four"),
+    ("五", "five"),
+    ("六", "six"),
+    ("七", "seven"),
+    ("八", "eight"),
+    ("十", "ten"),
+    ("十二", "twelve"),
+]
 
 # Lines of dialogue that recur all through a novel, word for word.
-SHORT_LINES = [("“好。”", '"All right."'), ("“嗯。”", '"Mm."'), ("“走吧。”", '"Let\'s go."'),
-               ("“你确定吗？”", '"Are you sure?"'), ("“我不知道。”", '"I don\'t know."'),
-               ("“为什么？”", '"Why?"'), ("“谢谢。”", '"Thank you."'), ("“不行。”", '"No."'),
-               ("“再说一遍。”", '"Say that again."'), ("“是的。”", '"Yes."'), ("“等一下。”", '"Wait."'),
-               ("“他走了。”", '"He\'s gone."'), ("“快点！”", '"Hurry!"'), ("“别说了。”", '"Stop."')]
+SHORT_LINES = [
+    ("“好。”", '"All right."'),
+    ("“嗯。”", '"Mm."'),
+    ("“走吧。”", '"Let\'s go."'),
+    ("“你确定吗？”", '"Are you sure?"'),
+    ("“我不知道。”", '"I don\'t know."'),
+    ("“为什么？”", '"Why?"'),
+    ("“谢谢。”", '"Thank you."'),
+    ("“不行。”", '"No."'),
+    ("“再说一遍。”", '"Say that again."'),
+    ("“是的。”", '"Yes."'),
+    ("“等一下。”", '"Wait."'),
+    ("“他走了。”", '"He\'s gone."'),
+    ("“快点！”", '"Hurry!"'),
+    ("“别说了。”", '"Stop."'),
+]
 
 # Dialogue with a speaker: {a}/{b} names, {p} place, {o} thing, {t} time, {n} number.
 SPOKEN = [
@@ -46,8 +98,10 @@ SPOKEN = [
     ("“{o}还在{p}，”{a}说。", '"{O} is still at {p}," said {A}.'),
     ("“{b}不会回来了。”{a}低声说。", '"{B} won\'t come back," {A} said quietly.'),
     ("“你把{o}藏到哪儿去了？”{a}问{b}。", '"Where did you hide {o}?" {A} asked {B}.'),
-    ("“火车{n}点到，”{a}看了看表，“我们还有时间。”",
-     '"The train comes at {n}," {A} said, glancing at the clock. "We still have time."'),
+    (
+        "“火车{n}点到，”{a}看了看表，“我们还有时间。”",
+        '"The train comes at {n}," {A} said, glancing at the clock. "We still have time."',
+    ),
     ("“{a}！”{b}在{p}门口喊道。", '"{A}!" {B} shouted from the door of {p}.'),
     ("“我没有拿{o}，”{a}说，“你去问{b}吧。”", '"I didn\'t take {o}," said {A}. "Go and ask {B}."'),
     ("“{b}说{t}会来{p}。”", '"{B} said {t} they would come to {p}."'),
@@ -60,10 +114,15 @@ SPOKEN = [
 TOLD = [
     ("{T}，{a}独自去了{p}。", "{Tc}, {A} went to {p} alone."),
     ("{a}在{p}等了{n}个小时，{b}始终没有出现。", "{A} waited at {p} for {n} hours, but {B} never came."),
-    ("{a}把{o}放在桌上，看了很久，什么也没说。",
-     "{A} put {o} on the table and looked at it for a long time without a word."),
+    (
+        "{a}把{o}放在桌上，看了很久，什么也没说。",
+        "{A} put {o} on the table and looked at it for a long time without a word.",
+    ),
     ("{a}想起了{n}年前在{p}的那个下午。", "{A} remembered that afternoon at {p}, {n} years before."),
-    ("那时{b}还很年轻，常常笑着讲起{o}的故事。", "{B} was young then, and often laughed while telling the story of {o}."),
+    (
+        "那时{b}还很年轻，常常笑着讲起{o}的故事。",
+        "{B} was young then, and often laughed while telling the story of {o}.",
+    ),
     ("雪下了一整夜，通往{p}的路已经看不见了。", "It snowed all night, and the road to {p} could no longer be seen."),
     ("{a}沿着河岸走到{p}，一路上没有遇到任何人。", "{A} walked along the river to {p} and met no one on the way."),
     ("风很冷，{a}手里紧紧攥着{o}。", "The wind was cold, and {A} held {o} tightly."),
@@ -84,8 +143,16 @@ def _slots(rng: random.Random) -> tuple[dict[str, str], dict[str, str]]:
     a, b = rng.sample(NAMES, 2)
     p, o, t, n = rng.choice(PLACES), rng.choice(THINGS), rng.choice(TIMES), rng.choice(NUMBERS)
     zh = {"a": a[0], "b": b[0], "p": p[0], "o": o[0], "t": t[0], "T": t[0], "n": n[0]}
-    en = {"A": a[1], "B": b[1], "p": p[1], "o": o[1], "O": o[1][0].upper() + o[1][1:], "t": t[1],
-          "Tc": t[1][0].upper() + t[1][1:], "n": n[1]}
+    en = {
+        "A": a[1],
+        "B": b[1],
+        "p": p[1],
+        "o": o[1],
+        "O": o[1][0].upper() + o[1][1:],
+        "t": t[1],
+        "Tc": t[1][0].upper() + t[1][1:],
+        "n": n[1],
+    }
     return zh, en
 
 
@@ -116,8 +183,9 @@ def story(paragraphs: int = 220, seed: int = 7) -> list[tuple[str, str]]:
     return units[:paragraphs]
 
 
-def write_story(folder: Path = FOLDER, units: list[tuple[str, str]] | None = None,
-                stem: str = STEM) -> tuple[Path, Path]:
+def write_story(
+    folder: Path = FOLDER, units: list[tuple[str, str]] | None = None, stem: str = STEM
+) -> tuple[Path, Path]:
     """`stem.zh.txt` and `stem.en.txt`, one paragraph a line, under a title line each."""
     units = story() if units is None else units
     folder.mkdir(parents=True, exist_ok=True)

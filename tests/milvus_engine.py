@@ -87,11 +87,18 @@ def index_data(corpus_dir: Path, encoder: Encoder, version: str = "v20000101T000
     documents = load_documents(corpus_dir)
     passages = [p for d in documents for p in d.passages]
     spans = [(row, s, e) for row, p in enumerate(passages) for s, e in sentence_spans(p.text, p.lang)]
-    vectors = encoder.encode_documents([p.text for p in passages] +
-                                       [passages[r].text[s:e] for r, s, e in spans])
+    vectors = encoder.encode_documents([p.text for p in passages] + [passages[r].text[s:e] for r, s, e in spans])
     return IndexData(
-        passages=passages, documents=documents, vectors=vectors[:len(passages)],
+        passages=passages,
+        documents=documents,
+        vectors=vectors[: len(passages)],
         sentence_spans=np.asarray(spans, dtype=np.int32).reshape(-1, 3),
-        sentence_vectors=vectors[len(passages):], keyword_tokens=[tokenize(p.text) for p in passages],
-        manifest={"version": version, "versions": component_versions(), "model_id": encoder.model_id,
-                  "corpus_checksum": corpus_checksum(corpus_dir)})
+        sentence_vectors=vectors[len(passages) :],
+        keyword_tokens=[tokenize(p.text) for p in passages],
+        manifest={
+            "version": version,
+            "versions": component_versions(),
+            "model_id": encoder.model_id,
+            "corpus_checksum": corpus_checksum(corpus_dir),
+        },
+    )

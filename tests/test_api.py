@@ -9,8 +9,7 @@ from tests.conftest import PAPER
 
 PASSAGE_FIELDS = {"passage_id", "doc_id", "lang", "text", "citation", "translations"}
 CITATION_FIELDS = {"doc_title", "section", "paragraph", "label"}
-PLEDGE_QUESTION = ("When did China pledge to peak emissions before 2030 and reach carbon neutrality "
-                   "before 2060?")
+PLEDGE_QUESTION = "When did China pledge to peak emissions before 2030 and reach carbon neutrality before 2060?"
 
 
 def assert_error_body(response, status: int, code: str | None = None) -> dict:
@@ -49,6 +48,7 @@ def search(client, **body):
 
 # --- POST /v1/search --------------------------------------------------------------------------
 
+
 def test_a_chinese_question_finds_cited_passages_in_both_languages(client):
     body = search(client, query="中国什么时候实现碳达峰？", top_k=10)
     assert {"query", "query_lang", "took_ms", "results"} <= set(body)  # new optional fields may follow
@@ -85,31 +85,33 @@ def test_an_english_question_restricted_to_chinese_finds_the_chinese_paragraph(c
 def test_the_language_filter_works_the_other_way_too(client):
     results = search(client, query="全国碳排放权交易市场", lang="en", top_k=5)["results"]
     assert {r["lang"] for r in results} == {"en"}
-    assert any("carbon market" in r["text"].lower() or "emissions trading" in r["text"].lower()
-               for r in results)
+    assert any("carbon market" in r["text"].lower() or "emissions trading" in r["text"].lower() for r in results)
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"query": ""}, None),
-    ({"query": "   \n\t "}, None),
-    ({"query": "碳" * 1001}, None),
-    ({"query": "carbon", "top_k": 0}, None),
-    ({"query": "carbon", "top_k": 51}, None),
-    ({"query": "carbon", "top_k": 500}, None),
-    ({"query": "carbon", "top_k": -1}, None),
-    ({"query": "carbon", "top_k": "5"}, None),
-    ({"query": "carbon", "top_k": True}, None),
-    ({"query": "carbon", "top_k": 2.5}, None),
-    ({"query": "carbon", "lang": "fr"}, None),
-    ({"query": "carbon", "lang": "ZH"}, None),
-    ({"query": "carbon", "langs": "zh"}, "unknown_field"),
-    ({"query": 42}, None),
-    ({"query": ["carbon"]}, None),
-    ({"query": None}, None),
-    ({"top_k": 3}, None),
-    ([], None),
-    ("carbon", None),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"query": ""}, None),
+        ({"query": "   \n\t "}, None),
+        ({"query": "碳" * 1001}, None),
+        ({"query": "carbon", "top_k": 0}, None),
+        ({"query": "carbon", "top_k": 51}, None),
+        ({"query": "carbon", "top_k": 500}, None),
+        ({"query": "carbon", "top_k": -1}, None),
+        ({"query": "carbon", "top_k": "5"}, None),
+        ({"query": "carbon", "top_k": True}, None),
+        ({"query": "carbon", "top_k": 2.5}, None),
+        ({"query": "carbon", "lang": "fr"}, None),
+        ({"query": "carbon", "lang": "ZH"}, None),
+        ({"query": "carbon", "langs": "zh"}, "unknown_field"),
+        ({"query": 42}, None),
+        ({"query": ["carbon"]}, None),
+        ({"query": None}, None),
+        ({"top_k": 3}, None),
+        ([], None),
+        ("carbon", None),
+    ],
+)
 def test_bad_search_requests_get_a_4xx_with_the_error_body(client, body, code):
     error = assert_error_body(client.post("/v1/search", json=body), 422, code)
     assert "Traceback" not in error["message"]
@@ -134,6 +136,7 @@ def test_a_query_of_exactly_1000_characters_after_trimming_is_accepted(client):
 
 
 # --- passages and documents -------------------------------------------------------------------
+
 
 def test_a_passage_by_id(client):
     passage = client.get(f"/v1/passages/{PAPER}.zh.0001").json()
@@ -171,28 +174,36 @@ def test_passages_filter_by_document_and_language(client):
     assert [p["citation"]["paragraph"] for p in chinese["items"]] == [87]
 
 
-@pytest.mark.parametrize("params, status", [
-    ({"doc_id": "no-such-doc"}, 404),
-    ({"limit": 0}, 422),
-    ({"limit": 1001}, 422),
-    ({"offset": -1}, 422),
-    ({"offset": "ten"}, 422),
-    ({"lang": "fr"}, 422),
-])
+@pytest.mark.parametrize(
+    "params, status",
+    [
+        ({"doc_id": "no-such-doc"}, 404),
+        ({"limit": 0}, 422),
+        ({"limit": 1001}, 422),
+        ({"offset": -1}, 422),
+        ({"offset": "ten"}, 422),
+        ({"lang": "fr"}, 422),
+    ],
+)
 def test_bad_passage_listings_get_the_error_body(client, params, status):
     assert_error_body(client.get("/v1/passages", params=params), status)
 
 
 def test_documents_list_titles_and_passage_counts(client):
-    assert client.get("/v1/documents").json() == [{
-        "doc_id": PAPER,
-        "title": {"zh": "碳达峰碳中和的中国行动",
-                  "en": "Carbon Peaking and Carbon Neutrality: China’s Plans and Solutions"},
-        "passages": {"zh": 87, "en": 88},
-    }]
+    assert client.get("/v1/documents").json() == [
+        {
+            "doc_id": PAPER,
+            "title": {
+                "zh": "碳达峰碳中和的中国行动",
+                "en": "Carbon Peaking and Carbon Neutrality: China’s Plans and Solutions",
+            },
+            "passages": {"zh": 87, "en": 88},
+        }
+    ]
 
 
 # --- health, readiness, OpenAPI ---------------------------------------------------------------
+
 
 def test_health_and_readiness_of_a_loaded_service(client):
     assert client.get("/healthz").status_code == 200
@@ -227,9 +238,14 @@ def test_a_failed_load_is_reported_by_readyz(settings):
 
 def test_openapi_lists_the_endpoints(client):
     paths = client.get("/openapi.json").json()["paths"]
-    for path, method in [("/v1/search", "post"), ("/v1/passages/{passage_id}", "get"),
-                         ("/v1/passages", "get"), ("/v1/documents", "get"),
-                         ("/healthz", "get"), ("/readyz", "get")]:
+    for path, method in [
+        ("/v1/search", "post"),
+        ("/v1/passages/{passage_id}", "get"),
+        ("/v1/passages", "get"),
+        ("/v1/documents", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+    ]:
         assert method in paths[path], path
 
 

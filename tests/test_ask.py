@@ -17,7 +17,7 @@ def assert_span_is_verbatim(client, data):
     answer = data["answer"]
     passage = client.get(f"/v1/passages/{answer['passage_id']}").json()
     assert passage["lang"] == data["answer_lang"]
-    assert passage["text"][answer["start"]: answer["end"]] == answer["text"]
+    assert passage["text"][answer["start"] : answer["end"]] == answer["text"]
 
 
 THRESHOLD = load_calibration().verification.threshold
@@ -53,11 +53,14 @@ def test_lang_asks_for_the_answer_in_the_other_language(client):
     assert_span_is_verbatim(client, data)
 
 
-@pytest.mark.parametrize("question, lang", [
-    ("What is the boiling point of mercury?", "en"),
-    ("红烧肉的做法是什么？", "zh"),
-    ("How many nuclear power plants does Japan plan to restart?", "en"),
-])
+@pytest.mark.parametrize(
+    "question, lang",
+    [
+        ("What is the boiling point of mercury?", "en"),
+        ("红烧肉的做法是什么？", "zh"),
+        ("How many nuclear power plants does Japan plan to restart?", "en"),
+    ],
+)
 def test_out_of_corpus_questions_are_declined_politely_in_the_askers_language(client, question, lang):
     data = ask(client, question=question)
     assert data["answerable"] is False and data["answer"] is None
@@ -68,17 +71,20 @@ def test_out_of_corpus_questions_are_declined_politely_in_the_askers_language(cl
     assert data["citations"], "the nearest passages are still listed"
 
 
-@pytest.mark.parametrize("question, lang, named", [
-    ("中国森林面积有多少公顷？", "zh", "公顷"),
-    ("How much green hydrogen did China actually produce in 2024?", "en", "2024"),
-    ("How many electric cars did China export in 2024?", "en", "electric cars"),
-])
+@pytest.mark.parametrize(
+    "question, lang, named",
+    [
+        ("中国森林面积有多少公顷？", "zh", "公顷"),
+        ("How much green hydrogen did China actually produce in 2024?", "en", "2024"),
+        ("How many electric cars did China export in 2024?", "en", "electric cars"),
+    ],
+)
 def test_a_near_miss_is_related_with_the_closest_quote_and_what_is_missing(client, question, lang, named):
     data = ask(client, question=question)
     assert data["support"] == "related" and data["answerable"] is False and data["answer"] is None
     closest = data["closest"]
     passage = client.get(f"/v1/passages/{closest['passage_id']}").json()
-    assert passage["text"][closest["start"]: closest["end"]] == closest["text"]
+    assert passage["text"][closest["start"] : closest["end"]] == closest["text"]
     assert named in data["message"]
     assert data["message"].startswith("文档未说明" if lang == "zh" else "The documents don't state")
 
@@ -92,14 +98,17 @@ def test_top_k_bounds_the_citations(client):
     assert len(ask(client, question="碳达峰碳中和政策体系", top_k=2)["citations"]) == 2
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"question": ""}, "invalid_request"),
-    ({"question": "   "}, "invalid_request"),
-    ({"question": "x", "lang": "de"}, "invalid_request"),
-    ({"question": "x", "top_k": 0}, "invalid_request"),
-    ({"question": "x", "extra": True}, "unknown_field"),
-    ({"query": "x"}, "unknown_field"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"question": ""}, "invalid_request"),
+        ({"question": "   "}, "invalid_request"),
+        ({"question": "x", "lang": "de"}, "invalid_request"),
+        ({"question": "x", "top_k": 0}, "invalid_request"),
+        ({"question": "x", "extra": True}, "unknown_field"),
+        ({"query": "x"}, "unknown_field"),
+    ],
+)
 def test_bad_ask_requests_get_the_error_body(client, body, code):
     response = client.post("/v1/ask", json=body)
     assert response.status_code == 422

@@ -5,10 +5,10 @@ Stored keys and visitor tokens: tests/state/test_keys_api.py."""
 from __future__ import annotations
 
 import pytest
+from _apps import app_with
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from _apps import app_with
 from qa.api.middleware.ratelimit import TokenBuckets
 from qa.api.policy import POLICY_ATTRIBUTE
 
@@ -20,9 +20,15 @@ QUERY = {"query": "carbon peak", "top_k": 1}
 
 @pytest.fixture(scope="module")
 def keyed(settings, service):
-    app = app_with(settings, service, api_keys=[API_KEY, "second-key"], widget_keys=[WIDGET_KEY],
-                   cors_origins=["https://partner.example"], public_origins=["http://testserver"],
-                   metrics_public=False)
+    app = app_with(
+        settings,
+        service,
+        api_keys=[API_KEY, "second-key"],
+        widget_keys=[WIDGET_KEY],
+        cors_origins=["https://partner.example"],
+        public_origins=["http://testserver"],
+        metrics_public=False,
+    )
     with TestClient(app) as client:
         yield client
 
@@ -35,18 +41,31 @@ def test_missing_key_is_401_with_bearer_challenge(keyed):
     assert "X-API-Key" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("headers", [{"Authorization": "Bearer wrong"}, {"X-API-Key": API_KEY[:-1]},
-                                     {"X-API-Key": API_KEY + "x"}, {"Authorization": f"Basic {API_KEY}"},
-                                     {"X-API-Key": "ключ".encode()}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer wrong"},
+        {"X-API-Key": API_KEY[:-1]},
+        {"X-API-Key": API_KEY + "x"},
+        {"Authorization": f"Basic {API_KEY}"},
+        {"X-API-Key": "ключ".encode()},
+    ],
+)
 def test_wrong_key_is_401(keyed, headers):
     response = keyed.post(SEARCH, json=QUERY, headers=headers)
     assert response.status_code == 401
     assert response.json()["error"]["code"] in ("invalid_api_key", "missing_api_key")
 
 
-@pytest.mark.parametrize("headers", [{"Authorization": f"Bearer {API_KEY}"},
-                                     {"authorization": f"bearer {API_KEY}"},
-                                     {"X-API-Key": API_KEY}, {"X-API-Key": "second-key"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": f"Bearer {API_KEY}"},
+        {"authorization": f"bearer {API_KEY}"},
+        {"X-API-Key": API_KEY},
+        {"X-API-Key": "second-key"},
+    ],
+)
 def test_valid_key_in_either_header(keyed, headers):
     assert keyed.post(SEARCH, json=QUERY, headers=headers).status_code == 200
     assert keyed.get("/v1/documents", headers=headers).status_code == 200
@@ -65,9 +84,14 @@ def test_metrics_can_require_a_key(keyed, settings, service):
 
 
 def test_preflight_is_not_blocked_by_keys(keyed):
-    response = keyed.options(SEARCH, headers={"Origin": "https://partner.example",
-                                              "Access-Control-Request-Method": "POST",
-                                              "Access-Control-Request-Headers": "x-api-key"})
+    response = keyed.options(
+        SEARCH,
+        headers={
+            "Origin": "https://partner.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-api-key",
+        },
+    )
     assert response.status_code == 200
 
 
@@ -90,8 +114,12 @@ def test_the_host_header_never_vouches_for_an_origin(settings, service):
     with TestClient(app) as client:
         spoofed = {"X-API-Key": WIDGET_KEY, "Origin": "https://evil.example", "Host": "evil.example"}
         assert client.post(SEARCH, json=QUERY, headers=spoofed).status_code == 403
-        assert client.post(SEARCH, json=QUERY, headers=spoofed | {"Origin": "http://testserver",
-                                                                   "Host": "testserver"}).status_code == 403
+        assert (
+            client.post(
+                SEARCH, json=QUERY, headers=spoofed | {"Origin": "http://testserver", "Host": "testserver"}
+            ).status_code
+            == 403
+        )
 
 
 def test_401_still_carries_cors_headers(keyed):
@@ -126,8 +154,7 @@ def test_admin_key_is_separate_from_api_keys(settings, service):
 
 
 def test_rate_limit_429_with_retry_after(settings, service):
-    app = app_with(settings, service, rate_limit_per_minute=6, rate_limit_burst=3,
-                   api_keys=[API_KEY, "other"])
+    app = app_with(settings, service, rate_limit_per_minute=6, rate_limit_burst=3, api_keys=[API_KEY, "other"])
     with TestClient(app) as client:
         mine = {"X-API-Key": API_KEY}
         codes = [client.get("/v1/documents", headers=mine).status_code for _ in range(3)]
@@ -140,8 +167,7 @@ def test_rate_limit_429_with_retry_after(settings, service):
         assert client.get("/v1/documents", headers={"X-API-Key": "other"}).status_code == 200
         assert client.get("/healthz").status_code == 200
         # wrong keys are throttled per IP before the key check (no free guessing)
-        guesses = [client.get("/v1/documents", headers={"X-API-Key": f"guess{i}"}).status_code
-                   for i in range(5)]
+        guesses = [client.get("/v1/documents", headers={"X-API-Key": f"guess{i}"}).status_code for i in range(5)]
         assert guesses[:3] == [401, 401, 401] and guesses[3:] == [429, 429]
 
 
@@ -185,8 +211,15 @@ PARTNER = {"Origin": "https://partner.example", "X-API-Key": WIDGET_KEY}
 
 
 def widget_app(settings, service, **changes):
-    return app_with(settings, service, widget_keys=[WIDGET_KEY], cors_origins=["https://partner.example"],
-                    rate_limit_per_minute=6, rate_limit_burst=2, **changes)
+    return app_with(
+        settings,
+        service,
+        widget_keys=[WIDGET_KEY],
+        cors_origins=["https://partner.example"],
+        rate_limit_per_minute=6,
+        rate_limit_burst=2,
+        **changes,
+    )
 
 
 def visitor(app, address: str) -> TestClient:

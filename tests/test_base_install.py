@@ -59,13 +59,21 @@ def _base_closure() -> set[str]:
 
 
 def test_reading_every_format_needs_only_base_dependencies(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-c", READ_EVERY_FORMAT, str(tmp_path)], capture_output=True,
-                          text=True, timeout=300, cwd=PROJECT_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", READ_EVERY_FORMAT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT_ROOT,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     modules = json.loads(done.stdout.strip().splitlines()[-1])
     owners = metadata.packages_distributions()
     base = _base_closure()
-    missing = {m: owners[m] for m in modules if m != "qa"
-               and m in owners and not any(canonicalize_name(d) in base for d in owners[m])}
+    missing = {
+        m: owners[m]
+        for m in modules
+        if m != "qa" and m in owners and not any(canonicalize_name(d) in base for d in owners[m])
+    }
     assert not missing, f"reading needs modules outside the base install: {missing}"
     assert "lxml_html_clean" in modules  # the HTML reader really went through lxml.html.clean

@@ -168,8 +168,10 @@ def test_token_count_is_the_e5_tokenizers_and_grows_with_the_text(encoder):
     assert count("\x00" + "碳" * 50) >= count("碳" * 50)
 
 
-@pytest.mark.parametrize("text", ["When will China peak its carbon emissions?", "全国碳市场覆盖了多少碳排放量？",
-                                  "碳中和 carbon neutral 2060 目标"])
+@pytest.mark.parametrize(
+    "text",
+    ["When will China peak its carbon emissions?", "全国碳市场覆盖了多少碳排放量？", "碳中和 carbon neutral 2060 目标"],
+)
 def test_the_estimate_is_near_the_real_count(encoder, text):
     real = token_counter(encoder)(text)
     assert real / 2 <= estimate_tokens(text) <= real * 2
@@ -178,8 +180,7 @@ def test_the_estimate_is_near_the_real_count(encoder, text):
 def test_large_items_together_get_only_their_share_of_the_worker():
     gate = Gate()
     # Before any measurement a unit of cost is taken to last 1 ms: a 480-unit item, 0.48 s.
-    queue = BoundedBatchQueue(gate, cost=len, max_batch=1, max_pending_cost=10_000,
-                              large_cost=100, large_share=0.25)
+    queue = BoundedBatchQueue(gate, cost=len, max_batch=1, max_pending_cost=10_000, large_cost=100, large_share=0.25)
     results: dict = {}
     threads = [submit_in_thread(queue, "a" * 480, results)]
     assert gate.entered.wait(30)

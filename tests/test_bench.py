@@ -45,8 +45,11 @@ def test_recall_counts_shared_ids_per_query():
 
 
 def test_threshold_is_where_the_fitted_linear_cost_meets_the_budget():
-    sweep = [{"vectors": 10_000, "p50_ms": 0.5}, {"vectors": 50_000, "p50_ms": 1.9},
-             {"vectors": 100_000, "p50_ms": 4.0}]  # ≈ 0.04 µs a vector
+    sweep = [
+        {"vectors": 10_000, "p50_ms": 0.5},
+        {"vectors": 50_000, "p50_ms": 1.9},
+        {"vectors": 100_000, "p50_ms": 4.0},
+    ]  # ≈ 0.04 µs a vector
     assert recommend_threshold(sweep, 2.0) == 50_000
     assert recommend_threshold(sweep, 0.1) == 2_000
     assert recommend_threshold(sweep[:1], 1.0) == 20_000
@@ -85,15 +88,21 @@ def _fake_results() -> dict:
     def conc(p50, rps):
         return {"concurrency": 16, **lat(p50), "rps": rps, "errors": {}}
 
-    inproc = {"sequential": {"bare": lat(10.0), "search": lat(12.0), "search_batched": lat(12.5)},
-              "bare_concurrent": conc(150, 100.0), "search_concurrent": conc(170, 90.0),
-              "bare_batched_concurrent": conc(60, 250.0), "search_batched_concurrent": conc(80, 200.0),
-              "encoder_batch": [{"batch": 1, "batch_ms": 10.0, "per_query_ms": 10.0}]}
-    http = {"hello": {"c1": conc(1.0, 900.0), "c16": conc(8.0, 2000.0)},
-            "search": {"c1": conc(14.0, 70.0), "c16": conc(180.0, 85.0)},
-            "cold_start_s": 4.2, "memory_after_load": {"peak_rss_mb": 500.0}}
-    return {"meta": {"date": "today", "cpus": 2, "model": "m"}, "inprocess": inproc, "http": http,
-            "build_s": 20.0}
+    inproc = {
+        "sequential": {"bare": lat(10.0), "search": lat(12.0), "search_batched": lat(12.5)},
+        "bare_concurrent": conc(150, 100.0),
+        "search_concurrent": conc(170, 90.0),
+        "bare_batched_concurrent": conc(60, 250.0),
+        "search_batched_concurrent": conc(80, 200.0),
+        "encoder_batch": [{"batch": 1, "batch_ms": 10.0, "per_query_ms": 10.0}],
+    }
+    http = {
+        "hello": {"c1": conc(1.0, 900.0), "c16": conc(8.0, 2000.0)},
+        "search": {"c1": conc(14.0, 70.0), "c16": conc(180.0, 85.0)},
+        "cold_start_s": 4.2,
+        "memory_after_load": {"peak_rss_mb": 500.0},
+    }
+    return {"meta": {"date": "today", "cpus": 2, "model": "m"}, "inprocess": inproc, "http": http, "build_s": 20.0}
 
 
 def test_ratios_and_markdown_from_raw_figures():
@@ -134,9 +143,13 @@ def test_tiny_bench_runs_every_leg_and_writes_ratios(tiny_corpus, cli_env, tmp_p
     assert results["rebuild"]["during_build"]["n"] >= 1
     assert results["build_throughput"]["texts"] == 12
     assert results["keyword_scale"][0]["passages"] == 3000
-    for name in ("neighbour_search_p50_over_quiet_bare_p50", "neighbour_search_worst_over_quiet_bare_p50",
-                 "rebuild_http_p50_over_quiet_http_p50", "build_over_bare_encoder_throughput",
-                 "http_p50_c1_over_bare_p50"):
+    for name in (
+        "neighbour_search_p50_over_quiet_bare_p50",
+        "neighbour_search_worst_over_quiet_bare_p50",
+        "rebuild_http_p50_over_quiet_http_p50",
+        "build_over_bare_encoder_throughput",
+        "http_p50_c1_over_bare_p50",
+    ):
         assert results["ratios"][name] > 0, name
     table = (out_dir / report.with_suffix(".md").name).read_text()
     assert "one busy neighbour: search" in table and "during `qa build`" in table

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from _apps import app_with
+from _live import live_server
 from click.testing import CliRunner
 
 import qa.service
-from _apps import app_with
-from _live import live_server
 from qa.cli import cli
 
 KEY = "cli-test-key"
@@ -50,8 +50,9 @@ def test_ask_declines_honestly(local):
 def test_ask_json_is_the_apis_shape(local, client):
     result = run("ask", "How much regular hydropower capacity does China have?", "--json", "-k", "2")
     data = json.loads(result.output)
-    api = client.post("/v1/ask", json={"question": "How much regular hydropower capacity does China "
-                                                   "have?", "top_k": 2}).json()
+    api = client.post(
+        "/v1/ask", json={"question": "How much regular hydropower capacity does China have?", "top_k": 2}
+    ).json()
     assert data.keys() == api.keys() and data["answer"] == api["answer"] and len(data["citations"]) == 2
 
 
@@ -82,6 +83,7 @@ def test_url_mode_asks_a_remote_server_with_the_key(base_url, monkeypatch, cli_e
     assert chat.exit_code == 0 and "support: " in chat.output
     monkeypatch.setenv("QA_API_KEY", "wrong")
     from qa.settings import get_settings
+
     get_settings.cache_clear()
     refused = run("ask", "碳达峰", "--url", base_url)
     assert refused.exit_code == 1 and "invalid_api_key" in refused.output

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from _apps import app_with
 from _live import live_server
+
 from qa.api.schemas import AskResponse, SearchResponse
 from qa.client import ApiError, AsyncClient, Client
 
@@ -27,7 +27,7 @@ def test_the_sync_client_gets_typed_results(base_url):
         found = qa.search("hydropower capacity", top_k=2, lang="en")
         assert isinstance(found, SearchResponse) and [h.lang for h in found.results] == ["en", "en"]
         passage = qa.passage(reply.answer.passage_id)
-        assert passage.text[reply.answer.start:reply.answer.end] == reply.answer.text
+        assert passage.text[reply.answer.start : reply.answer.end] == reply.answer.text
         assert {d.doc_id for d in qa.documents()} >= {passage.doc_id}
         follow_up = qa.ask("目前纳入了哪些行业？", history=["全国碳排放权交易市场是哪一年启动的？"], top_k=3)
         assert len(follow_up.citations) == 3
@@ -49,8 +49,11 @@ def test_api_errors_are_exceptions_with_the_apis_code(base_url):
 def test_the_async_client_gets_the_same_answers(base_url):
     async def run():
         async with AsyncClient(base_url, api_key=KEY) as qa:
-            replies = await asyncio.gather(qa.ask("How much regular hydropower capacity does China have?"),
-                                           qa.search("碳市场", top_k=1), qa.documents())
+            replies = await asyncio.gather(
+                qa.ask("How much regular hydropower capacity does China have?"),
+                qa.search("碳市场", top_k=1),
+                qa.documents(),
+            )
             with pytest.raises(ApiError) as missing:
                 await qa.passage("nope")
             return replies, missing.value.code

@@ -15,8 +15,9 @@ import uvicorn
 
 from qa.api.connections import ConnectionLimits, GuardedH11Protocol
 
-LIMITS = ConnectionLimits(header_seconds=0.5, body_seconds=0.5, keep_alive_seconds=1,
-                          max_connections=50, max_per_client=5)
+LIMITS = ConnectionLimits(
+    header_seconds=0.5, body_seconds=0.5, keep_alive_seconds=1, max_connections=50, max_per_client=5
+)
 WAIT = 10.0  # far above every limit: the server must have closed by then
 
 
@@ -36,9 +37,17 @@ async def echo_app(scope, receive, send) -> None:
 @pytest.fixture(scope="module")
 def port() -> Iterator[int]:
     chosen = random.randint(20000, 60000)
-    server = uvicorn.Server(uvicorn.Config(echo_app, host="127.0.0.1", port=chosen, http=QuickProtocol,
-                                           log_level="warning", lifespan="off",
-                                           timeout_keep_alive=LIMITS.keep_alive_seconds))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            echo_app,
+            host="127.0.0.1",
+            port=chosen,
+            http=QuickProtocol,
+            log_level="warning",
+            lifespan="off",
+            timeout_keep_alive=LIMITS.keep_alive_seconds,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):
@@ -108,7 +117,7 @@ def test_one_client_cannot_hold_more_than_its_share_of_connections(port):
     socks = [connect(port) for _ in range(LIMITS.max_per_client + 3)]
     try:
         time.sleep(0.2)  # let the server accept them all
-        extra = socks[LIMITS.max_per_client:]
+        extra = socks[LIMITS.max_per_client :]
         for sock in extra:
             sock.settimeout(2)
             try:

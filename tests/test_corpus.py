@@ -13,8 +13,7 @@ from qa.cli import cli
 from qa.corpus.models import Document, Passage
 from qa.corpus.parse import parse_path
 from qa.index.build import LOW_ALIGNMENT_MARGIN, LOW_ALIGNMENT_SIMILARITY, build_index
-from tests.conftest import (CORPUS_DIR, PAPER, TINY_SECTION, paper_excerpt, swap_english,
-                            write_interleaved)
+from tests.conftest import CORPUS_DIR, PAPER, TINY_SECTION, paper_excerpt, swap_english, write_interleaved
 
 PAPER_FILE = CORPUS_DIR / f"{PAPER}.zh-en.txt"
 RAW_LINES = [line.strip() for line in PAPER_FILE.read_text(encoding="utf-8").splitlines()]
@@ -39,14 +38,17 @@ def translation_ids(passage: Passage) -> list[str]:
 
 # --- the demo paper -------------------------------------------------------------------------
 
+
 def test_the_paper_has_87_chinese_and_88_english_passages(paper):
     # One Chinese preface paragraph (中国一向重信守诺…) is translated as two English paragraphs,
     # so English has one passage more. The ten "•" lines are part of an English paragraph.
     assert (paper.count("zh"), paper.count("en")) == (87, 88)
     assert paper.doc_id == PAPER
     assert paper.format == "interleaved"
-    assert paper.title == {"zh": "碳达峰碳中和的中国行动",
-                           "en": "Carbon Peaking and Carbon Neutrality: China’s Plans and Solutions"}
+    assert paper.title == {
+        "zh": "碳达峰碳中和的中国行动",
+        "en": "Carbon Peaking and Carbon Neutrality: China’s Plans and Solutions",
+    }
 
 
 def test_no_passage_contains_the_watermark_header_or_table_of_contents(paper):
@@ -107,7 +109,8 @@ def test_one_chinese_paragraph_aligns_to_two_english_paragraphs(paper):
     assert unit.en == [first.passage_id, second.passage_id]
     # Everything after the split still pairs up: the next paragraphs align to each other.
     assert translation_ids(by_start(paper, "2025年是《巴黎协定》达成十周年")) == [
-        by_start(paper, "The year 2025 marks the 10th anniversary").passage_id]
+        by_start(paper, "The year 2025 marks the 10th anniversary").passage_id
+    ]
 
 
 def test_the_ten_bullet_lines_belong_to_the_english_paragraph_that_introduces_them(paper):
@@ -122,14 +125,17 @@ def test_the_ten_bullet_lines_belong_to_the_english_paragraph_that_introduces_th
     assert translation_ids(en) == [zh.passage_id]
 
 
-@pytest.mark.parametrize("start, section", [
-    ("双轮驱动", ["一、坚定不移推进碳达峰碳中和", "(二)系统推进碳达峰碳中和工作"]),
-    (PREFACE_START, ["前言"]),
-    ("中国将碳达峰碳中和作为国家战略", ["一、坚定不移推进碳达峰碳中和"]),  # before any subsection
-    ("面向未来,中国愿与国际社会一道", ["结束语"]),
-    ("Earth is the only home of all humanity", ["Preface"]),
-    ("Looking forward, China stands ready", ["Conclusion"]),
-])
+@pytest.mark.parametrize(
+    "start, section",
+    [
+        ("双轮驱动", ["一、坚定不移推进碳达峰碳中和", "(二)系统推进碳达峰碳中和工作"]),
+        (PREFACE_START, ["前言"]),
+        ("中国将碳达峰碳中和作为国家战略", ["一、坚定不移推进碳达峰碳中和"]),  # before any subsection
+        ("面向未来,中国愿与国际社会一道", ["结束语"]),
+        ("Earth is the only home of all humanity", ["Preface"]),
+        ("Looking forward, China stands ready", ["Conclusion"]),
+    ],
+)
 def test_section_paths_of_known_paragraphs(paper, start, section):
     assert by_start(paper, start).citation.section == section
 
@@ -153,7 +159,8 @@ def test_citation_labels_and_paragraph_numbers_count_per_language_from_one(paper
             assert c.doc_title == paper.title[lang]
             assert c.label == " · ".join([c.doc_title, *c.section, f"¶{c.paragraph}"])
     assert by_start(paper, "双轮驱动").citation.label == (
-        "碳达峰碳中和的中国行动 · 一、坚定不移推进碳达峰碳中和 · (二)系统推进碳达峰碳中和工作 · ¶14")
+        "碳达峰碳中和的中国行动 · 一、坚定不移推进碳达峰碳中和 · (二)系统推进碳达峰碳中和工作 · ¶14"
+    )
 
 
 def test_ids_are_url_safe_and_stable_across_parses(paper):
@@ -212,9 +219,11 @@ def test_a_zh_en_file_pair_aligns_paragraph_i_to_paragraph_i(tmp_path):
 
 def test_a_monolingual_file_gives_passages_without_translations(tmp_path):
     path = tmp_path / "wind-notes.txt"
-    path.write_text("Wind Power Notes\n1. Onshore\nOnshore wind capacity has grown quickly in the north.\n"
-                    "2. Offshore\nOffshore wind farms are being built along the eastern coast.\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Wind Power Notes\n1. Onshore\nOnshore wind capacity has grown quickly in the north.\n"
+        "2. Offshore\nOffshore wind farms are being built along the eastern coast.\n",
+        encoding="utf-8",
+    )
     doc = parse_path(path)
     assert doc.format == "monolingual"
     assert [p.passage_id for p in doc.passages] == ["wind-notes.en.0001", "wind-notes.en.0002"]
@@ -258,14 +267,17 @@ def test_interleaved_text_with_1_to_2_and_2_to_1_translations_aligns_by_length(t
 
 # --- alignment confidence at build time ------------------------------------------------------
 
+
 def build_report(tmp_path: Path, body: list[str], encoder) -> dict:
     corpus = tmp_path / "corpus"
     corpus.mkdir(parents=True)
     write_interleaved(corpus / "tiny.zh-en.txt", body)
     folder = build_index(corpus, tmp_path / "index", encoder, progress=False)
     report = json.loads((folder / "manifest.json").read_text())["alignment"]
-    report["passages"] = [Passage.model_validate_json(line)
-                          for line in (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+    report["passages"] = [
+        Passage.model_validate_json(line)
+        for line in (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     return report
 
 
@@ -289,8 +301,11 @@ def test_build_reports_a_swapped_translation_as_low_confidence(tmp_path, encoder
         assert unit["similarity"] > LOW_ALIGNMENT_SIMILARITY
     # The doubtful links are kept and marked uncertain on both sides; the others are not marked.
     assert uncertain_links(wrong["passages"]) == {
-        ("tiny.zh.0001", "tiny.en.0001"), ("tiny.en.0001", "tiny.zh.0001"),
-        ("tiny.zh.0002", "tiny.en.0002"), ("tiny.en.0002", "tiny.zh.0002")}
+        ("tiny.zh.0001", "tiny.en.0001"),
+        ("tiny.en.0001", "tiny.zh.0001"),
+        ("tiny.zh.0002", "tiny.en.0002"),
+        ("tiny.en.0002", "tiny.zh.0002"),
+    }
     assert uncertain_links(right["passages"]) == set()
     assert right["unlinked"] == [] and wrong["unlinked"] == []
 
@@ -306,6 +321,7 @@ def test_the_papers_alignment_report_trusts_every_unit(service):
 
 # --- qa ingest --------------------------------------------------------------------------------
 
+
 def test_qa_ingest_adds_a_document_that_search_then_finds(tiny_corpus, tmp_path, cli_env):
     cli_env(tiny_corpus, tmp_path / "index")
     new = write_pair(tmp_path)
@@ -313,21 +329,22 @@ def test_qa_ingest_adds_a_document_that_search_then_finds(tiny_corpus, tmp_path,
     result = runner.invoke(cli, ["ingest", str(new)])
     assert result.exit_code == 0, result.output
     assert "added green-cities (pair): zh 4, en 4 passages" in result.output
-    assert {p.name for p in tiny_corpus.iterdir()} == {"tiny.zh-en.txt", "green-cities.zh.txt",
-                                                      "green-cities.en.txt"}
+    assert {p.name for p in tiny_corpus.iterdir()} == {"tiny.zh-en.txt", "green-cities.zh.txt", "green-cities.en.txt"}
     result = runner.invoke(cli, ["search", "市民绿色出行和公共交通", "-k", "2", "--json"])
     assert result.exit_code == 0, result.output
     top = json.loads(result.output)["results"]
     assert {r["passage_id"] for r in top} == {"green-cities.zh.0003", "green-cities.en.0003"}
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "does not exist"),
-    ("", "no paragraphs found"),
-    ("\n \n\t\n", "no paragraphs found"),
-])
-def test_qa_ingest_refuses_a_missing_or_empty_file_and_copies_nothing(
-        tiny_corpus, tmp_path, cli_env, content, message):
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "does not exist"),
+        ("", "no paragraphs found"),
+        ("\n \n\t\n", "no paragraphs found"),
+    ],
+)
+def test_qa_ingest_refuses_a_missing_or_empty_file_and_copies_nothing(tiny_corpus, tmp_path, cli_env, content, message):
     cli_env(tiny_corpus, tmp_path / "index")
     path = tmp_path / "empty.txt"
     if content is not None:
@@ -348,18 +365,17 @@ def test_qa_ingest_refuses_a_document_whose_id_is_taken(tiny_corpus, tmp_path, c
     assert [p.name for p in tiny_corpus.iterdir()] == ["tiny.zh-en.txt"]
 
 
-def test_qa_ingest_takes_two_editions_in_two_formats_and_qa_documents_lists_them(
-        tiny_corpus, tmp_path, cli_env):
+def test_qa_ingest_takes_two_editions_in_two_formats_and_qa_documents_lists_them(tiny_corpus, tmp_path, cli_env):
     from tests.test_documents_api import section_editions
 
     cli_env(tiny_corpus, tmp_path / "index")
     zh_pdf, en_html = section_editions(tmp_path, units=3)
     runner = CliRunner()
-    result = runner.invoke(cli, ["ingest", "--zh", str(zh_pdf), "--en", str(en_html), "--doc-id", "energy",
-                                 "--no-build"])
+    result = runner.invoke(
+        cli, ["ingest", "--zh", str(zh_pdf), "--en", str(en_html), "--doc-id", "energy", "--no-build"]
+    )
     assert result.exit_code == 0, result.output
-    assert "added energy (pair): zh 3, en 3 passages over 1 pages from energy.en.html + energy.zh.pdf" \
-        in result.output
+    assert "added energy (pair): zh 3, en 3 passages over 1 pages from energy.en.html + energy.zh.pdf" in result.output
     listing = runner.invoke(cli, ["documents"])
     assert "energy  not indexed" in listing.output
     assert runner.invoke(cli, ["build"]).exit_code == 0

@@ -8,10 +8,10 @@ import threading
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
-
 from _apps import app_with
 from _queries import chinese_of
+from fastapi.testclient import TestClient
+
 from qa.embed.batching import ENCODER_CLIENT, BatchingEncoder
 from qa.embed.tokens import token_counter, truncate_to_tokens
 
@@ -29,7 +29,7 @@ def test_the_encoder_reads_a_long_query_only_up_to_the_token_cap(service, settin
     long_query = chinese_of(10_000, count)  # the whole Chinese text, well over the cap
     assert count(long_query) > cap
     first_part = truncate_to_tokens(long_query, cap, count)
-    assert count(first_part) <= cap < count(long_query[:len(first_part) + 1])
+    assert count(first_part) <= cap < count(long_query[: len(first_part) + 1])
     vector = batcher.encode_queries([long_query])[0]
     assert np.allclose(vector, service.encoder.encode_queries([first_part])[0], atol=1e-4)
 
@@ -42,8 +42,9 @@ def test_a_1000_character_chinese_query_is_answered(client, count):
 
 def test_each_client_spends_its_own_token_budget(settings, service, count):
     query = chinese_of(100, count)
-    app = app_with(settings, service, token_limit_per_minute=60, token_limit_burst=300,
-                   api_keys=["spender", "bystander"])
+    app = app_with(
+        settings, service, token_limit_per_minute=60, token_limit_burst=300, api_keys=["spender", "bystander"]
+    )
     with TestClient(app) as client:
         spender, bystander = {"X-API-Key": "spender"}, {"X-API-Key": "bystander"}
         codes = [client.post(SEARCH, json={"query": query}, headers=spender).status_code for _ in range(4)]
@@ -80,6 +81,7 @@ def test_a_full_encoder_queue_answers_503_at_once_with_retry_after(settings, ser
     engine.encoder = queue
     busy = dataclasses.replace(service, engine=engine)
     with TestClient(app_with(settings, busy)) as client:
+
         def fill_as_this_client() -> None:
             ENCODER_CLIENT.set("ip:testclient")  # what the API names TestClient's requests
             queue.encode_queries([chinese_of(250, count)])
@@ -105,6 +107,7 @@ def test_a_full_queue_still_admits_a_client_with_nothing_waiting(settings, servi
     engine.encoder = queue
     busy = dataclasses.replace(service, engine=engine)
     with TestClient(app_with(settings, busy, api_keys=["flood", "steady"])) as client:
+
         def flood() -> None:
             ENCODER_CLIENT.set("a flooding client")
             queue.encode_queries([chinese_of(250, count)])
@@ -113,8 +116,11 @@ def test_a_full_queue_still_admits_a_client_with_nothing_waiting(settings, servi
         running.start()
         assert held.entered.wait(60)
         answers: list = []
-        steady = threading.Thread(target=lambda: answers.append(client.post(
-            SEARCH, json={"query": chinese_of(100, count)}, headers={"X-API-Key": "steady"})))
+        steady = threading.Thread(
+            target=lambda: answers.append(
+                client.post(SEARCH, json={"query": chinese_of(100, count)}, headers={"X-API-Key": "steady"})
+            )
+        )
         steady.start()
         for _ in range(3000):  # admitted: its tokens join the queue instead of a 503
             if queue.queue.pending_cost > 250 or answers:
@@ -130,8 +136,7 @@ def test_history_is_charged_like_the_question(settings, service, count):
     history = [chinese_of(300, count) for _ in range(5)]
     app = app_with(settings, service, token_limit_per_minute=60, token_limit_burst=300)
     with TestClient(app) as client:
-        codes = [client.post("/v1/ask", json={"question": "它呢？", "history": history}).status_code
-                 for _ in range(2)]
+        codes = [client.post("/v1/ask", json={"question": "它呢？", "history": history}).status_code for _ in range(2)]
         # 5 × 256 (each earlier question is encoded, up to the cap) + the question: one fits.
         assert codes == [200, 429]
         refused = client.post("/v1/ask", json={"question": "它呢？", "history": history})

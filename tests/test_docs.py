@@ -18,8 +18,11 @@ from qa.settings import PROJECT_ROOT, Settings
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 CLI_DOC = PROJECT_ROOT / "docs" / "cli.md"
 # Every Markdown page a reader follows (the generated reference is checked on its own).
-PAGES = [PROJECT_ROOT / "README.md", *sorted(p for p in (PROJECT_ROOT / "docs").glob("*.md") if p != CLI_DOC),
-         *sorted((PROJECT_ROOT / "tests" / "data").rglob("README.md"))]
+PAGES = [
+    PROJECT_ROOT / "README.md",
+    *sorted(p for p in (PROJECT_ROOT / "docs").glob("*.md") if p != CLI_DOC),
+    *sorted((PROJECT_ROOT / "tests" / "data").rglob("README.md")),
+]
 # `qa …` or `python -m qa.cli …`, after optional VAR=value assignments and a `$ ` prompt.
 COMMAND_LINE = re.compile(r"^(?:\$\s+)?(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:qa|python -m qa\.cli)\s+(.+)$")
 
@@ -83,8 +86,9 @@ def test_the_command_line_check_finds_the_pages_commands_and_can_fail():
 
 
 def test_the_cli_reference_is_generated_from_the_commands():
-    assert CLI_DOC.read_text(encoding="utf-8") == reference(), \
+    assert CLI_DOC.read_text(encoding="utf-8") == reference(), (
         "docs/cli.md is stale: python -m qa.cli.reference > docs/cli.md"
+    )
 
 
 def test_readme_commands_point_at_real_scripts():
@@ -114,8 +118,12 @@ def _app_routes() -> set[tuple[str, str]]:
                 yield prefix + route.path, route.methods or set()
 
     app = create_app(Settings(auto_build=False))
-    return {(method, path) for path, methods in walk(app.routes) for method in methods
-            if method != "HEAD" and path not in UNDOCUMENTED_OK and not path.startswith("/docs/")}
+    return {
+        (method, path)
+        for path, methods in walk(app.routes)
+        for method in methods
+        if method != "HEAD" and path not in UNDOCUMENTED_OK and not path.startswith("/docs/")
+    }
 
 
 def test_every_route_of_the_app_is_in_api_md_and_back():
@@ -132,36 +140,60 @@ def error_codes(source: str) -> set[tuple[int | None, str]]:
     found: set[tuple[int | None, str]] = set()
     builds_errors = "ApiError(" in source or "error_response(" in source
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) \
-                in ("ApiError", "error_response") and len(node.args) >= 2:
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("ApiError", "error_response")
+            and len(node.args) >= 2
+        ):
             status, code = node.args[0], node.args[1]
             if isinstance(code, ast.Constant) and isinstance(code.value, str):
                 found.add((status.value if isinstance(status, ast.Constant) else None, code.value))
-        elif isinstance(node, ast.Dict) and node.keys and all(
-                isinstance(k, ast.Constant) and isinstance(k.value, int) and 400 <= k.value < 600 for k in node.keys):
-            found |= {(k.value, v.value) for k, v in zip(node.keys, node.values)
-                      if isinstance(v, ast.Constant) and isinstance(v.value, str)}
-        elif builds_errors and isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "code"
-                                                                    for t in node.targets) \
-                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        elif (
+            isinstance(node, ast.Dict)
+            and node.keys
+            and all(
+                isinstance(k, ast.Constant) and isinstance(k.value, int) and 400 <= k.value < 600 for k in node.keys
+            )
+        ):
+            found |= {
+                (k.value, v.value)
+                for k, v in zip(node.keys, node.values)
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            }
+        elif (
+            builds_errors
+            and isinstance(node, ast.Assign)
+            and any(getattr(t, "id", None) == "code" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             found.add((None, node.value.value))
         elif builds_errors and isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
-            found |= {(None, e.value) for e in node.value.elts if isinstance(e, ast.Constant)
-                      and isinstance(e.value, str) and re.fullmatch(r"[a-z]+(_[a-z]+)+", e.value)}
+            found |= {
+                (None, e.value)
+                for e in node.value.elts
+                if isinstance(e, ast.Constant)
+                and isinstance(e.value, str)
+                and re.fullmatch(r"[a-z]+(_[a-z]+)+", e.value)
+            }
     return found
 
 
 def undocumented(codes: set[tuple[int | None, str]], doc: str) -> set[str]:
-    return {f"{status or ''} {code}".strip() for status, code in codes
-            if not re.search(rf"\b{re.escape(code)}\b", doc) or (status is not None and str(status) not in doc)}
+    return {
+        f"{status or ''} {code}".strip()
+        for status, code in codes
+        if not re.search(rf"\b{re.escape(code)}\b", doc) or (status is not None and str(status) not in doc)
+    }
 
 
 def test_every_error_code_the_app_can_return_is_in_api_md():
     codes: set[tuple[int | None, str]] = set()
     for path in sorted((PROJECT_ROOT / "qa").rglob("*.py")):
         codes |= error_codes(path.read_text(encoding="utf-8"))
-    assert {(404, "not_found"), (422, "invalid_request"), (None, "json_too_deep")} <= codes, \
+    assert {(404, "not_found"), (422, "invalid_request"), (None, "json_too_deep")} <= codes, (
         "the reader finds the app's errors"
+    )
     assert undocumented(codes, API_DOC) == set(), "error codes missing from docs/API.md"
 
 
@@ -176,6 +208,11 @@ def f(status):
     return errors.error_response(status, "any_status", "m")
 """
     codes = error_codes(source)
-    assert codes == {(418, "teapot"), (None, "chosen_later"), (409, "conflicting"), (None, "any_status"),
-                     (None, "made_here")}
+    assert codes == {
+        (418, "teapot"),
+        (None, "chosen_later"),
+        (409, "conflicting"),
+        (None, "any_status"),
+        (None, "made_here"),
+    }
     assert undocumented(codes, "`conflicting` 409, `teapot` 418, any_status, made_here") == {"chosen_later"}

@@ -28,8 +28,10 @@ def section_editions(folder: Path, units: int = 4) -> tuple[Path, Path]:
     chosen = [u for u in truth_units(paper) if u["zh_section"][:1] == [SECTION_TWO]][:units]
     zh = [GenPara(t, frozenset({k}), u["zh_section"]) for k, u in enumerate(chosen) for t in u["zh"]]
     en = [GenPara(t, frozenset({k}), u["en_section"]) for k, u in enumerate(chosen) for t in u["en"]]
-    return (write_pdf(zh, "能源转型", folder / "energy.zh.pdf"),
-            write_html(en, "Energy Transition", folder / "energy.en.html"))
+    return (
+        write_pdf(zh, "能源转型", folder / "energy.zh.pdf"),
+        write_html(en, "Energy Transition", folder / "energy.en.html"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +46,9 @@ def folders(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def api(folders, encoder):
     corpus, index = folders
-    settings = Settings(corpus_dir=corpus, index_dir=index, admin_keys="admin-secret",
-                        reload_poll_seconds=0, access_log=False)
+    settings = Settings(
+        corpus_dir=corpus, index_dir=index, admin_keys="admin-secret", reload_poll_seconds=0, access_log=False
+    )
     holder = ServiceHolder(settings)
     holder.service = open_service(settings, progress=False, encoder=encoder)
     holder.ready.set()
@@ -73,9 +76,12 @@ def test_two_editions_uploaded_become_searchable_with_pages_and_translations(api
     corpus, _ = folders
     zh_pdf, en_html = section_editions(tmp_path)
     with open(zh_pdf, "rb") as zh, open(en_html, "rb") as en:
-        response = api.post("/v1/documents", headers=ADMIN, data={"doc_id": "energy"},
-                            files={"zh": ("energy.zh.pdf", zh, "application/pdf"),
-                                   "en": ("energy.en.html", en, "text/html")})
+        response = api.post(
+            "/v1/documents",
+            headers=ADMIN,
+            data={"doc_id": "energy"},
+            files={"zh": ("energy.zh.pdf", zh, "application/pdf"), "en": ("energy.en.html", en, "text/html")},
+        )
     assert response.status_code == 202, response.text
     accepted = response.json()
     assert accepted["doc_id"] == "energy"
@@ -88,8 +94,9 @@ def test_two_editions_uploaded_become_searchable_with_pages_and_translations(api
     assert detail["passages"]["zh"] >= 4 and detail["passages"]["en"] >= 4
     assert detail["files"] == ["energy.en.html", "energy.zh.pdf"]
 
-    hits = api.post("/v1/search", json={"query": "installed capacity of renewable energy", "lang": "zh",
-                                        "top_k": 10}).json()["results"]
+    hits = api.post(
+        "/v1/search", json={"query": "installed capacity of renewable energy", "lang": "zh", "top_k": 10}
+    ).json()["results"]
     mine = [h for h in hits if h["doc_id"] == "energy"]
     assert mine, "the uploaded Chinese edition is not found"
     assert all(h["citation"]["page"] == 1 for h in mine)
@@ -113,10 +120,22 @@ def test_hostile_or_broken_uploads_get_a_4xx_and_change_nothing(api, folders, tm
     cases = [
         ({"file": ("scan.pdf", scan.read_bytes(), "application/pdf")}, 422, "no text layer"),
         ({"file": ("bomb.docx", bomb.getvalue(), "application/octet-stream")}, 422, "zip bomb"),
-        ({"file": ("never.pdf", b"%PDF-1.7\n1 0 obj << /Type /Pages /Kids [1 0 R] >> endobj\n" * 500,
-                   "application/pdf")}, 422, "never.pdf"),
-        ({"file": ("x.html", b"<html><script>while(true){}</script><body></body></html>", "text/html")},
-         422, "no article text"),
+        (
+            {
+                "file": (
+                    "never.pdf",
+                    b"%PDF-1.7\n1 0 obj << /Type /Pages /Kids [1 0 R] >> endobj\n" * 500,
+                    "application/pdf",
+                )
+            },
+            422,
+            "never.pdf",
+        ),
+        (
+            {"file": ("x.html", b"<html><script>while(true){}</script><body></body></html>", "text/html")},
+            422,
+            "no article text",
+        ),
         ({"file": ("tool.exe", b"MZ\x90\x00", "application/octet-stream")}, 415, "unsupported file type"),
         ({"file": ("bad.tmx", b"<tmx><body><tu>", "application/xml")}, 422, "not well-formed"),
         ({"zh": ("a.zh.txt", "中文段落。".encode(), "text/plain")}, 422, "both editions"),
@@ -125,9 +144,15 @@ def test_hostile_or_broken_uploads_get_a_4xx_and_change_nothing(api, folders, tm
         response = api.post("/v1/documents", headers=ADMIN, files=files)
         assert response.status_code == status, (files.keys(), response.text)
         assert message in response.json()["error"]["message"]
-    assert api.post("/v1/documents", headers=ADMIN, data={"doc_id": "../etc/passwd"},
-                    files={"file": ("a.txt", "一段中文。\nOne English line.".encode(), "text/plain")}
-                    ).json()["error"]["code"] == "invalid_doc_id"
+    assert (
+        api.post(
+            "/v1/documents",
+            headers=ADMIN,
+            data={"doc_id": "../etc/passwd"},
+            files={"file": ("a.txt", "一段中文。\nOne English line.".encode(), "text/plain")},
+        ).json()["error"]["code"]
+        == "invalid_doc_id"
+    )
     assert served_state(api, corpus) == before
 
 
@@ -142,8 +167,14 @@ def test_uploads_and_jobs_need_the_admin_key(api):
 
 def test_an_upload_over_the_size_limit_is_refused_with_413(api, folders):
     corpus, index = folders
-    settings = Settings(corpus_dir=corpus, index_dir=index, admin_keys="admin-secret",
-                        reload_poll_seconds=0, access_log=False, max_document_bytes=2048)
+    settings = Settings(
+        corpus_dir=corpus,
+        index_dir=index,
+        admin_keys="admin-secret",
+        reload_poll_seconds=0,
+        access_log=False,
+        max_document_bytes=2048,
+    )
     holder = ServiceHolder(settings)
     holder.service = api.app.state.holder.service
     holder.ready.set()
@@ -158,8 +189,9 @@ def test_deleting_a_document_removes_it_from_corpus_and_index(api, folders, tmp_
     corpus, _ = folders
     lines = paper_excerpt("(二)系统推进碳达峰碳中和工作", "(三)构建碳达峰碳中和政策体系")
     path = write_interleaved(tmp_path / "second.zh-en.txt", lines)
-    response = api.post("/v1/documents", headers=ADMIN,
-                        files={"file": ("second.zh-en.txt", path.read_bytes(), "text/plain")})
+    response = api.post(
+        "/v1/documents", headers=ADMIN, files={"file": ("second.zh-en.txt", path.read_bytes(), "text/plain")}
+    )
     assert wait_for(api, response.json()["job_id"])["status"] == "done"
     assert api.get("/v1/documents/second").json()["indexed"]
     response = api.delete("/v1/documents/second", headers=ADMIN)
@@ -195,8 +227,14 @@ def test_a_server_started_with_an_empty_corpus_fills_it_over_http(tmp_path, monk
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     corpus.mkdir()
     monkeypatch.setenv("QA_THREADS", "1")
-    settings = Settings(corpus_dir=corpus, index_dir=index, admin_keys="admin-secret",
-                        reload_poll_seconds=0, access_log=False, threads=1)
+    settings = Settings(
+        corpus_dir=corpus,
+        index_dir=index,
+        admin_keys="admin-secret",
+        reload_poll_seconds=0,
+        access_log=False,
+        threads=1,
+    )
     with TestClient(create_app(settings)) as client:
         holder = client.app.state.holder
         assert holder.ready.wait(120), holder.error  # an empty index, served
@@ -204,8 +242,9 @@ def test_a_server_started_with_an_empty_corpus_fills_it_over_http(tmp_path, monk
         empty = client.post("/v1/ask", json={"question": "碳市场覆盖多少排放？"}).json()
         assert empty["answerable"] is False and empty["citations"] == []
         path = write_interleaved(tmp_path / "tiny.zh-en.txt", paper_excerpt(*TINY_SECTION))
-        response = client.post("/v1/documents", headers=ADMIN,
-                               files={"file": ("tiny.zh-en.txt", path.read_bytes(), "text/plain")})
+        response = client.post(
+            "/v1/documents", headers=ADMIN, files={"file": ("tiny.zh-en.txt", path.read_bytes(), "text/plain")}
+        )
         assert response.status_code == 202
         assert wait_for(client, response.json()["job_id"])["status"] == "done"
         assert client.get("/readyz").status_code == 200
@@ -214,8 +253,14 @@ def test_a_server_started_with_an_empty_corpus_fills_it_over_http(tmp_path, monk
 
 def test_with_api_keys_set_uploads_still_take_the_admin_key_and_only_it(api, folders):
     corpus, index = folders
-    settings = Settings(corpus_dir=corpus, index_dir=index, admin_keys="admin-secret", api_keys="reader",
-                        reload_poll_seconds=0, access_log=False)
+    settings = Settings(
+        corpus_dir=corpus,
+        index_dir=index,
+        admin_keys="admin-secret",
+        api_keys="reader",
+        reload_poll_seconds=0,
+        access_log=False,
+    )
     holder = ServiceHolder(settings)
     holder.service = api.app.state.holder.service
     holder.ready.set()

@@ -18,8 +18,17 @@ from qa.corpus.sources import corpus_sources, parse_source
 from qa.corpus.store import load_documents
 from qa.text.script import script_of, to_traditional
 from tests.conftest import CORPUS_DIR, PAPER
-from tests.editions_sim import (GenPara, Scenario, make_edition_pair, predicted_beads, strict_f1,
-                                true_beads, truth_units, write_html, write_pdf)
+from tests.editions_sim import (
+    GenPara,
+    Scenario,
+    make_edition_pair,
+    predicted_beads,
+    strict_f1,
+    true_beads,
+    truth_units,
+    write_html,
+    write_pdf,
+)
 from tests.fiction_sim import FOLDER as FICTION_DIR
 from tests.fiction_sim import story, write_story
 
@@ -59,10 +68,10 @@ def edition_f1(paper, scenario: Scenario, seed: int, folder, embed) -> float:
     return strict_f1(predicted_beads(doc, editions), true_beads(editions))
 
 
-@pytest.mark.parametrize("scenario,floor", [(MERGE_SPLIT, 0.95), (DROP_NOISE, 0.85)],
-                         ids=["merge-split", "drop-noise"])
-def test_a_chinese_pdf_and_an_english_web_page_align_by_meaning(paper, scenario, floor, tmp_path,
-                                                                embed, record_property):
+@pytest.mark.parametrize("scenario,floor", [(MERGE_SPLIT, 0.95), (DROP_NOISE, 0.85)], ids=["merge-split", "drop-noise"])
+def test_a_chinese_pdf_and_an_english_web_page_align_by_meaning(
+    paper, scenario, floor, tmp_path, embed, record_property
+):
     scores = [edition_f1(paper, scenario, seed, tmp_path, embed) for seed in SEEDS]
     record_property("strict_f1", scores)
     print(f"\n{scenario.name}: strict F1 per seed {[round(s, 3) for s in scores]}")
@@ -110,8 +119,9 @@ def test_a_txt_pair_is_aligned_by_meaning_when_embed_is_given(paper, tmp_path, e
     assert (by_meaning.aligned_by, by_length.aligned_by) == ("meaning", "length")
     truth = true_beads(editions)
     assert strict_f1(predicted_beads(by_meaning, editions), truth) >= 0.85
-    assert strict_f1(predicted_beads(by_meaning, editions), truth) > \
-        strict_f1(predicted_beads(by_length, editions), truth)
+    assert strict_f1(predicted_beads(by_meaning, editions), truth) > strict_f1(
+        predicted_beads(by_length, editions), truth
+    )
 
 
 def test_the_interleaved_paper_parses_the_same_with_or_without_embed(paper, embed):
@@ -128,13 +138,13 @@ def test_the_interleaved_paper_parses_the_same_with_or_without_embed(paper, embe
 
 # --- long fiction: editions of one length pair paragraph for paragraph ---------------------------
 
+
 def test_an_equal_length_story_of_short_lines_aligns_one_to_one(embed):
     # 221 paragraphs a side, runs of look-alike lines of dialogue ("“嗯。”" / "\"Mm.\"").
     (source,) = corpus_sources(FICTION_DIR)
     doc = parse_source(source, embed)
     assert doc.count("zh") == doc.count("en") == len(story()) + 1  # + the title line
-    links = [(p.citation.paragraph, [t.passage_id for t in p.translations])
-             for p in doc.passages if p.lang == "zh"]
+    links = [(p.citation.paragraph, [t.passage_id for t in p.translations]) for p in doc.passages if p.lang == "zh"]
     assert links == [(k, [f"{doc.doc_id}.en.{k:04d}"]) for k in range(1, len(links) + 1)]
 
 
@@ -151,18 +161,21 @@ def test_a_merge_and_a_split_that_balance_out_are_still_found(paper, embed):
     editions = {lang: [GenPara(u[lang][0], frozenset({k})) for k, u in enumerate(units)] for lang in ("zh", "en")}
     for lang, k in (("zh", 20), ("en", 30)):
         first, second = editions[lang][k], editions[lang].pop(k + 1)
-        editions[lang][k] = GenPara(first.text + ("" if lang == "zh" else " ") + second.text,
-                                    first.units | second.units)
-    doc = editions_document("d", Blocks([Block(p.text) for p in editions["zh"]]),
-                            Blocks([Block(p.text) for p in editions["en"]]), "", embed)
-    position = {p.passage_id: k for lang in ("zh", "en")
-                for k, p in enumerate(q for q in doc.passages if q.lang == lang)}
-    predicted = {(frozenset(position[i] for i in a.zh), frozenset(position[i] for i in a.en))
-                 for a in doc.alignments}
+        editions[lang][k] = GenPara(
+            first.text + ("" if lang == "zh" else " ") + second.text, first.units | second.units
+        )
+    doc = editions_document(
+        "d", Blocks([Block(p.text) for p in editions["zh"]]), Blocks([Block(p.text) for p in editions["en"]]), "", embed
+    )
+    position = {
+        p.passage_id: k for lang in ("zh", "en") for k, p in enumerate(q for q in doc.passages if q.lang == lang)
+    }
+    predicted = {(frozenset(position[i] for i in a.zh), frozenset(position[i] for i in a.en)) for a in doc.alignments}
     assert strict_f1(predicted, true_beads(editions)) == 1.0
 
 
 # --- the PDF edition's text, and a Traditional Chinese edition --------------------------------
+
 
 def test_the_pdf_edition_gives_the_chinese_paragraphs_exactly_as_written(paper, tmp_path):
     editions = make_edition_pair(truth_units(paper), Scenario("as published"), SEEDS[0])
@@ -174,8 +187,10 @@ def test_the_pdf_edition_gives_the_chinese_paragraphs_exactly_as_written(paper, 
 
 
 def test_a_traditional_chinese_edition_aligns_with_the_english_one(paper, tmp_path, embed):
-    units = [{**u, "zh": [to_traditional(t) for t in u["zh"]],
-              "zh_section": [to_traditional(t) for t in u["zh_section"]]} for u in truth_units(paper)]
+    units = [
+        {**u, "zh": [to_traditional(t) for t in u["zh"]], "zh_section": [to_traditional(t) for t in u["zh_section"]]}
+        for u in truth_units(paper)
+    ]
     editions = make_edition_pair(units, MERGE_SPLIT, SEEDS[0])
     write_pdf(editions["zh"], to_traditional(paper.title["zh"]), tmp_path / "paper.zh-Hant.pdf")
     write_html(editions["en"], paper.title["en"], tmp_path / "paper.en.html")

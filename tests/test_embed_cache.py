@@ -27,8 +27,12 @@ def test_batches_hold_a_character_budget_so_short_texts_share_a_call():
 
 
 def test_encoding_in_batches_keeps_the_input_order(encoder):
-    texts = ["Green hydrogen can replace coal in steel making.", "碳达峰", "wind and solar " * 40,
-             "Green hydrogen can replace coal in steel making."]
+    texts = [
+        "Green hydrogen can replace coal in steel making.",
+        "碳达峰",
+        "wind and solar " * 40,
+        "Green hydrogen can replace coal in steel making.",
+    ]
     vectors = encode_texts(encoder, texts, batch_size=1)
     assert vectors.shape == (4, encoder.dimension)
     assert np.allclose(vectors, encoder.encode_documents(texts), atol=1e-5)

@@ -12,8 +12,9 @@ from qa.corpus.store import load_documents
 from tests.conftest import DATA_DIR
 
 FOLDER = DATA_DIR / "encyclopedia"
-QUESTIONS = [json.loads(line) for line in
-             (FOLDER / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+QUESTIONS = [
+    json.loads(line) for line in (FOLDER / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()
+]
 
 
 @pytest.fixture(scope="module")

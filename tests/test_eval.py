@@ -105,8 +105,9 @@ def test_real_run_over_the_dev_set(service):
     assert report["modes"]["any"]["hit@5"] >= 0.9
     for signal in report["abstention"].values():
         assert signal["unanswerable"] == report["unanswerable"]
-        assert len(signal["errors"]) == (signal["unanswerable"] - signal["flagged_unanswerable"]
-                                         + signal["flagged_answerable"])
+        assert len(signal["errors"]) == (
+            signal["unanswerable"] - signal["flagged_unanswerable"] + signal["flagged_answerable"]
+        )
     for miss in report["misses"]:
         assert miss["mode"] in MODES and miss["rank"] != 1
     answers = report["answers"]

@@ -41,8 +41,7 @@ def test_the_set_is_bilingual_with_changes_of_topic_and_exact_gold(service, item
     assert {it.lang for it in items} == {"zh", "en"}
     assert sum(it.id.startswith("s") for it in items) / len(items) >= 0.25
     assert all(1 <= len(it.history) <= MAX_HISTORY for it in items)
-    pairs = [(p.text, t.text) for p in service.store.passages if p.lang == "zh"
-             for t in p.translations]
+    pairs = [(p.text, t.text) for p in service.store.passages if p.lang == "zh" for t in p.translations]
     for it in items:
         for gold in it.gold:  # both snippets come from one aligned paragraph, verbatim
             found = [1 for zh, en in pairs if gold["zh"] in zh and gold["en"] in en]
@@ -55,11 +54,13 @@ def test_without_history_search_and_answer_are_unchanged(service, items):
         plain = engine.search(it.question, top_k=5, lang=it.lang, qvec=engine.encode(it.question))
         for history in (None, []):
             result, _ = search_in_context(engine, it.question, history, 5, it.lang)
-            assert [(h.passage.passage_id, h.score) for h in result.hits] == \
-                [(h.passage.passage_id, h.score) for h in plain.hits]
+            assert [(h.passage.passage_id, h.score) for h in result.hits] == [
+                (h.passage.passage_id, h.score) for h in plain.hits
+            ]
             assert result.confidence == plain.confidence
-        assert ask(engine, it.question) == ask(engine, it.question, history=None) == \
-            ask(engine, it.question, history=[])
+        assert (
+            ask(engine, it.question) == ask(engine, it.question, history=None) == ask(engine, it.question, history=[])
+        )
 
 
 def test_history_answers_follow_ups_from_the_right_paragraph_on_held_out_folds(report):
@@ -91,13 +92,16 @@ def test_api_follow_up_uses_the_conversation_and_a_new_topic_ignores_it(client, 
     assert switched["answer"] == alone["answer"]
 
 
-@pytest.mark.parametrize("history, fragment", [
-    (["   "], "earlier question 1 must not be empty"),
-    (["ok", "x" * 1001], "earlier question 2 must be at most 1000"),
-    (["q"] * (MAX_HISTORY + 1), "at most 5"),
-    ([42], "valid string"),
-    ("not a list", "valid list"),
-])
+@pytest.mark.parametrize(
+    "history, fragment",
+    [
+        (["   "], "earlier question 1 must not be empty"),
+        (["ok", "x" * 1001], "earlier question 2 must be at most 1000"),
+        (["q"] * (MAX_HISTORY + 1), "at most 5"),
+        ([42], "valid string"),
+        ("not a list", "valid list"),
+    ],
+)
 def test_bad_history_is_a_422_that_says_what_to_fix(client, history, fragment):
     response = client.post("/v1/ask", json={"question": "碳中和", "history": history})
     assert response.status_code == 422

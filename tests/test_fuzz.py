@@ -9,21 +9,32 @@ from collections import Counter
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings, strategies as st
-from schemathesis.checks import (content_type_conformance, not_a_server_error,
-                                 response_headers_conformance, response_schema_conformance,
-                                 status_code_conformance)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from qa.corpus.parse import parse_interleaved
 from qa.settings import PROJECT_ROOT
 
-PAPER_LINES = (PROJECT_ROOT / "corpus" / "carbon-neutrality-white-paper-2025.zh-en.txt").read_text(
-    encoding="utf-8").splitlines()
+PAPER_LINES = (
+    (PROJECT_ROOT / "corpus" / "carbon-neutrality-white-paper-2025.zh-en.txt").read_text(encoding="utf-8").splitlines()
+)
 # Status codes, headers, content types and bodies must match the schema, and nothing may 5xx.
 # (Schema-valid-must-pass / invalid-must-fail are not checked: "1–1000 characters after trimming"
 # and StrictInt's refusal of 5.0 have no exact JSON Schema form.)
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 SCHEMATHESIS_EXAMPLES = 40
 CASES: Counter = Counter()
 
@@ -42,7 +53,8 @@ def report_case_count(pytestconfig):
         # Fixture teardown output is captured (and dropped on success) unless capture is paused.
         with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
             plugins.get_plugin("terminalreporter").write_line(
-                f"\nschemathesis: {sum(CASES.values())} cases over {len(CASES)} operations ({detail})")
+                f"\nschemathesis: {sum(CASES.values())} cases over {len(CASES)} operations ({detail})"
+            )
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -50,8 +62,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=SCHEMATHESIS_EXAMPLES, deadline=None,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=SCHEMATHESIS_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case):
     CASES[f"{case.method} {case.path}"] += 1
     case.call_and_validate(checks=CHECKS)
@@ -68,10 +79,23 @@ def test_schemathesis_generates_cases_for_every_documented_operation(app, api_sc
 
 ZH_LINES = [line for line in PAPER_LINES if re.search(r"[\u4e00-\u9fff]", line)][:60]
 EN_LINES = [line for line in PAPER_LINES if line and not re.search(r"[\u4e00-\u9fff]", line)][:60]
-HEADINGS = ["一、总体要求", "I. General Requirements", "（二）重点任务", "(II) Key Tasks", "前言", "Preface",
-            "• 推进能源转型", "• Advance the energy transition", "目录", "Contents"]
+HEADINGS = [
+    "一、总体要求",
+    "I. General Requirements",
+    "（二）重点任务",
+    "(II) Key Tasks",
+    "前言",
+    "Preface",
+    "• 推进能源转型",
+    "• Advance the energy transition",
+    "目录",
+    "Contents",
+]
 line_strategy = st.one_of(
-    st.sampled_from(ZH_LINES), st.sampled_from(EN_LINES), st.sampled_from(HEADINGS), st.just(""),
+    st.sampled_from(ZH_LINES),
+    st.sampled_from(EN_LINES),
+    st.sampled_from(HEADINGS),
+    st.just(""),
     st.text(max_size=80),  # anything at all, surrogates and control characters included
     st.text(alphabet=st.characters(whitelist_categories=("Lo", "Zs", "Po", "Nd")), max_size=40),
 )
@@ -101,8 +125,11 @@ any_unicode = st.text(alphabet=st.characters(codec=None, categories=None), min_s
 
 
 @pytest.mark.slow
-@given(query=st.one_of(any_unicode, st.sampled_from(ZH_LINES[:10] + EN_LINES[:10]).map(lambda s: s[:300])),
-       top_k=st.integers(1, 50), lang=st.sampled_from([None, "zh", "en"]))
+@given(
+    query=st.one_of(any_unicode, st.sampled_from(ZH_LINES[:10] + EN_LINES[:10]).map(lambda s: s[:300])),
+    top_k=st.integers(1, 50),
+    lang=st.sampled_from([None, "zh", "en"]),
+)
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 def test_search_with_random_unicode(client, query, top_k, lang):
     # ensure_ascii escapes lone surrogates as \udxxx, exactly what a hostile client can send.
@@ -112,8 +139,12 @@ def test_search_with_random_unicode(client, query, top_k, lang):
     payload = response.json()
     if response.status_code == 422:
         assert payload["error"]["code"] and payload["error"]["message"]
-        assert (re.search(r"[\ud800-\udfff]", query) or not query.strip() or len(query.strip()) > 1000
-                or not any(unicodedata.category(c)[0] in "LNPS" for c in query))  # nothing visible
+        assert (
+            re.search(r"[\ud800-\udfff]", query)
+            or not query.strip()
+            or len(query.strip()) > 1000
+            or not any(unicodedata.category(c)[0] in "LNPS" for c in query)
+        )  # nothing visible
         return
     assert payload["query"] == query.strip()
     assert 1 <= len(payload["results"]) <= top_k

@@ -30,8 +30,9 @@ def full_ranking(index: KeywordIndex, tokens: list[str], k: int) -> tuple[np.nda
     return scores[order], order
 
 
-@pytest.mark.parametrize("query", ["carbon market 60%", "碳市场 carbon", "hydropower 水电", "carbon carbon",
-                                   "nothing known here"])
+@pytest.mark.parametrize(
+    "query", ["carbon market 60%", "碳市场 carbon", "hydropower 水电", "carbon carbon", "nothing known here"]
+)
 def test_top_k_matches_the_full_ranking_on_real_text(query):
     index = KeywordIndex.build(TEXTS)
     tokens = tokenize(query)

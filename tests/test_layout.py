@@ -64,9 +64,17 @@ DEFERRED = {
 }
 # Import cycles being removed this round (by the helpers who own those files); expected empty.
 KNOWN_CYCLES = [
-    ["qa.corpus.readers", "qa.corpus.readers.docx", "qa.corpus.readers.html", "qa.corpus.readers.markdown",
-     "qa.corpus.readers.parallel", "qa.corpus.readers.pdf", "qa.corpus.readers.po", "qa.corpus.readers.tmx",
-     "qa.corpus.readers.xliff"],
+    [
+        "qa.corpus.readers",
+        "qa.corpus.readers.docx",
+        "qa.corpus.readers.html",
+        "qa.corpus.readers.markdown",
+        "qa.corpus.readers.parallel",
+        "qa.corpus.readers.pdf",
+        "qa.corpus.readers.po",
+        "qa.corpus.readers.tmx",
+        "qa.corpus.readers.xliff",
+    ],
 ]
 
 
@@ -94,11 +102,11 @@ def imports_of(path: Path, modules: dict[str, Path]) -> list[tuple[str, bool]]:
     found = []
     for node in ast.walk(tree):
         targets: list[str] = []
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and node.module.split(".")[0] == "qa":
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.split(".")[0] == "qa":
             # `from qa.store.milvus import write` names a module; `from qa.text import tokenize` a function.
-            targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
-                       for a in node.names]
+            targets = [
+                f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module for a in node.names
+            ]
         elif isinstance(node, ast.Import):
             targets = [a.name for a in node.names if a.name.split(".")[0] == "qa"]
         found.extend((target, id(node) in in_function) for target in targets)
@@ -107,8 +115,10 @@ def imports_of(path: Path, modules: dict[str, Path]) -> list[tuple[str, bool]]:
 
 def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
     """module → the qa modules it imports, function-level imports included."""
-    return {name: {target for target, _ in imports_of(path, modules) if target in modules and target != name}
-            for name, path in modules.items()}
+    return {
+        name: {target for target, _ in imports_of(path, modules) if target in modules and target != name}
+        for name, path in modules.items()
+    }
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -158,16 +168,21 @@ def upward_imports(modules: dict[str, Path]) -> dict[str, list[str]]:
 
 
 def deferred_imports(modules: dict[str, Path]) -> set[str]:
-    return {f"{path.relative_to(PROJECT_ROOT)}: {target}"
-            for path in modules.values() for target, deferred in imports_of(path, modules) if deferred}
+    return {
+        f"{path.relative_to(PROJECT_ROOT)}: {target}"
+        for path in modules.values()
+        for target, deferred in imports_of(path, modules)
+        if deferred
+    }
 
 
 MODULES = qa_modules()
 
 
 def test_every_part_of_qa_has_a_layer():
-    parts = {part_of(name) for name in MODULES} | {p.name for p in PACKAGE.iterdir() if p.is_dir()
-                                                   and not p.name.startswith(("_", "."))}
+    parts = {part_of(name) for name in MODULES} | {
+        p.name for p in PACKAGE.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
+    }
     assert sorted(parts - set(RANK)) == []
 
 
@@ -188,17 +203,21 @@ def test_no_import_cycles_beyond_those_being_removed():
 
 
 def test_loading_an_index_does_not_import_the_build_stack():
-    code = ("import sys, qa.store.local.load, qa.store.backends; "
-            "print(sorted(m for m in ('qa.index.build', 'torch', 'sentence_transformers', 'qa.embed.model') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, qa.store.local.load, qa.store.backends; "
+        "print(sorted(m for m in ('qa.index.build', 'torch', 'sentence_transformers', 'qa.embed.model') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_serving_does_not_import_the_benchmark_or_the_evaluation():
-    code = ("import sys; from click.testing import CliRunner; from qa.cli import cli; "
-            "CliRunner().invoke(cli, ['serve', '--help']); "
-            "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith(('qa.bench', 'qa.eval'))}))")
+    code = (
+        "import sys; from click.testing import CliRunner; from qa.cli import cli; "
+        "CliRunner().invoke(cli, ['serve', '--help']); "
+        "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith(('qa.bench', 'qa.eval'))}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -50,13 +50,15 @@ def test_wrong_content_type_is_415(client, content_type):
 
 
 def test_json_with_charset_is_accepted(client):
-    response = client.post(SEARCH, content=b'{"query": "carbon"}',
-                           headers={"content-type": "application/json; charset=utf-8"})
+    response = client.post(
+        SEARCH, content=b'{"query": "carbon"}', headers={"content-type": "application/json; charset=utf-8"}
+    )
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b'{"query": "carbon"', b"\xff\xfe\x00garbage", b"[1, 2]",
-                                 b'"just a string"', b"null"])
+@pytest.mark.parametrize(
+    "raw", [b"{not json", b'{"query": "carbon"', b"\xff\xfe\x00garbage", b"[1, 2]", b'"just a string"', b"null"]
+)
 def test_non_json_or_wrong_shape_is_422(client, raw):
     response = client.post(SEARCH, content=raw, headers=JSON)
     assert_error(response, 422)
@@ -67,25 +69,27 @@ def test_invalid_json_code(client):
     assert_error(client.post(SEARCH, content=b'{"query": "\xff"}', headers=JSON), 422, "invalid_json")
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"query": "carbon", "k": 3}, "unknown field 'k'"),
-    ({"query": 42}, "query"),
-    ({"query": "carbon", "top_k": "5"}, "top_k"),
-    ({"query": "carbon", "top_k": 0}, "top_k"),
-    ({"query": "carbon", "top_k": 51}, "top_k"),
-    ({"query": "carbon", "top_k": 2.5}, "top_k"),
-    ({"query": "carbon", "lang": "fr"}, "lang"),
-    ({"query": "   \t\u3000  "}, "empty"),
-    ({"query": "x" * 1001}, "1000"),
-    ({}, "'query' is required"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"query": "carbon", "k": 3}, "unknown field 'k'"),
+        ({"query": 42}, "query"),
+        ({"query": "carbon", "top_k": "5"}, "top_k"),
+        ({"query": "carbon", "top_k": 0}, "top_k"),
+        ({"query": "carbon", "top_k": 51}, "top_k"),
+        ({"query": "carbon", "top_k": 2.5}, "top_k"),
+        ({"query": "carbon", "lang": "fr"}, "lang"),
+        ({"query": "   \t\u3000  "}, "empty"),
+        ({"query": "x" * 1001}, "1000"),
+        ({}, "'query' is required"),
+    ],
+)
 def test_contract_limits(client, body, fragment):
     error = assert_error(client.post(SEARCH, json=body), 422)
     assert fragment in error["message"]
 
 
-@pytest.mark.parametrize("raw", [b'{"query": "\\ud800"}', b'{"query": "carbon \\udfff peak"}',
-                                 b'{"query": "\\ud83d"}'])
+@pytest.mark.parametrize("raw", [b'{"query": "\\ud800"}', b'{"query": "carbon \\udfff peak"}', b'{"query": "\\ud83d"}'])
 def test_lone_surrogates_are_a_clear_422(client, raw):
     error = assert_error(client.post(SEARCH, content=raw, headers=JSON), 422)
     assert "surrogate" in error["message"]
@@ -102,10 +106,22 @@ def test_escaped_surrogate_pair_is_a_real_emoji(client):
     assert response.json()["query"] == "🌍 carbon"
 
 
-@pytest.mark.parametrize("query", [
-    "🌍🔥💨", "carbon 🌍 neutrality", "\x00\x01carbon\x7f", "碳\u200b达峰", "？？？！！！", "...,,,;;;",
-    "ＣＯ２排放　ｐｅａｋ", "碳中和 carbon neutral 2060", "e\u0301", "\u202eevil\u202c", "٣٤٥ العربية",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "🌍🔥💨",
+        "carbon 🌍 neutrality",
+        "\x00\x01carbon\x7f",
+        "碳\u200b达峰",
+        "？？？！！！",
+        "...,,,;;;",
+        "ＣＯ２排放　ｐｅａｋ",
+        "碳中和 carbon neutral 2060",
+        "e\u0301",
+        "\u202eevil\u202c",
+        "٣٤٥ العربية",
+    ],
+)
 def test_unicode_edge_cases_give_results(client, query):
     response = client.post(SEARCH, json={"query": query, "top_k": 3})
     assert response.status_code == 200, response.text
@@ -114,9 +130,18 @@ def test_unicode_edge_cases_give_results(client, query):
     assert 1 <= len(body["results"]) <= 3
 
 
-@pytest.mark.parametrize("path", ["/v1/passages/%ED%A0%80", "/v1/passages/%FF%FE", "/v1/passages/%00",
-                                  "/v1/passages/" + "x" * 5000, "/v1/passages?doc_id=%ED%A0%80",
-                                  "/v1/passages?limit=abc", "/v1/passages?offset=-1"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/passages/%ED%A0%80",
+        "/v1/passages/%FF%FE",
+        "/v1/passages/%00",
+        "/v1/passages/" + "x" * 5000,
+        "/v1/passages?doc_id=%ED%A0%80",
+        "/v1/passages?limit=abc",
+        "/v1/passages?offset=-1",
+    ],
+)
 def test_odd_paths_and_parameters_are_4xx(client, path):
     response = client.get(path)
     assert 400 <= response.status_code < 500
@@ -129,16 +154,21 @@ def test_unknown_endpoint_and_method(client):
 
 
 def test_every_response_says_nosniff(client):
-    for response in (client.get("/healthz"), client.post(SEARCH, json={"query": "carbon"}),
-                     client.post(SEARCH, content=b"x", headers={"content-type": "text/plain"}),
-                     client.get("/v1/nope")):
+    for response in (
+        client.get("/healthz"),
+        client.post(SEARCH, json={"query": "carbon"}),
+        client.post(SEARCH, content=b"x", headers={"content-type": "text/plain"}),
+        client.get("/v1/nope"),
+    ):
         assert response.headers["x-content-type-options"] == "nosniff"
 
 
 # --- input that is valid but odd ----------------------------------------------------------------
 
-@pytest.mark.parametrize("query", ["\u0000", "\u0000\u0001\u007f", "\u200b\u200d\u2060", "\u202e\u202c",
-                                   "\u0000\u200b\ufeff"])
+
+@pytest.mark.parametrize(
+    "query", ["\u0000", "\u0000\u0001\u007f", "\u200b\u200d\u2060", "\u202e\u202c", "\u0000\u200b\ufeff"]
+)
 def test_queries_without_visible_text_are_a_clear_422(client, query):
     for path, field in ((SEARCH, "query"), ("/v1/ask", "question")):
         error = assert_error(client.post(path, json={field: query}), 422)
@@ -152,17 +182,22 @@ def test_a_nul_does_not_cut_the_query_short(client):
     assert [r["passage_id"] for r in with_nul["results"]] == [r["passage_id"] for r in plain["results"]]
 
 
-@pytest.mark.parametrize("raw, code, fragment", [
-    (b'{"query": ' + b"[" * 5000 + b"]" * 5000 + b"}", "json_too_deep", "nested too deeply"),
-    (b'{"query": "carbon", "top_k": ' + b"9" * 5000 + b"}", "json_number_too_long", "digits"),
-])
+@pytest.mark.parametrize(
+    "raw, code, fragment",
+    [
+        (b'{"query": ' + b"[" * 5000 + b"]" * 5000 + b"}", "json_too_deep", "nested too deeply"),
+        (b'{"query": "carbon", "top_k": ' + b"9" * 5000 + b"}", "json_number_too_long", "digits"),
+    ],
+)
 def test_valid_but_unreadable_json_is_named_for_what_it_is(client, raw, code, fragment):
     error = assert_error(client.post(SEARCH, content=raw, headers=JSON), 422, code)
     assert fragment in error["message"] and "not valid JSON" not in error["message"]
 
 
-@pytest.mark.parametrize("method, path", [("POST", "/v1/admin/reload/"), ("POST", "/v1/search/"),
-                                          ("GET", "/healthz/"), ("GET", "/v1/documents/")])
+@pytest.mark.parametrize(
+    "method, path",
+    [("POST", "/v1/admin/reload/"), ("POST", "/v1/search/"), ("GET", "/healthz/"), ("GET", "/v1/documents/")],
+)
 def test_trailing_slash_is_a_404_naming_the_real_path_never_a_redirect(client, method, path):
     response = client.request(method, path, headers={"Host": "evil.example"}, follow_redirects=False)
     error = assert_error(response, 404, "not_found")
@@ -171,8 +206,10 @@ def test_trailing_slash_is_a_404_naming_the_real_path_never_a_redirect(client, m
     assert "evil.example" not in response.text
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/widget.js", "/widget.css", "/",
-                                  "/docs", "/openapi.json", "/v1/documents"])
+@pytest.mark.parametrize(
+    "path",
+    ["/healthz", "/readyz", "/metrics", "/widget.js", "/widget.css", "/", "/docs", "/openapi.json", "/v1/documents"],
+)
 def test_head_answers_wherever_get_does(client, path):
     get, head = client.get(path), client.head(path)
     assert get.status_code == head.status_code == 200
@@ -199,6 +236,7 @@ def test_api_docs_load_nothing_from_other_sites(client):
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert "SwaggerUIBundle" in script.text
     assert client.get("/docs/swagger-ui.css").headers["content-type"].startswith("text/css")
-    assert client.get("/docs/swagger-ui-bundle.js", headers={"If-None-Match": script.headers["etag"]}
-                      ).status_code == 304
+    assert (
+        client.get("/docs/swagger-ui-bundle.js", headers={"If-None-Match": script.headers["etag"]}).status_code == 304
+    )
     assert_error(client.get("/docs/../../settings.py"), 404)

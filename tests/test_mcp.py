@@ -11,12 +11,11 @@ import sys
 import httpx
 import httpx2
 import pytest
+from _apps import app_with
+from _live import live_server
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
-
-from _apps import app_with
-from _live import live_server
 
 KEY = "mcp-test-key"
 TOOLS = {"search", "ask", "get_passage", "list_documents"}
@@ -29,8 +28,9 @@ def base_url(settings, service):
 
 
 def http_transport(base_url: str, key: str = KEY):
-    return streamable_http_client(f"{base_url}/mcp",
-                                  http_client=httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}))
+    return streamable_http_client(
+        f"{base_url}/mcp", http_client=httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"})
+    )
 
 
 async def exercise(client: Client) -> dict:
@@ -49,8 +49,16 @@ async def exercise(client: Client) -> dict:
         "wrong type": await client.call_tool("search", {"query": ["not", "text"]}),
     }
     again = await client.call_tool("search", {"query": "hydropower", "top_k": 1})
-    return {"tools": tools, "found": found, "asked": asked, "passage": passage, "first": first,
-            "documents": documents, "bad": bad, "again": again}
+    return {
+        "tools": tools,
+        "found": found,
+        "asked": asked,
+        "passage": passage,
+        "first": first,
+        "documents": documents,
+        "bad": bad,
+        "again": again,
+    }
 
 
 def check(seen: dict) -> None:
@@ -87,16 +95,24 @@ def test_mcp_needs_a_valid_key_when_keys_are_set(base_url):
         async with Client(http_transport(base_url, key="wrong-key")) as client:
             await client.list_tools()
 
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (the SDK raises its own wrapper of the 401)
         asyncio.run(run())
-    refused = httpx.post(f"{base_url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-                         headers={"Authorization": "Bearer wrong-key", "Accept": "application/json, text/event-stream"})
+    refused = httpx.post(
+        f"{base_url}/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        headers={"Authorization": "Bearer wrong-key", "Accept": "application/json, text/event-stream"},
+    )
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
 
 
 def test_the_tools_over_stdio(settings):
-    env = {**os.environ, "QA_INDEX_DIR": str(settings.index_dir), "QA_CORPUS_DIR": str(settings.corpus_dir),
-           "QA_AUTO_BUILD": "false", "PYTHONPATH": os.getcwd()}
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(settings.index_dir),
+        "QA_CORPUS_DIR": str(settings.corpus_dir),
+        "QA_AUTO_BUILD": "false",
+        "PYTHONPATH": os.getcwd(),
+    }
     params = StdioServerParameters(command=sys.executable, args=["-m", "qa.cli", "mcp"], env=env)
 
     async def run() -> dict:

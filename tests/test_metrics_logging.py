@@ -10,10 +10,10 @@ import re
 import string
 
 import pytest
+from _apps import app_with
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from _apps import app_with
 from qa.api.middleware.observe import ACCESS_LOGGER
 
 SECRET = "s3cr3t-key-do-not-log"
@@ -47,8 +47,9 @@ def test_request_and_search_stage_metrics(client):
     timed = {"method": "POST", "route": "/v1/search", "status_class": "2xx"}
     assert value(after, "qa_http_request_duration_seconds_count", **timed) >= 2
     for stage in ("encode", "retrieve", "fuse"):
-        grown = (value(after, "qa_search_stage_seconds_count", stage=stage)
-                 - value(before, "qa_search_stage_seconds_count", stage=stage))
+        grown = value(after, "qa_search_stage_seconds_count", stage=stage) - value(
+            before, "qa_search_stage_seconds_count", stage=stage
+        )
         assert grown == 2
         assert value(after, "qa_search_stage_seconds_sum", stage=stage) > 0
 
@@ -56,8 +57,11 @@ def test_request_and_search_stage_metrics(client):
 def test_index_model_and_build_info(client, service):
     samples = scrape(client)
     assert value(samples, "qa_index_passages") == len(service.store.passages)
-    info = {"index_version": service.store.version, "model_id": service.encoder.model_id,
-            "index_kind": service.store.manifest["index_kind"]}
+    info = {
+        "index_version": service.store.version,
+        "model_id": service.encoder.model_id,
+        "index_kind": service.store.manifest["index_kind"],
+    }
     assert value(samples, "qa_index_info", **info) == 1
     assert any(name == "qa_build_info" for name, _ in samples)
 
@@ -132,7 +136,7 @@ def test_a_flood_of_odd_methods_and_paths_adds_no_series(client, capsys):
     paths = ["/healthz", "/v1/search", "/metrics", "/no/such/{i}-{x}"]
 
     def odd_request(i: int, path: str) -> None:
-        method = "M%06d%s" % (i, "".join(rng.choices(string.ascii_uppercase, k=rng.choice([3, 300, 3000]))))
+        method = f"M{i:06d}" + "".join(rng.choices(string.ascii_uppercase, k=rng.choice([3, 300, 3000])))
         path = path.format(i=i, x="x" * rng.randint(0, 500))
         assert client.request(method, path).status_code in (404, 405)
         client.get(f"/v1/nothing-here-{i}")
@@ -147,12 +151,17 @@ def test_a_flood_of_odd_methods_and_paths_adds_no_series(client, capsys):
     after = client.get("/metrics").text
 
     def series(text: str) -> set:
-        return {(s.name, tuple(sorted(s.labels.items())))
-                for family in text_string_to_metric_families(text) for s in family.samples}
+        return {
+            (s.name, tuple(sorted(s.labels.items())))
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
 
     with capsys.disabled():
-        print(f"\n/metrics: {len(before)} bytes, {len(series(before))} series before a flood of "
-              f"1,191 odd requests; {len(after)} bytes, {len(series(after))} series after")
+        print(
+            f"\n/metrics: {len(before)} bytes, {len(series(before))} series before a flood of "
+            f"1,191 odd requests; {len(after)} bytes, {len(series(after))} series after"
+        )
     assert series(after) == series(before)
     assert abs(len(after) - len(before)) < 2000  # only the counts changed, not the lines
     assert "M000" not in after and "no/such" not in after and "PROPFIND" not in after
@@ -161,19 +170,27 @@ def test_a_flood_of_odd_methods_and_paths_adds_no_series(client, capsys):
 
 def test_preflights_are_logged_with_a_request_id(settings, service, access_lines):
     with TestClient(app_with(settings, service, cors_origins=["https://partner.example"])) as client:
-        response = client.options("/v1/search", headers={
-            "Origin": "https://partner.example", "Access-Control-Request-Method": "POST",
-            "X-Request-ID": "preflight-1"})
+        response = client.options(
+            "/v1/search",
+            headers={
+                "Origin": "https://partner.example",
+                "Access-Control-Request-Method": "POST",
+                "X-Request-ID": "preflight-1",
+            },
+        )
     assert response.status_code == 200 and response.headers["x-request-id"] == "preflight-1"
     line = json.loads(access_lines[-1])
     assert (line["method"], line["route"], line["status"], line["request_id"]) == (
-        "OPTIONS", "/v1/search", 200, "preflight-1")
+        "OPTIONS",
+        "/v1/search",
+        200,
+        "preflight-1",
+    )
 
 
 def test_a_client_leaving_mid_body_is_a_499_not_a_server_error(app, client):
     before = scrape(client)
-    pieces = iter([{"type": "http.request", "body": b'{"query": "car', "more_body": True},
-                   {"type": "http.disconnect"}])
+    pieces = iter([{"type": "http.request", "body": b'{"query": "car', "more_body": True}, {"type": "http.disconnect"}])
     sent: list[dict] = []
 
     async def receive():
@@ -182,11 +199,20 @@ def test_a_client_leaving_mid_body_is_a_499_not_a_server_error(app, client):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/v1/search", "raw_path": b"/v1/search", "query_string": b"",
-             "root_path": "", "server": ("testserver", 80), "client": ("203.0.113.9", 5000),
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                         (b"content-length", b"200")]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/search",
+        "raw_path": b"/v1/search",
+        "query_string": b"",
+        "root_path": "",
+        "server": ("testserver", 80),
+        "client": ("203.0.113.9", 5000),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), (b"content-length", b"200")],
+    }
     asyncio.run(app(scope, receive, send))
     after = scrape(client)
     assert sent == []  # nobody is left to answer
@@ -194,4 +220,5 @@ def test_a_client_leaving_mid_body_is_a_499_not_a_server_error(app, client):
     assert value(after, "qa_http_requests_total", **left) - value(before, "qa_http_requests_total", **left) == 1
     server_errors = {"method": "POST", "route": "/v1/search", "status": "500"}
     assert value(after, "qa_http_requests_total", **server_errors) == value(
-        before, "qa_http_requests_total", **server_errors)
+        before, "qa_http_requests_total", **server_errors
+    )

@@ -63,8 +63,12 @@ def test_confidence_separates_dev_questions(service):
             else:
                 flagged_unanswerable += 1
     assert flagged_answerable <= 1
-    off_topic = ["What is the boiling point of mercury?", "如何申请美国签证？", "Recommend a good laptop for gaming.",
-                 "红烧肉的做法是什么？"]
+    off_topic = [
+        "What is the boiling point of mercury?",
+        "如何申请美国签证？",
+        "Recommend a good laptop for gaming.",
+        "红烧肉的做法是什么？",
+    ]
     assert not any(service.engine.search(q).confident for q in off_topic)
 
 

@@ -96,7 +96,7 @@ def test_ask_in_traditional_gets_a_verbatim_quote_and_its_traditional_form(clien
     assert body["answerable"], body
     answer = body["answer"]
     passage = service.store.passage(service.store.row_of(answer["passage_id"]))
-    assert passage.text[answer["start"]:answer["end"]] == answer["text"]
+    assert passage.text[answer["start"] : answer["end"]] == answer["text"]
     assert answer["text_converted"] == to_traditional(answer["text"])
     assert script_of(answer["text_converted"]) == "zh-Hant"
     for citation in body["citations"]:
@@ -124,17 +124,21 @@ def test_search_says_the_query_script_and_converts_nothing_for_english(client):
 # --- a document written in Traditional characters, asked in Simplified ------------------------
 
 TINY_BODY = [
-    "一、能源", "I. Energy",
-    "屋顶光伏今年新增装机一百万千瓦，主要分布在工业园区。", "Rooftop solar grew by one gigawatt this year, mostly in industrial parks.",
-    "风电场多建在沿海地区，海上风电发展迅速。", "Wind farms are mostly built along the coast; offshore wind is growing fast.",
-    "城市公园的面积扩大了，市民休闲的去处更多。", "City parks have grown larger, giving residents more places to relax.",
+    "一、能源",
+    "I. Energy",
+    "屋顶光伏今年新增装机一百万千瓦，主要分布在工业园区。",
+    "Rooftop solar grew by one gigawatt this year, mostly in industrial parks.",
+    "风电场多建在沿海地区，海上风电发展迅速。",
+    "Wind farms are mostly built along the coast; offshore wind is growing fast.",
+    "城市公园的面积扩大了，市民休闲的去处更多。",
+    "City parks have grown larger, giving residents more places to relax.",
 ]
 
 
 def test_a_traditional_document_is_found_by_a_simplified_question_and_keeps_its_text(tmp_path, encoder):
     from qa.index.build import build_index
-    from qa.store.local.load import load_index
     from qa.search.engine import SearchEngine
+    from qa.store.local.load import load_index
     from tests.conftest import write_interleaved
 
     corpus = tmp_path / "corpus"

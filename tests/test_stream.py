@@ -8,9 +8,9 @@ import time
 from dataclasses import replace
 
 import pytest
+from _apps import app_with
 from fastapi.testclient import TestClient
 
-from _apps import app_with
 from qa.embed.batching import QueueFull
 
 STREAM = {"Accept": "text/event-stream"}
@@ -39,11 +39,14 @@ def streamed(client: TestClient, body: dict) -> list[tuple[str, object]]:
         return events(response)
 
 
-@pytest.mark.parametrize("body", [
-    {"question": "全国碳市场覆盖了全国多少碳排放量？"},
-    {"question": "目前纳入了哪些行业？", "history": ["全国碳排放权交易市场是哪一年启动的？"], "top_k": 3},
-    {"question": "What is the boiling point of mercury?"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"question": "全国碳市场覆盖了全国多少碳排放量？"},
+        {"question": "目前纳入了哪些行业？", "history": ["全国碳排放权交易市场是哪一年启动的？"], "top_k": 3},
+        {"question": "What is the boiling point of mercury?"},
+    ],
+)
 def test_passages_come_first_then_the_same_answer_as_json(client, body):
     got = [(name, data) for name, data in streamed(client, body) if name != "comment"]
     assert [name for name, _ in got] == ["passages", "answer", "done"]

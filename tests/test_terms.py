@@ -11,22 +11,25 @@ from click.testing import CliRunner
 from qa.answer.extract import sentence_candidates
 from qa.cli import cli
 from qa.corpus.store import corpus_checksum, load_documents
-from qa.store.local.keyword import KeywordIndex
-from qa.store.local.load import load_index
 from qa.search.engine import SearchEngine
 from qa.store.base import StoreStale
+from qa.store.local.keyword import KeywordIndex
+from qa.store.local.load import load_index
 from qa.text import tokenize
 from qa.text.terms import NO_TERMS, Terms, activate, read_terms
 from tests.conftest import write_interleaved
 
 TERMS = "# names the segmenter does not know\n宁德时代\n  \n鸿蒙系统 # trailing comment\n宁德时代\n"
-SYNONYMS = ("# groups\n光伏, 太陽能發電，photovoltaic\tsolar power\n"
-            "单独一个词\n")  # a line with one member is no group
+SYNONYMS = "# groups\n光伏, 太陽能發電，photovoltaic\tsolar power\n单独一个词\n"  # a line with one member is no group
 BODY = [
-    "一、能源", "I. Energy",
-    "屋顶光伏今年新增装机一百万千瓦。", "Rooftop photovoltaic capacity grew by one gigawatt this year.",
-    "风电场多建在沿海地区。", "Wind farms are mostly built along the coast.",
-    "城市公园的面积扩大了。", "City parks have grown larger.",
+    "一、能源",
+    "I. Energy",
+    "屋顶光伏今年新增装机一百万千瓦。",
+    "Rooftop photovoltaic capacity grew by one gigawatt this year.",
+    "风电场多建在沿海地区。",
+    "Wind farms are mostly built along the coast.",
+    "城市公园的面积扩大了。",
+    "City parks have grown larger.",
 ]
 
 

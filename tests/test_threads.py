@@ -53,14 +53,20 @@ print(json.dumps({
 def run_probe(**env: str) -> tuple[dict, list[str]]:
     """Run PROBE in a fresh process; returns its report and each OpenMP runtime's own
     printout of its settings (OMP_DISPLAY_ENV), one block per runtime as it loads."""
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("QA_THREADS", "OMP_NUM_THREADS", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY",
-                          "OPENBLAS_NUM_THREADS")}
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300,
-                            env={**clean, "OMP_DISPLAY_ENV": "VERBOSE", **env})
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("QA_THREADS", "OMP_NUM_THREADS", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**clean, "OMP_DISPLAY_ENV": "VERBOSE", **env},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
-    blocks = re.findall(r"OPENMP DISPLAY ENVIRONMENT BEGIN(.*?)OPENMP DISPLAY ENVIRONMENT END",
-                        result.stderr, re.S)
+    blocks = re.findall(r"OPENMP DISPLAY ENVIRONMENT BEGIN(.*?)OPENMP DISPLAY ENVIRONMENT END", result.stderr, re.S)
     return json.loads(result.stdout.strip().splitlines()[-1]), blocks
 
 
@@ -94,8 +100,13 @@ def test_each_openmp_pool_runs_the_threads_its_role_needs(probe):
     expected = {"encoder": report["encoder_last_call"], "torch": 1, "other": 3}
     for pool in (p for p in report["pools"] if p["user_api"] == "openmp"):
         path = os.path.realpath(pool["filepath"])
-        role = ("encoder" if path == os.path.realpath(report["encoder_runtime"]) else
-                "torch" if path.startswith(os.path.realpath(report["torch_dir"])) else "other")
+        role = (
+            "encoder"
+            if path == os.path.realpath(report["encoder_runtime"])
+            else "torch"
+            if path.startswith(os.path.realpath(report["torch_dir"]))
+            else "other"
+        )
         assert pool["num_threads"] == expected[role], (role, pool)
 
 

@@ -27,11 +27,13 @@ BOUNDARY = "qa-test-boundary"
 
 
 def multipart_chunks(size: int, pieces: int) -> list[bytes]:
-    head = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
-            "Content-Type: text/plain\r\n\r\n").encode()
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+    ).encode()
     body = head + b"x" * size + f"\r\n--{BOUNDARY}--\r\n".encode()
     step = -(-len(body) // pieces)
-    return [body[i:i + step] for i in range(0, len(body), step)]
+    return [body[i : i + step] for i in range(0, len(body), step)]
 
 
 def run_asgi(limit: int, chunks: list[bytes], declared: int | None = None) -> tuple[int, list[int]]:
@@ -41,12 +43,17 @@ def run_asgi(limit: int, chunks: list[bytes], declared: int | None = None) -> tu
     headers = [(b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())]
     if declared is not None:
         headers.append((b"content-length", str(declared).encode()))
-    upload_route = SimpleNamespace(matches=lambda scope: (Match.FULL, {}),
-                                   endpoint=SimpleNamespace(qa_policy=RoutePolicy(upload=True)))
-    scope = {"type": "http", "method": "POST", "path": "/v1/documents", "headers": headers,
-             "app": SimpleNamespace(state=SimpleNamespace(policies=PolicyTable([upload_route])))}
-    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
-                for i, c in enumerate(chunks)]
+    upload_route = SimpleNamespace(
+        matches=lambda scope: (Match.FULL, {}), endpoint=SimpleNamespace(qa_policy=RoutePolicy(upload=True))
+    )
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/documents",
+        "headers": headers,
+        "app": SimpleNamespace(state=SimpleNamespace(policies=PolicyTable([upload_route]))),
+    }
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
 
     async def receive():
         return messages.pop(0) if messages else {"type": "http.disconnect"}
@@ -86,8 +93,14 @@ def uploads(settings, service, tmp_path: Path):
     """An app with an admin key whose jobs are queued but never built."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    app = app_with(settings, service, admin_keys=["admin-secret"], corpus_dir=corpus,
-                   index_dir=tmp_path / "index", access_log=False)
+    app = app_with(
+        settings,
+        service,
+        admin_keys=["admin-secret"],
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        access_log=False,
+    )
     never = threading.Event()
     app.state.document_jobs = JobQueue(corpus, lambda progress: never.wait(60) or "never")
     with TestClient(app) as client:
@@ -98,16 +111,23 @@ def uploads(settings, service, tmp_path: Path):
 @pytest.mark.parametrize("doc_id", ["x\n", "trailing-", "UPPER", "-lead", "a" * 101, "a/b"])
 def test_doc_ids_outside_the_id_rules_are_422(uploads, doc_id):
     client, corpus = uploads
-    response = client.post("/v1/documents", headers=ADMIN, data={"doc_id": doc_id},
-                           files={"file": ("a.txt", "一段中文。\nOne line.".encode(), "text/plain")})
+    response = client.post(
+        "/v1/documents",
+        headers=ADMIN,
+        data={"doc_id": doc_id},
+        files={"file": ("a.txt", "一段中文。\nOne line.".encode(), "text/plain")},
+    )
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_doc_id"
     assert not list(corpus.iterdir())
 
 
 def test_a_300_character_file_name_gives_a_short_id_that_names_the_stored_file(uploads):
     client, corpus = uploads
-    response = client.post("/v1/documents", headers=ADMIN,
-                           files={"file": ("x" * 300 + ".txt", "一段中文。\nOne line.".encode(), "text/plain")})
+    response = client.post(
+        "/v1/documents",
+        headers=ADMIN,
+        files={"file": ("x" * 300 + ".txt", "一段中文。\nOne line.".encode(), "text/plain")},
+    )
     assert response.status_code == 202, response.text
     doc_id = response.json()["doc_id"]
     assert doc_id == "x" * 100
@@ -185,11 +205,14 @@ def test_a_job_interrupted_by_a_crash_is_rolled_back_queued_again_and_leftovers_
 
 
 def test_a_translation_memory_over_the_unit_limit_is_refused_in_the_reading_child(tmp_path: Path):
-    units = "".join(f'<tu><tuv xml:lang="zh"><seg>第{n}条。</seg></tuv><tuv xml:lang="en"><seg>Item {n}.</seg>'
-                    "</tuv></tu>" for n in range(30))
+    units = "".join(
+        f'<tu><tuv xml:lang="zh"><seg>第{n}条。</seg></tuv><tuv xml:lang="en"><seg>Item {n}.</seg></tuv></tu>'
+        for n in range(30)
+    )
     path = tmp_path / "many.tmx"
-    path.write_text(f'<?xml version="1.0"?><tmx version="1.4"><header srclang="zh"/><body>{units}</body></tmx>',
-                    encoding="utf-8")
+    path.write_text(
+        f'<?xml version="1.0"?><tmx version="1.4"><header srclang="zh"/><body>{units}</body></tmx>', encoding="utf-8"
+    )
     assert len(read_isolated(path, Limits(max_units=30)).pairs) == 30
     with pytest.raises(ReaderError, match="QA_MAX_DOCUMENT_UNITS"):
         read_isolated(path, Limits(max_units=29))
@@ -200,18 +223,27 @@ def test_a_translation_memory_over_the_unit_limit_is_refused_in_the_reading_chil
 def test_plain_text_over_the_unit_limit_is_refused_at_upload(settings, service, tmp_path: Path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    app = app_with(settings, service, admin_keys=["admin-secret"], corpus_dir=corpus,
-                   index_dir=tmp_path / "index", access_log=False, max_document_units=3)
+    app = app_with(
+        settings,
+        service,
+        admin_keys=["admin-secret"],
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        access_log=False,
+        max_document_units=3,
+    )
     text = "".join(f"第{n}段中文。\nParagraph {n} in English.\n" for n in range(5))
     with TestClient(app) as client:
-        response = client.post("/v1/documents", headers=ADMIN,
-                               files={"file": ("many.zh-en.txt", text.encode(), "text/plain")})
+        response = client.post(
+            "/v1/documents", headers=ADMIN, files={"file": ("many.zh-en.txt", text.encode(), "text/plain")}
+        )
     assert response.status_code == 422 and "QA_MAX_DOCUMENT_UNITS" in response.json()["error"]["message"]
     assert not list(corpus.iterdir())
 
 
-def call_counting_reads(app, method: str, path: str, headers: list[tuple[bytes, bytes]],
-                        chunks: list[bytes]) -> tuple[int, int]:
+def call_counting_reads(
+    app, method: str, path: str, headers: list[tuple[bytes, bytes]], chunks: list[bytes]
+) -> tuple[int, int]:
     """(status, body pieces the app read) for a request whose body arrives in `chunks`."""
     reads = 0
     statuses: list[int] = []
@@ -227,17 +259,26 @@ def call_counting_reads(app, method: str, path: str, headers: list[tuple[bytes, 
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "root_path": "", "headers": [(b"host", b"testserver"), *headers],
-             "client": ("203.0.113.9", 5000), "server": ("testserver", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("203.0.113.9", 5000),
+        "server": ("testserver", 80),
+    }
     asyncio.run(app(scope, receive, send))
     return statuses[0], reads
 
 
 def test_an_upload_without_the_admin_key_is_refused_before_its_body_is_read(settings, service, tmp_path):
-    app = app_with(settings, service, admin_keys=["admin-secret"], corpus_dir=tmp_path,
-                   access_log=False)
+    app = app_with(settings, service, admin_keys=["admin-secret"], corpus_dir=tmp_path, access_log=False)
     chunks = multipart_chunks(50 * 65536, 50)
     headers = [(b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())]
     status, reads = call_counting_reads(app, "POST", "/v1/documents", headers, chunks)
@@ -247,7 +288,7 @@ def test_an_upload_without_the_admin_key_is_refused_before_its_body_is_read(sett
 def test_a_client_over_its_rate_is_refused_before_its_body_is_read(settings, service):
     app = app_with(settings, service, rate_limit_per_minute=1, rate_limit_burst=1, access_log=False)
     body = b'{"query": "' + "碳".encode() * 20000 + b'"}'
-    chunks = [body[i:i + 4096] for i in range(0, len(body), 4096)]
+    chunks = [body[i : i + 4096] for i in range(0, len(body), 4096)]
     headers = [(b"content-type", b"application/json")]
     call_counting_reads(app, "POST", "/v1/search", headers, chunks)  # spends the burst
     status, reads = call_counting_reads(app, "POST", "/v1/search", headers, chunks)
@@ -255,11 +296,19 @@ def test_a_client_over_its_rate_is_refused_before_its_body_is_read(settings, ser
 
 
 def test_an_undeclared_upload_is_cut_off_with_413_as_it_passes_the_limit(tmp_path: Path):
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", admin_keys="admin-secret",
-                        max_document_bytes=2048, access_log=False, reload_poll_seconds=0)
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus",
+        index_dir=tmp_path / "index",
+        admin_keys="admin-secret",
+        max_document_bytes=2048,
+        access_log=False,
+        reload_poll_seconds=0,
+    )
     app = create_app(settings, ServiceHolder(settings))  # the upload is refused before any index is needed
     chunks = multipart_chunks(200_000, 40)
-    headers = [(b"authorization", b"Bearer admin-secret"),
-               (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())]
+    headers = [
+        (b"authorization", b"Bearer admin-secret"),
+        (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
+    ]
     status, reads = call_counting_reads(app, "POST", "/v1/documents", headers, chunks)
     assert status == 413 and reads < len(chunks)

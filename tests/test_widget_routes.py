@@ -6,10 +6,10 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from _apps import app_with
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from _apps import app_with
 from qa.api.routes.widget import WIDGET_DIR
 from qa.settings import Settings
 
@@ -68,8 +68,16 @@ def test_widget_script_and_styles_have_their_content_types(client):
 
 def test_widget_never_parses_text_as_html():
     source = (WIDGET_DIR / "widget.js").read_text(encoding="utf-8")
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
-                 "new Function", "DOMParser", "createContextualFragment"):
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+        "DOMParser",
+        "createContextualFragment",
+    ):
         assert sink not in source, f"widget.js uses {sink}: insert server and user text as text"
 
 

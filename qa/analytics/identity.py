@@ -14,7 +14,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ANSWER_ID_PREFIX = "ans_"
 _SIGNATURE_CHARS = 20
@@ -37,7 +37,7 @@ class Signer:
         """When the answer was given, or None when the id is not one this service signed."""
         if not answer_id.startswith(ANSWER_ID_PREFIX):
             return None
-        payload, _, signature = answer_id[len(ANSWER_ID_PREFIX):].rpartition("_")
+        payload, _, signature = answer_id[len(ANSWER_ID_PREFIX) :].rpartition("_")
         stamp, _, nonce = payload.partition("_")
         if not (stamp and nonce) or not hmac.compare_digest(signature, self._sign(payload)):
             return None
@@ -61,5 +61,5 @@ class Signer:
             return False
 
     def visitor(self, client: str, when: datetime | None = None) -> str:
-        day = (when or datetime.now(timezone.utc)).strftime("%Y-%m-%d")
+        day = (when or datetime.now(UTC)).strftime("%Y-%m-%d")
         return self._sign(f"visitor:{day}:{client}")

@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter
 
@@ -22,8 +22,10 @@ from qa.state.db import StateStore
 
 log = logging.getLogger(__name__)
 
-DROPPED = Counter("qa_analytics_dropped_total", "Question-log records lost (buffer full or the "
-                  "database failing); the asks themselves were served.")
+DROPPED = Counter(
+    "qa_analytics_dropped_total",
+    "Question-log records lost (buffer full or the database failing); the asks themselves were served.",
+)
 WRITE_BATCH = 200
 WARN_EVERY_SECONDS = 60.0
 PURGE_EVERY_SECONDS = 6 * 3600.0
@@ -42,7 +44,7 @@ class AskEvent:
     visitor: str
     kind: str = "ask"
     collection: str = "default"
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class Recorder:
@@ -95,7 +97,7 @@ class Recorder:
 
     def purge(self) -> tuple[int, int]:
         """Delete records and ratings older than the retention period; (asks, ratings) deleted."""
-        cutoff = datetime.now(timezone.utc) - self.retention
+        cutoff = datetime.now(UTC) - self.retention
         with self.state.session() as session:
             return purge_before(session, cutoff)
 

@@ -12,7 +12,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
@@ -25,8 +25,21 @@ SUPPORTS = ("stated", "related", "none")
 RATINGS = ("up", "down")
 GAP_SUPPORTS = ("related", "none")
 EXAMPLES_PER_GAP = 5
-CSV_COLUMNS = ("answer_id", "at", "collection", "question", "lang", "script", "support", "confidence",
-               "cited", "latency_ms", "up", "down", "reasons")
+CSV_COLUMNS = (
+    "answer_id",
+    "at",
+    "collection",
+    "question",
+    "lang",
+    "script",
+    "support",
+    "confidence",
+    "cited",
+    "latency_ms",
+    "up",
+    "down",
+    "reasons",
+)
 
 
 @dataclass
@@ -41,7 +54,7 @@ class QuestionFilter:
 
 
 def _since(days: int) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(days=days)
+    return datetime.now(UTC) - timedelta(days=days)
 
 
 def _empty_counts() -> dict[str, int]:
@@ -68,8 +81,7 @@ def summary(session: Session, days: int = 30, collection: str | None = None) -> 
     per_collection: dict[str, dict[str, int]] = defaultdict(_empty_counts)
     per_lang: dict[str, dict[str, int]] = defaultdict(_empty_counts)
     for ask in asks:
-        buckets = (totals, per_day[ask.at.strftime("%Y-%m-%d")], per_collection[ask.collection],
-                   per_lang[ask.lang])
+        buckets = (totals, per_day[ask.at.strftime("%Y-%m-%d")], per_collection[ask.collection], per_lang[ask.lang])
         for bucket in buckets:
             bucket["asks"] += 1
             bucket[ask.support] += 1
@@ -89,8 +101,11 @@ def questions(session: Session, wanted: QuestionFilter) -> tuple[int, list[dict]
     """(how many match, the page asked for), newest first, each with its ratings."""
     since = _since(wanted.days)
     query = select(AskRecord).where(AskRecord.at >= since).order_by(AskRecord.at.desc(), AskRecord.id.desc())
-    for column, value in ((AskRecord.collection, wanted.collection), (AskRecord.lang, wanted.lang),
-                          (AskRecord.support, wanted.support)):
+    for column, value in (
+        (AskRecord.collection, wanted.collection),
+        (AskRecord.lang, wanted.lang),
+        (AskRecord.support, wanted.support),
+    ):
         if value:
             query = query.where(column == value)
     ratings = _ratings(session, since)
@@ -100,15 +115,25 @@ def questions(session: Session, wanted: QuestionFilter) -> tuple[int, list[dict]
         counts = Counter(r.rating for r in rated)
         if wanted.rating and not counts[wanted.rating]:
             continue
-        items.append({
-            "answer_id": ask.answer_id, "at": ask.at.isoformat(), "collection": ask.collection,
-            "question": ask.question, "lang": ask.lang, "script": ask.script, "support": ask.support,
-            "confidence": ask.confidence, "cited": list(ask.cited), "latency_ms": ask.latency_ms,
-            "up": counts["up"], "down": counts["down"],
-            "reasons": sorted({r.reason for r in rated if r.reason}),
-            "comments": [r.comment for r in rated if r.comment],
-        })
-    return len(items), items[wanted.offset:wanted.offset + wanted.limit]
+        items.append(
+            {
+                "answer_id": ask.answer_id,
+                "at": ask.at.isoformat(),
+                "collection": ask.collection,
+                "question": ask.question,
+                "lang": ask.lang,
+                "script": ask.script,
+                "support": ask.support,
+                "confidence": ask.confidence,
+                "cited": list(ask.cited),
+                "latency_ms": ask.latency_ms,
+                "up": counts["up"],
+                "down": counts["down"],
+                "reasons": sorted({r.reason for r in rated if r.reason}),
+                "comments": [r.comment for r in rated if r.comment],
+            }
+        )
+    return len(items), items[wanted.offset : wanted.offset + wanted.limit]
 
 
 def to_csv(items: list[dict]) -> str:
@@ -120,14 +145,25 @@ def to_csv(items: list[dict]) -> str:
     return out.getvalue()
 
 
-def gaps(session: Session, vectors: Callable[[list[str]], np.ndarray], min_similarity: float,
-         nearest: Callable[[str], dict | None], days: int = 30, collection: str | None = None,
-         sort: str = "size", limit: int = 50, most_questions: int = 2000) -> list[dict]:
+def gaps(
+    session: Session,
+    vectors: Callable[[list[str]], np.ndarray],
+    min_similarity: float,
+    nearest: Callable[[str], dict | None],
+    days: int = 30,
+    collection: str | None = None,
+    sort: str = "size",
+    limit: int = 50,
+    most_questions: int = 2000,
+) -> list[dict]:
     """The newest `most_questions` unanswered questions grouped by meaning (qa.analytics.grouping),
     largest (or newest) groups first, each with its languages, examples and nearest passage."""
-    query = (select(AskRecord)
-             .where(AskRecord.at >= _since(days), AskRecord.kind == "ask", AskRecord.support.in_(GAP_SUPPORTS))
-             .order_by(AskRecord.at.desc()).limit(most_questions))
+    query = (
+        select(AskRecord)
+        .where(AskRecord.at >= _since(days), AskRecord.kind == "ask", AskRecord.support.in_(GAP_SUPPORTS))
+        .order_by(AskRecord.at.desc())
+        .limit(most_questions)
+    )
     if collection:
         query = query.where(AskRecord.collection == collection)
     asks = list(session.scalars(query))
@@ -137,14 +173,18 @@ def gaps(session: Session, vectors: Callable[[list[str]], np.ndarray], min_simil
     groups: dict[int, list[AskRecord]] = defaultdict(list)
     for ask, label in zip(asks, labels):
         groups[label].append(ask)  # newest first, as `asks` is
-    ordered = sorted(groups.values(), key=lambda g: (g[0].at if sort == "newest" else (len(g), g[0].at)),
-                     reverse=True)
-    return [{
-        "size": len(group),
-        "languages": sorted({a.lang for a in group}),
-        "supports": dict(Counter(a.support for a in group)),
-        "last_asked": group[0].at.isoformat(),
-        "examples": [{"question": a.question, "lang": a.lang, "support": a.support, "at": a.at.isoformat()}
-                     for a in group[:EXAMPLES_PER_GAP]],
-        "nearest_passage": nearest(group[0].cited[0]) if group[0].cited else None,
-    } for group in ordered[:limit]]
+    ordered = sorted(groups.values(), key=lambda g: g[0].at if sort == "newest" else (len(g), g[0].at), reverse=True)
+    return [
+        {
+            "size": len(group),
+            "languages": sorted({a.lang for a in group}),
+            "supports": dict(Counter(a.support for a in group)),
+            "last_asked": group[0].at.isoformat(),
+            "examples": [
+                {"question": a.question, "lang": a.lang, "support": a.support, "at": a.at.isoformat()}
+                for a in group[:EXAMPLES_PER_GAP]
+            ],
+            "nearest_passage": nearest(group[0].cited[0]) if group[0].cited else None,
+        }
+        for group in ordered[:limit]
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from qa.analytics.grouping import QuestionVectors, load_grouping
 from qa.analytics.identity import Signer
@@ -29,8 +29,11 @@ class Analytics:
         with state.session() as session:
             self.signer = Signer(shared_secret(session, SECRET_NAME))
         self.retention_seconds = settings.analytics_retention_days * 86400.0
-        self.recorder = (Recorder(state, settings.analytics_buffer, settings.analytics_retention_days)
-                         if settings.analytics else None)
+        self.recorder = (
+            Recorder(state, settings.analytics_buffer, settings.analytics_retention_days)
+            if settings.analytics
+            else None
+        )
         self.record_searches = settings.analytics and settings.analytics_searches
         self.grouping = load_grouping()
         self.question_vectors = QuestionVectors(self.grouping, settings.threads)
@@ -48,14 +51,13 @@ class Analytics:
         return given is not None and 0 <= time.time() - given <= self.retention_seconds
 
     def visitor(self, client: str) -> str:
-        return self.signer.visitor(client, datetime.now(timezone.utc))
+        return self.signer.visitor(client, datetime.now(UTC))
 
     def record(self, event: AskEvent) -> None:
         if self.recorder is not None and (event.kind == "ask" or self.record_searches):
             self.recorder.record(event)
 
-    def rate(self, answer_id: str, client: str, rating: str, reason: str | None,
-             comment: str | None) -> bool:
+    def rate(self, answer_id: str, client: str, rating: str, reason: str | None, comment: str | None) -> bool:
         """Store a rating (a visitor's second rating of an answer replaces the first); True if new."""
         with self.state.session() as session:
             return rate(session, answer_id, self.visitor(client), rating, reason, comment)

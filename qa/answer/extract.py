@@ -68,23 +68,27 @@ class Verdict:
     on_topic: float = 0.0  # P(the documents speak of the subject)
 
 
-def prepare_candidates(store: PassageStore, reading: QuestionReading, question_vec: np.ndarray,
-                       hits: list[Hit]) -> list[SentenceCandidate]:
+def prepare_candidates(
+    store: PassageStore, reading: QuestionReading, question_vec: np.ndarray, hits: list[Hit]
+) -> list[SentenceCandidate]:
     """Steps 3–4: the sentence candidates of the top hits, with their verification features."""
     candidates = sentence_candidates(store, question_vec, hits)
     annotate(candidates, reading, term_weights(store, tokenize(reading.text)), specific_terms(reading.text))
     return candidates
 
 
-def decide(calibration: Calibration, reading: QuestionReading, candidates: list[SentenceCandidate],
-           search_features: dict[str, float]) -> Verdict:
+def decide(
+    calibration: Calibration,
+    reading: QuestionReading,
+    candidates: list[SentenceCandidate],
+    search_features: dict[str, float],
+) -> Verdict:
     """Step 5: the chosen candidate and P(stated), by the fitted models of `calibration`."""
     best, choice = best_candidate(candidates, calibration.choice)
     if best < 0:
         return Verdict(None, 0.0, 0.0, {})
     x = question_features(reading, candidates[best], choice, search_features)
-    return Verdict(candidates[best], choice, calibration.verification.confidence(x), x,
-                   calibration.topic.confidence(x))
+    return Verdict(candidates[best], choice, calibration.verification.confidence(x), x, calibration.topic.confidence(x))
 
 
 def support_of(verdict: Verdict, calibration: Calibration) -> str:
@@ -101,19 +105,20 @@ def _span(candidate: SentenceCandidate, score: float) -> Answer:
     return Answer(candidate.text, candidate.passage.passage_id, candidate.start, candidate.end, round(score, 4))
 
 
-def ask(engine: SearchEngine, question: str, lang: str | None = None, top_k: int = 5,
-        history: list[str] | None = None) -> AskResult:
+def ask(
+    engine: SearchEngine, question: str, lang: str | None = None, top_k: int = 5, history: list[str] | None = None
+) -> AskResult:
     question_lang = detect_lang(question)
     answer_lang = lang or question_lang
-    result, question_vec = search_in_context(engine, question, history,
-                                             max(top_k, EVIDENCE_PASSAGES), answer_lang)
+    result, question_vec = search_in_context(engine, question, history, max(top_k, EVIDENCE_PASSAGES), answer_lang)
     reading = read_question(question, question_lang)
     candidates = prepare_candidates(engine.store, reading, question_vec, result.hits)
     verdict = decide(engine.calibration, reading, candidates, result.features)
     support = support_of(verdict, engine.calibration)
     span = _span(verdict.chosen, verdict.choice) if verdict.chosen is not None else None
-    message = {"stated": None, "related": not_stated(reading, question_lang),
-               "none": not_covered(question_lang)}[support]
+    message = {"stated": None, "related": not_stated(reading, question_lang), "none": not_covered(question_lang)}[
+        support
+    ]
     return AskResult(
         question=question,
         question_lang=question_lang,

@@ -41,8 +41,8 @@ PROBE_DEPTH = 10
 @dataclass(frozen=True)
 class Rule:
     history_weight: float  # α: weight of the context vector next to the question's own
-    term_weight: float     # λ: weight of the question's coverage difference next to its score drop
-    max_drop: float        # θ: the largest drop of the question's own match the context may cost
+    term_weight: float  # λ: weight of the question's coverage difference next to its score drop
+    max_drop: float  # θ: the largest drop of the question's own match the context may cost
 
 
 def fitted_rule(engine: SearchEngine) -> Rule:
@@ -84,13 +84,13 @@ def _drop(engine, question: str, alone: SearchResult, joined: SearchResult, rule
     floor = alone.hits[-1].score
     top = joined.hits[0].passage.passage_id
     score_drop = own.get(top, floor) - alone.hits[0].score
-    term_drop = (question_coverage(engine, question, _evidence(joined))
-                 - question_coverage(engine, question, _evidence(alone)))
+    term_drop = question_coverage(engine, question, _evidence(joined)) - question_coverage(
+        engine, question, _evidence(alone)
+    )
     return score_drop + rule.term_weight * term_drop
 
 
-def read(engine, question: str, context: Reading | None, top_k: int, lang: str | None,
-         rule: Rule) -> Reading:
+def read(engine, question: str, context: Reading | None, top_k: int, lang: str | None, rule: Rule) -> Reading:
     """The question alone, or joined to `context` when the rule says it leans on it."""
     vec = engine.encode(question)
     depth = max(top_k, PROBE_DEPTH)
@@ -99,8 +99,7 @@ def read(engine, question: str, context: Reading | None, top_k: int, lang: str |
         return alone
     joined_vec = _unit(vec + rule.history_weight * context.vec)
     joined_text = f"{context.text}\n{question}"
-    joined = Reading(joined_text, joined_vec, engine.search(joined_text, top_k=depth, lang=lang,
-                                                            qvec=joined_vec))
+    joined = Reading(joined_text, joined_vec, engine.search(joined_text, top_k=depth, lang=lang, qvec=joined_vec))
     if not joined.result.hits:
         return alone
     if joined.top_id == alone.top_id:  # same paragraph: keep whichever reading it fits better
@@ -108,8 +107,14 @@ def read(engine, question: str, context: Reading | None, top_k: int, lang: str |
     return joined if _drop(engine, question, alone.result, joined.result, rule) >= -rule.max_drop else alone
 
 
-def search_in_context(engine: SearchEngine, question: str, history: list[str] | None, top_k: int,
-                      lang: str | None, rule: Rule | None = None) -> tuple[SearchResult, np.ndarray]:
+def search_in_context(
+    engine: SearchEngine,
+    question: str,
+    history: list[str] | None,
+    top_k: int,
+    lang: str | None,
+    rule: Rule | None = None,
+) -> tuple[SearchResult, np.ndarray]:
     """Search for `question` after the earlier questions `history` (oldest first).
 
     Returns the search result and the query vector used (for sentence scoring). Without history

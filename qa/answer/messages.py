@@ -31,8 +31,7 @@ def _asked(reading: QuestionReading, lang: str) -> str:
         detail += [f"{'、'.join(reading.years)}年"] if reading.years else []
         detail += ["实际产出，而非产能"] if reading.asks_output else []
         return zh + (f"（{'，'.join(detail)}）" if detail else "")
-    counted = [f"number of {w}" if f"how many {w}" in reading.text.lower() else f"in {w}"
-               for w in reading.unit_words]
+    counted = [f"number of {w}" if f"how many {w}" in reading.text.lower() else f"in {w}" for w in reading.unit_words]
     detail = ["; ".join(counted)] if counted else []
     detail += [f"for {', '.join(reading.years)}"] if reading.years else []
     detail += ["the amount produced, not a capacity"] if reading.asks_output else []

@@ -20,18 +20,27 @@ from qa.text import tokenize
 # The kind of fact asked for. Order matters: the first matching cue wins.
 _KINDS_EN = (
     ("year", r"\b(what|which) year\b|\bwhen\b|\bin what year\b|\bwhat date\b|\bon what day\b"),
-    ("quantity", r"\bhow (many|much|large|big|high|tall|long|far|old|deep|wide|heavy|fast)\b|"
-                 r"\bwhat (share|percentage|proportion|number|amount|rate|volume|fraction|density)\b"),
-    ("name", r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (city|cities|country|countries|town|place|"
-             r"organi[sz]ation|company|companies|person|river|region|province|museum|team)\b"),
+    (
+        "quantity",
+        r"\bhow (many|much|large|big|high|tall|long|far|old|deep|wide|heavy|fast)\b|"
+        r"\bwhat (share|percentage|proportion|number|amount|rate|volume|fraction|density)\b",
+    ),
+    (
+        "name",
+        r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (city|cities|country|countries|town|place|"
+        r"organi[sz]ation|company|companies|person|river|region|province|museum|team)\b",
+    ),
     ("reason", r"\bwhy\b|\b(what|which) (is|was|are|were) the (purpose|reason|aim|goal)s?\b"),
     ("yesno", r"^\s*(is|are|does|do|did|can|could|has|have|had|was|were|will|should)\b"),
 )
 _KINDS_ZH = (
     ("year", r"哪一?年|何年|何时|什么时候|哪个时候|几月|哪一?天|什么时间"),
     ("quantity", r"多少|几[个辆台座家条只架次位名本页种项人倍年成]|多[大高长远重快深宽久]|比例|比重|占比|百分之|几成"),
-    ("name", r"谁|哪位|哪家|哪里|哪儿|在哪|什么地方|哪个(城市|国家|地方|组织|机构|公司|省|地区|人)|"
-             r"哪座|哪条|哪些(国家|城市|组织|机构|公司)"),
+    (
+        "name",
+        r"谁|哪位|哪家|哪里|哪儿|在哪|什么地方|哪个(城市|国家|地方|组织|机构|公司|省|地区|人)|"
+        r"哪座|哪条|哪些(国家|城市|组织|机构|公司)",
+    ),
     ("reason", r"为什么|为何|什么原因|原因是|目的是|什么目的"),
     ("yesno", r"是否|吗[？?]?\s*$|有没有|能否|是不是"),
 )
@@ -39,32 +48,60 @@ KINDS = ("quantity", "year", "name", "reason", "yesno", "other")
 
 # Units and measure words, each with its forms in both languages (generic, not of any corpus).
 UNITS: tuple[tuple[str, ...], ...] = (
-    ("公顷", "hectare"), ("平方公里", "平方千米", "square kilomet", "sq km", "km2"),
-    ("公里", "千米", "kilomet", "km"), ("厘米", "centimet", "cm"), ("毫米", "millimet", "mm"),
-    ("米", "metre", "meter"), ("吨", "tonne", "ton"), ("公斤", "千克", "kilogram", "kg"),
-    ("克", "gram"), ("千瓦时", "度电", "kwh", "twh", "gwh"), ("千瓦", "gw", "kw", "mw", "watt"),
-    ("立方米", "cubic met", "cu m"), ("%", "百分", "percent", "per cent"),
-    ("美元", "dollar", "usd"), ("欧元", "euro"), ("元", "yuan", "rmb"), ("度", "degree"),
-    ("兆帕", "megapascal", "mpa"), ("辆", "vehicle", "car"), ("台", "unit"), ("座", "station", "plant"),
-    ("家", "compan", "enterprise", "firm"), ("人", "people", "person", "passenger"),
-    ("种", "species", "type", "kind"), ("页", "page"), ("本", "册", "cop", "volume", "book"),
-    ("架", "aircraft", "plane"), ("座桥", "bridge"),
+    ("公顷", "hectare"),
+    ("平方公里", "平方千米", "square kilomet", "sq km", "km2"),
+    ("公里", "千米", "kilomet", "km"),
+    ("厘米", "centimet", "cm"),
+    ("毫米", "millimet", "mm"),
+    ("米", "metre", "meter"),
+    ("吨", "tonne", "ton"),
+    ("公斤", "千克", "kilogram", "kg"),
+    ("克", "gram"),
+    ("千瓦时", "度电", "kwh", "twh", "gwh"),
+    ("千瓦", "gw", "kw", "mw", "watt"),
+    ("立方米", "cubic met", "cu m"),
+    ("%", "百分", "percent", "per cent"),
+    ("美元", "dollar", "usd"),
+    ("欧元", "euro"),
+    ("元", "yuan", "rmb"),
+    ("度", "degree"),
+    ("兆帕", "megapascal", "mpa"),
+    ("辆", "vehicle", "car"),
+    ("台", "unit"),
+    ("座", "station", "plant"),
+    ("家", "compan", "enterprise", "firm"),
+    ("人", "people", "person", "passenger"),
+    ("种", "species", "type", "kind"),
+    ("页", "page"),
+    ("本", "册", "cop", "volume", "book"),
+    ("架", "aircraft", "plane"),
+    ("座桥", "bridge"),
 )
 _ZH_MEASURE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%]{1,4})")
-_EN_MEASURE = re.compile(r"\bhow many ((?:[a-z-]+ ){0,2}[a-z-]+)|\bin (?:what |which )?([a-z]+)\s*[?？]?\s*$",
-                         re.IGNORECASE)
+_EN_MEASURE = re.compile(
+    r"\bhow many ((?:[a-z-]+ ){0,2}[a-z-]+)|\bin (?:what |which )?([a-z]+)\s*[?？]?\s*$", re.IGNORECASE
+)
 _AUX = re.compile(r"\b(?:did|does|do|are|is|was|were|has|have|had|can|could|will|would|should|in|of)\b")
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
 
 # What a quantity measures: a capacity is not an output, a part is not the total.
 CAPACITY = re.compile(r"capacit|产能|装机|容量|能力", re.IGNORECASE)
-OUTPUT = re.compile(r"\bproduc(e|ed|es|tion)\b|\boutput\b|\bgenerat(e|ed|es|ion)\b|\bactually\b|产量|发电量|生产了|实际", re.IGNORECASE)
+OUTPUT = re.compile(
+    r"\bproduc(e|ed|es|tion)\b|\boutput\b|\bgenerat(e|ed|es|ion)\b|\bactually\b|产量|发电量|生产了|实际", re.IGNORECASE
+)
 # In a sentence, "production capacity" is a capacity: only verbs of producing count as an output.
-OUTPUT_STATED = re.compile(r"\b(produced|output|generated|yielded)\b(?!\s+capacit)|产量|发电量|生产了|发电", re.IGNORECASE)
+OUTPUT_STATED = re.compile(
+    r"\b(produced|output|generated|yielded)\b(?!\s+capacit)|产量|发电量|生产了|发电", re.IGNORECASE
+)
 PART = re.compile(r"\balone\b|\bonly\b|\balready\b|\bby itself\b|单独|仅|其中|已经|已", re.IGNORECASE)
-TOTAL = re.compile(r"\bcombined\b|\btotal\b|\bin all\b|\boverall\b|\baltogether\b|共|合计|总计|总数|总量", re.IGNORECASE)
-REASON = re.compile(r"\bbecause\b|\bdue to\b|\bso that\b|\bin order to\b|\bto (present|promote|ensure|help|"
-                    r"protect|keep|save|drive|improve)\b|\baim(s|ed)? to\b|因为|由于|为了|以便|旨在|目的|从而", re.IGNORECASE)
+TOTAL = re.compile(
+    r"\bcombined\b|\btotal\b|\bin all\b|\boverall\b|\baltogether\b|共|合计|总计|总数|总量", re.IGNORECASE
+)
+REASON = re.compile(
+    r"\bbecause\b|\bdue to\b|\bso that\b|\bin order to\b|\bto (present|promote|ensure|help|"
+    r"protect|keep|save|drive|improve)\b|\baim(s|ed)? to\b|因为|由于|为了|以便|旨在|目的|从而",
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*|[A-Z]{2,}|《[^》]+》|“[^”]{2,12}”")
 
 
@@ -84,7 +121,7 @@ class QuestionReading:
 
 
 def _kind(text: str, lang: str) -> str:
-    for kind, pattern in (_KINDS_ZH if lang == "zh" else _KINDS_EN):
+    for kind, pattern in _KINDS_ZH if lang == "zh" else _KINDS_EN:
         if re.search(pattern, text, re.IGNORECASE):
             return kind
     return "other"
@@ -101,8 +138,7 @@ def _units(text: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str
     found, worded = [], []
     for word in words:
         low = word.lower()
-        forms = next((forms for forms in UNITS if any(low.startswith(f) or f" {f}" in f" {low}"
-                                                      for f in forms)), None)
+        forms = next((forms for forms in UNITS if any(low.startswith(f) or f" {f}" in f" {low}" for f in forms)), None)
         if forms is None and lang == "en":  # "how many wind turbines": the counted noun itself
             forms = (low.split()[-1].rstrip("s"),)
         if forms is None and lang == "zh" and low[0] not in "年倍":
@@ -113,9 +149,15 @@ def _units(text: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str
     return tuple(found), tuple(worded)
 
 
-_ZH_ASK = re.compile(r"(?:是|有|为|达|约|共|一共|大约)*(?:多少|几|多[大高长远重快深宽久]|哪一?年|什么时候|何时|哪里|哪个|谁|什么)")
-_EN_FOCUS = re.compile(r"\bhow (?:much|many) ((?:[a-z-]+ ){0,2}[a-z-]+)|\bhow ((?!much\b|many\b)[a-z]+)\b|\bwhat (?:is|was|are|were) (?:the |its |their )?((?:[a-z-]+ ){0,2}?[a-z-]+)"
-                       r"(?= of\b| in\b| for\b| at\b| by\b|\s*\?)", re.IGNORECASE)
+_ZH_ASK = re.compile(
+    r"(?:是|有|为|达|约|共|一共|大约)*(?:多少|几|多[大高长远重快深宽久]|哪一?年|什么时候|何时|哪里|哪个|谁|什么)"
+)
+_EN_FOCUS = re.compile(
+    r"\bhow (?:much|many) ((?:[a-z-]+ ){0,2}[a-z-]+)|\bhow ((?!much\b|many\b)[a-z]+)\b|"
+    r"\bwhat (?:is|was|are|were) (?:the |its |their )?((?:[a-z-]+ ){0,2}?[a-z-]+)"
+    r"(?= of\b| in\b| for\b| at\b| by\b|\s*\?)",
+    re.IGNORECASE,
+)
 _EN_VAGUE = frozenset("many much is are was were do does did the a".split())
 
 
@@ -128,9 +170,12 @@ def _focus(text: str, lang: str) -> tuple[str, ...]:
         if not match:
             return ()
         unit_forms = {f for forms in UNITS for f in forms}
-        after = [w for w in jieba.lcut(re.split(r"[，。？！?,、]", text[match.end():])[0])
-                 if len(w) > 1 and w not in unit_forms and re.match(r"[\u4e00-\u9fff]", w)]
-        before = [w for w in jieba.lcut(text[:match.start()]) if len(w) > 1 and re.match(r"[\u4e00-\u9fff]", w)]
+        after = [
+            w
+            for w in jieba.lcut(re.split(r"[，。？！?,、]", text[match.end() :])[0])
+            if len(w) > 1 and w not in unit_forms and re.match(r"[\u4e00-\u9fff]", w)
+        ]
+        before = [w for w in jieba.lcut(text[: match.start()]) if len(w) > 1 and re.match(r"[\u4e00-\u9fff]", w)]
         return tuple(after[:1] or before[-1:])
     words = []
     for match in _EN_FOCUS.finditer(text):
@@ -151,7 +196,11 @@ def read_question(text: str, lang: str) -> QuestionReading:
     kind = _kind(text, lang)
     units, unit_words = _units(text, lang) if kind == "quantity" else ((), ())
     return QuestionReading(
-        text=text, lang=lang, kind=kind, units=units, unit_words=unit_words,
+        text=text,
+        lang=lang,
+        kind=kind,
+        units=units,
+        unit_words=unit_words,
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         asks_output=bool(OUTPUT.search(text)) and not CAPACITY.search(text),
         asks_part=bool(PART.search(text)),

@@ -37,7 +37,7 @@ class SentenceCandidate:
 
     @property
     def text(self) -> str:
-        return self.passage.text[self.start:self.end]
+        return self.passage.text[self.start : self.end]
 
 
 def _unit(vec: np.ndarray) -> np.ndarray:
@@ -51,13 +51,14 @@ def _translation_sentences(store: PassageStore, row: int) -> tuple[list[str], np
     for partner in store.partner_rows(row):
         text = store.passage(partner).text
         spans, vecs = store.sentences(partner)
-        texts += [text[int(s):int(e)] for s, e in spans]
+        texts += [text[int(s) : int(e)] for s, e in spans]
         vectors += list(np.asarray(vecs, dtype=np.float32))
     return texts, (np.vstack(vectors) if vectors else np.zeros((0, 1), np.float32))
 
 
-def sentence_candidates(store: PassageStore, question_vec: np.ndarray, hits: list[Hit],
-                        depth: int = EVIDENCE_PASSAGES) -> list[SentenceCandidate]:
+def sentence_candidates(
+    store: PassageStore, question_vec: np.ndarray, hits: list[Hit], depth: int = EVIDENCE_PASSAGES
+) -> list[SentenceCandidate]:
     """Sentences and adjacent sentence pairs of the top `depth` hits, in passage order."""
     out: list[SentenceCandidate] = []
     for rank, hit in enumerate(hits[:depth]):
@@ -66,22 +67,39 @@ def sentence_candidates(store: PassageStore, question_vec: np.ndarray, hits: lis
             continue
         vectors = np.asarray(vectors, dtype=np.float32)
         other_texts, other_vecs = _translation_sentences(store, hit.row)
-        aligned = (np.argmax(vectors @ other_vecs.T, axis=1) if len(other_texts)
-                   else np.full(len(spans), -1))
+        aligned = np.argmax(vectors @ other_vecs.T, axis=1) if len(other_texts) else np.full(len(spans), -1)
         other_sims = other_vecs @ question_vec if len(other_texts) else np.zeros(0)
         singles = []
         for j, (start, end) in enumerate(spans):
             k = int(aligned[j])
-            singles.append(SentenceCandidate(
-                hit.passage, int(start), int(end), rank, hit.score, float(vectors[j] @ question_vec),
-                other_texts[k] if k >= 0 else "", float(other_sims[k]) if k >= 0 else 0.0))
+            singles.append(
+                SentenceCandidate(
+                    hit.passage,
+                    int(start),
+                    int(end),
+                    rank,
+                    hit.score,
+                    float(vectors[j] @ question_vec),
+                    other_texts[k] if k >= 0 else "",
+                    float(other_sims[k]) if k >= 0 else 0.0,
+                )
+            )
         for j, first in enumerate(singles):
             out.append(first)
             if j + 1 < len(singles):
                 second = singles[j + 1]
                 joined = " ".join(dict.fromkeys(t for t in (first.translation, second.translation) if t))
-                out.append(SentenceCandidate(
-                    hit.passage, first.start, second.end, rank, hit.score,
-                    float(_unit(vectors[j] + vectors[j + 1]) @ question_vec), joined,
-                    max(first.translation_similarity, second.translation_similarity), pair=True))
+                out.append(
+                    SentenceCandidate(
+                        hit.passage,
+                        first.start,
+                        second.end,
+                        rank,
+                        hit.score,
+                        float(_unit(vectors[j] + vectors[j + 1]) @ question_vec),
+                        joined,
+                        max(first.translation_similarity, second.translation_similarity),
+                        pair=True,
+                    )
+                )
     return out

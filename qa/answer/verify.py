@@ -23,21 +23,65 @@ from __future__ import annotations
 import math
 import re
 
-from qa.answer.question import (CAPACITY, focus_missing, OUTPUT_STATED, REASON, TOTAL, QuestionReading, has_unit, new_names,
-                                years_in)
+from qa.answer.question import (
+    CAPACITY,
+    OUTPUT_STATED,
+    REASON,
+    TOTAL,
+    QuestionReading,
+    focus_missing,
+    has_unit,
+    new_names,
+    years_in,
+)
 from qa.answer.sentences import SentenceCandidate
 from qa.search.confidence import LogisticModel, token_set, weighted_share
 from qa.text.specific import missing_share
 
-CHOICE_FEATURES = ("similarity", "translation_similarity", "passage", "rank", "cover", "cover_own",
-                   "missing_top", "specific_missing", "year_missing", "unit_missing", "kind_given",
-                   "output_conflict", "part_conflict", "pair", "length", "focus_missing")
-QUESTION_FEATURES = ("choice", "lift", "margin", "coverage", "passage_specific_missing",
-                     "asks_quantity", "asks_year", "asks_name", "asks_unit", "asks_year_of")
+CHOICE_FEATURES = (
+    "similarity",
+    "translation_similarity",
+    "passage",
+    "rank",
+    "cover",
+    "cover_own",
+    "missing_top",
+    "specific_missing",
+    "year_missing",
+    "unit_missing",
+    "kind_given",
+    "output_conflict",
+    "part_conflict",
+    "pair",
+    "length",
+    "focus_missing",
+)
+QUESTION_FEATURES = (
+    "choice",
+    "lift",
+    "margin",
+    "coverage",
+    "passage_specific_missing",
+    "asks_quantity",
+    "asks_year",
+    "asks_name",
+    "asks_unit",
+    "asks_year_of",
+)
 VERIFY_FEATURES = CHOICE_FEATURES + QUESTION_FEATURES
 # Is the question on the documents' subject at all (related) or not covered (none)?
-TOPIC_FEATURES = ("similarity", "translation_similarity", "passage", "cover", "missing_top", "specific_missing",
-                  "lift", "margin", "coverage", "passage_specific_missing")
+TOPIC_FEATURES = (
+    "similarity",
+    "translation_similarity",
+    "passage",
+    "cover",
+    "missing_top",
+    "specific_missing",
+    "lift",
+    "margin",
+    "coverage",
+    "passage_specific_missing",
+)
 
 
 def _missing_top(weights: dict[str, float], found: set[str]) -> float:
@@ -48,18 +92,26 @@ def _missing_top(weights: dict[str, float], found: set[str]) -> float:
     return max((w for t, w in weights.items() if t not in found), default=0.0) / top
 
 
-_NUMBER = re.compile(r"\d[\d.,]*|[零一二三四五六七八九十百千万亿两]+(?=[个种座条只位名项倍次台辆家所份]|分之)"
-                     r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|"
-                     r"thousand|million|billion|dozen|half)\b", re.IGNORECASE)
-_MONTH = re.compile(r"\d+月|\b(January|February|March|April|May|June|July|August|September|October|"
-                    r"November|December)\b|\b1[0-9]{3}s\b|世纪|century|dynasty|朝")
+_NUMBER = re.compile(
+    r"\d[\d.,]*|[零一二三四五六七八九十百千万亿两]+(?=[个种座条只位名项倍次台辆家所份]|分之)"
+    r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|"
+    r"thousand|million|billion|dozen|half)\b",
+    re.IGNORECASE,
+)
+_MONTH = re.compile(
+    r"\d+月|\b(January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)\b|\b1[0-9]{3}s\b|世纪|century|dynasty|朝"
+)
 
 
 def _new_numbers(text: str, question: str) -> list[str]:
     """Numbers `text` gives that the question does not, years excluded."""
     asked = {n.lower() for n in _NUMBER.findall(question)} | years_in(question)
-    return [n for n in (m.group() for m in _NUMBER.finditer(text))
-            if n.lower().rstrip(".,") not in asked and not years_in(n)]
+    return [
+        n
+        for n in (m.group() for m in _NUMBER.finditer(text))
+        if n.lower().rstrip(".,") not in asked and not years_in(n)
+    ]
 
 
 def _kind_given(reading: QuestionReading, both: str) -> float:
@@ -76,8 +128,9 @@ def _kind_given(reading: QuestionReading, both: str) -> float:
     return 1.0
 
 
-def candidate_features(reading: QuestionReading, weights: dict[str, float], specific: list[str],
-                       c: SentenceCandidate) -> dict[str, float]:
+def candidate_features(
+    reading: QuestionReading, weights: dict[str, float], specific: list[str], c: SentenceCandidate
+) -> dict[str, float]:
     own, other = c.text, c.translation
     both = f"{own}\n{other}"
     found = token_set(own) | token_set(other)
@@ -91,12 +144,12 @@ def candidate_features(reading: QuestionReading, weights: dict[str, float], spec
         "cover_own": weighted_share(weights, [own]),
         "missing_top": _missing_top(weights, found),
         "specific_missing": missing_share(specific, [own, other]),
-        "year_missing": (sum(y not in both for y in reading.years) / len(reading.years)
-                         if reading.years else 0.0),
+        "year_missing": (sum(y not in both for y in reading.years) / len(reading.years) if reading.years else 0.0),
         "unit_missing": (sum(not has_unit(forms, both) for forms in units) / len(units)) if units else 0.0,
         "kind_given": _kind_given(reading, both),
-        "output_conflict": float(reading.asks_output and bool(CAPACITY.search(both))
-                                 and not OUTPUT_STATED.search(both)),
+        "output_conflict": float(
+            reading.asks_output and bool(CAPACITY.search(both)) and not OUTPUT_STATED.search(both)
+        ),
         "part_conflict": float(reading.asks_part and bool(TOTAL.search(both))),
         "pair": float(c.pair),
         "length": math.log1p(len(own)),
@@ -104,14 +157,16 @@ def candidate_features(reading: QuestionReading, weights: dict[str, float], spec
     }
 
 
-def annotate(candidates: list[SentenceCandidate], reading: QuestionReading,
-             weights: dict[str, float], specific: list[str]) -> None:
+def annotate(
+    candidates: list[SentenceCandidate], reading: QuestionReading, weights: dict[str, float], specific: list[str]
+) -> None:
     for c in candidates:
         c.features = candidate_features(reading, weights, specific, c)
 
 
-def question_features(reading: QuestionReading, chosen: SentenceCandidate, choice: float,
-                      search_features: dict[str, float]) -> dict[str, float]:
+def question_features(
+    reading: QuestionReading, chosen: SentenceCandidate, choice: float, search_features: dict[str, float]
+) -> dict[str, float]:
     """The verification model's input: the chosen sentence, its choice score, the search evidence."""
     return {
         **chosen.features,

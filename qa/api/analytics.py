@@ -41,8 +41,11 @@ def client_of(request: Request) -> str:
 def get_analytics(request: Request) -> Analytics:
     analytics: Analytics | None = getattr(request.app.state, "analytics", None)
     if analytics is None:
-        raise ApiError(503, "analytics_unavailable", "feedback and analytics are unavailable: the "
-                       "state store could not be opened (see the server log)")
+        raise ApiError(
+            503,
+            "analytics_unavailable",
+            "feedback and analytics are unavailable: the state store could not be opened (see the server log)",
+        )
     return analytics
 
 
@@ -55,11 +58,20 @@ def remember_ask(request: Request, response: AskResponse, collection: str = "def
     if analytics.opted_out(request.headers.get(OPT_OUT_HEADER)):
         return response
     support = getattr(response, "support", None) or ("stated" if response.answerable else "none")
-    analytics.record(AskEvent(
-        answer_id=response.answer_id, question=response.question, lang=response.question_lang,
-        script=getattr(response, "question_script", None), support=support, confidence=response.confidence,
-        cited=[hit.passage_id for hit in response.citations], latency_ms=response.took_ms or 0.0,
-        visitor=analytics.visitor(client_of(request)), collection=collection))
+    analytics.record(
+        AskEvent(
+            answer_id=response.answer_id,
+            question=response.question,
+            lang=response.question_lang,
+            script=getattr(response, "question_script", None),
+            support=support,
+            confidence=response.confidence,
+            cited=[hit.passage_id for hit in response.citations],
+            latency_ms=response.took_ms or 0.0,
+            visitor=analytics.visitor(client_of(request)),
+            collection=collection,
+        )
+    )
     return response
 
 
@@ -68,10 +80,19 @@ def remember_search(request: Request, response: SearchResponse, collection: str 
     analytics: Analytics | None = getattr(request.app.state, "analytics", None)
     if analytics is None or not analytics.record_searches or analytics.opted_out(request.headers.get(OPT_OUT_HEADER)):
         return response
-    analytics.record(AskEvent(
-        answer_id=analytics.new_answer_id(), question=response.query, lang=response.query_lang,
-        script=getattr(response, "query_script", None), support="stated" if response.confident else "none",
-        confidence=response.confidence, cited=[hit.passage_id for hit in response.results],
-        latency_ms=response.took_ms, visitor=analytics.visitor(client_of(request)), kind="search",
-        collection=collection))
+    analytics.record(
+        AskEvent(
+            answer_id=analytics.new_answer_id(),
+            question=response.query,
+            lang=response.query_lang,
+            script=getattr(response, "query_script", None),
+            support="stated" if response.confident else "none",
+            confidence=response.confidence,
+            cited=[hit.passage_id for hit in response.results],
+            latency_ms=response.took_ms,
+            visitor=analytics.visitor(client_of(request)),
+            kind="search",
+            collection=collection,
+        )
+    )
     return response

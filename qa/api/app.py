@@ -10,16 +10,31 @@ from fastapi import FastAPI
 from qa import __version__
 from qa.api import metrics
 from qa.api.analytics import open_analytics
-from qa.api.errors import install_error_handlers
-from qa.api.middleware import install_middleware
 from qa.api.deps import KEY_TOKEN_BUDGETS_STATE
+from qa.api.errors import install_error_handlers
+from qa.api.mcp.http import install_mcp
+from qa.api.middleware import install_middleware
 from qa.api.middleware.ratelimit import KeyBudgets
 from qa.api.middleware.stored_keys import StoredKeys
 from qa.api.policy import PolicyTable
 from qa.api.reloader import IndexReloader
-from qa.api.mcp.http import install_mcp
-from qa.api.routes import (admin, admin_ui, analytics, ask, chat, collections, docs, documents, feedback, health,
-                           keys, models, passages, search, widget)
+from qa.api.routes import (
+    admin,
+    admin_ui,
+    analytics,
+    ask,
+    chat,
+    collections,
+    docs,
+    documents,
+    feedback,
+    health,
+    keys,
+    models,
+    passages,
+    search,
+    widget,
+)
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -36,8 +51,11 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
             holder.start()
         app.state.reloader.start()  # picks up new index versions (QA_RELOAD_POLL_SECONDS)
         # Opened beside the port, not before it: a slow or dead database delays nothing.
-        opener = threading.Thread(target=lambda: setattr(app.state, "analytics", open_analytics(settings)),
-                                  name="qa-analytics-open", daemon=True)
+        opener = threading.Thread(
+            target=lambda: setattr(app.state, "analytics", open_analytics(settings)),
+            name="qa-analytics-open",
+            daemon=True,
+        )
         opener.start()
         yield
         app.state.reloader.stop()
@@ -68,8 +86,24 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
     setattr(app.state, KEY_TOKEN_BUDGETS_STATE, KeyBudgets(min_burst=settings.max_query_tokens))
     install_error_handlers(app)
     install_middleware(app, settings)
-    for module in (search, ask, chat, models, feedback, passages, documents, collections, health, widget, admin,
-                   keys, analytics, admin_ui, metrics, docs):
+    for module in (
+        search,
+        ask,
+        chat,
+        models,
+        feedback,
+        passages,
+        documents,
+        collections,
+        health,
+        widget,
+        admin,
+        keys,
+        analytics,
+        admin_ui,
+        metrics,
+        docs,
+    ):
         app.include_router(module.router)
         app.state.policies.add(module.router.routes)
     install_mcp(app, holder)

@@ -22,7 +22,8 @@ class QaAnswer(AskResponse):
 
     support: Support = Field(
         description="stated: the quote gives what was asked; related: the documents speak of the "
-        "subject but do not state it; none: not covered.")
+        "subject but do not state it; none: not covered."
+    )
     closest: AnswerSpan | None = None
 
 

@@ -23,9 +23,12 @@ def _text_of(message: ChatMessage, index: int) -> str:
     texts = []
     for number, part in enumerate(content):
         if part.type != "text" or part.text is None:
-            raise OpenAIError(400, f"messages[{index}].content[{number}] is of type '{part.type[:40]}'; "
-                              "this model reads only text parts", "unsupported_content",
-                              f"messages.{index}.content.{number}")
+            raise OpenAIError(
+                400,
+                f"messages[{index}].content[{number}] is of type '{part.type[:40]}'; this model reads only text parts",
+                "unsupported_content",
+                f"messages.{index}.content.{number}",
+            )
         texts.append(part.text)
     return "\n".join(texts)
 
@@ -37,14 +40,14 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[str]]:
     left out of the history rather than failing the whole conversation."""
     users = [(i, _text_of(m, i)) for i, m in enumerate(messages) if m.role == "user"]
     if not users:
-        raise OpenAIError(400, "the conversation has no user message to answer", "no_user_message",
-                          "messages")
+        raise OpenAIError(400, "the conversation has no user message to answer", "no_user_message", "messages")
     index, text = users[-1]
     try:
         question = _trimmed_query(text)
     except ValueError as exc:
-        raise OpenAIError(400, f"the last user message {exc}", "invalid_question",
-                          f"messages.{index}.content") from None
+        raise OpenAIError(
+            400, f"the last user message {exc}", "invalid_question", f"messages.{index}.content"
+        ) from None
     history = []
     for _, earlier in users[:-1]:
         try:
@@ -70,8 +73,7 @@ def reply_text(answer: QaAnswer) -> str:
     else:
         lines = [answer.message or ""]
         if answer.support == "related" and answer.closest is not None:
-            lines.append(f"{CLOSEST_HEADING[lang]}: “{quote_text(answer.closest)}”"
-                         f"{_mark(answer.closest, answer)}")
+            lines.append(f"{CLOSEST_HEADING[lang]}: “{quote_text(answer.closest)}”{_mark(answer.closest, answer)}")
     if answer.citations:
         lines += ["", f"{SOURCES_HEADING[lang]}:"]
         lines += [f"[{c.rank}] {c.citation.label}" for c in answer.citations]

@@ -33,10 +33,14 @@ class ConnectionLimits:
     max_per_client: int = 64
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ConnectionLimits":
-        return cls(settings.header_timeout_seconds, settings.body_timeout_seconds,
-                   settings.keep_alive_seconds, settings.max_connections,
-                   settings.max_connections_per_client)
+    def from_settings(cls, settings: Settings) -> ConnectionLimits:
+        return cls(
+            settings.header_timeout_seconds,
+            settings.body_timeout_seconds,
+            settings.keep_alive_seconds,
+            settings.max_connections,
+            settings.max_connections_per_client,
+        )
 
 
 class GuardedH11Protocol(H11Protocol):

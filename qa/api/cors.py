@@ -39,7 +39,8 @@ class ApiCORSMiddleware(CORSMiddleware):
 
     def is_allowed_origin(self, origin: str) -> bool:
         return super().is_allowed_origin(origin) or (
-            self.key_origins is not None and origin in self.key_origins.current.origins)
+            self.key_origins is not None and origin in self.key_origins.current.origins
+        )
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)

@@ -42,8 +42,11 @@ def collection_service(request: Request, collection: str = DEFAULT_COLLECTION) -
 def refuse_filter(filter: dict[str, list[str]] | None) -> None:
     """Filters are not built: a filtered request must not be answered unfiltered."""
     if filter:
-        raise ApiError(422, "filters_unsupported", "this server does not filter documents yet: send the "
-                       "request without 'filter' (or choose a collection)")
+        raise ApiError(
+            422,
+            "filters_unsupported",
+            "this server does not filter documents yet: send the request without 'filter' (or choose a collection)",
+        )
 
 
 def get_service(request: Request) -> Service:
@@ -62,6 +65,10 @@ def charge_key_tokens(request: Request, service: Service, texts: list[str]) -> N
     wait = getattr(request.app.state, KEY_TOKEN_BUDGETS_STATE).take(grant.key_id, grant.tokens_per_minute, tokens)
     if wait > 0:
         retry = retry_after_header(wait)
-        raise ApiError(429, "token_budget_exceeded", f"this key has used its own {grant.tokens_per_minute:g} "
-                       f"encoder tokens per minute (this query needs {tokens}); retry in {retry} s",
-                       headers={"Retry-After": retry})
+        raise ApiError(
+            429,
+            "token_budget_exceeded",
+            f"this key has used its own {grant.tokens_per_minute:g} "
+            f"encoder tokens per minute (this query needs {tokens}); retry in {retry} s",
+            headers={"Retry-After": retry},
+        )

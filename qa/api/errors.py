@@ -13,17 +13,25 @@ from starlette.routing import Match
 
 from qa.api.metrics import OVERLOADED
 from qa.embed.batching import QueueFull, retry_after_seconds
-
 from qa.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 ORIGINAL_METHOD_KEY = "qa.original_method"  # set by HeadAsGetMiddleware on the GET it serves
 
-_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
-                 415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited",
-                 503: "not_ready"}
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    503: "not_ready",
+}
 
 
 class ApiError(Exception):
@@ -35,8 +43,7 @@ class ApiError(Exception):
 def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
     # A message may quote the caller's input, lone surrogates included: never fail to encode it.
     message = message.encode("utf-8", "replace").decode("utf-8")
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
-                        headers=headers)
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 def _describe(errors: list[dict]) -> tuple[str, str]:
@@ -66,12 +73,16 @@ def _describe(errors: list[dict]) -> tuple[str, str]:
 def _unreadable_body(cause: BaseException | None) -> tuple[str, str]:
     """(code, message) for a body that json.loads refused without a JSON syntax error."""
     if isinstance(cause, RecursionError):
-        return "json_too_deep", ("the JSON is nested too deeply for this server to read (it stops "
-                                 "near 1,000 levels); the request bodies of this API are 2 deep")
+        return "json_too_deep", (
+            "the JSON is nested too deeply for this server to read (it stops "
+            "near 1,000 levels); the request bodies of this API are 2 deep"
+        )
     if isinstance(cause, ValueError) and "digits" in str(cause):
-        return "json_number_too_long", (f"a number in the JSON has more than "
-                                        f"{sys.get_int_max_str_digits()} digits, more than this server "
-                                        "reads; no field of this API needs one that long")
+        return "json_number_too_long", (
+            f"a number in the JSON has more than "
+            f"{sys.get_int_max_str_digits()} digits, more than this server "
+            "reads; no field of this API needs one that long"
+        )
     return "invalid_json", "the body is not valid JSON in UTF-8"
 
 
@@ -95,8 +106,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _overloaded(request: Request, exc: QueueFull):
         OVERLOADED.inc()
         retry = retry_after_seconds(exc)
-        return error_response(503, "overloaded", f"the server is busy with other queries; retry in "
-                                                 f"{retry} s", headers={"Retry-After": retry})
+        return error_response(
+            503,
+            "overloaded",
+            f"the server is busy with other queries; retry in {retry} s",
+            headers={"Retry-After": retry},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -125,5 +140,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "the server failed to handle this request; "
-                                                     "it has been logged")
+        return error_response(500, "internal_error", "the server failed to handle this request; it has been logged")

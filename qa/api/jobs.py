@@ -41,8 +41,10 @@ KEEP_JOBS = 1000
 STAGING_PREFIX = ".qa-upload-"  # hidden in the corpus folder (the corpus ignores dot names)
 BACKUP_PREFIX = ".qa-backup-"
 JOBS_FILE = "jobs.json"
-RESUMED_NOTE = ("interrupted by a server restart: its corpus change was rolled back and the job "
-                "queued again (texts embedded before the restart are embedded again)")
+RESUMED_NOTE = (
+    "interrupted by a server restart: its corpus change was rolled back and the job "
+    "queued again (texts embedded before the restart are embedded again)"
+)
 
 
 class JobCancelled(Exception):
@@ -88,7 +90,7 @@ class Job:
         return record
 
     @classmethod
-    def from_record(cls, record: dict) -> "Job":
+    def from_record(cls, record: dict) -> Job:
         known = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
         job = cls(**known)
         job.staged = [Path(p) for p in job.staged]
@@ -186,8 +188,9 @@ class JobProgress:
 class JobQueue:
     """The jobs of this server and the one worker thread that runs them."""
 
-    def __init__(self, corpus_dir: Path, rebuild: Callable[[JobProgress], str],
-                 records: JobRecords | None = None) -> None:
+    def __init__(
+        self, corpus_dir: Path, rebuild: Callable[[JobProgress], str], records: JobRecords | None = None
+    ) -> None:
         """`rebuild(progress)` builds the index from the corpus folder, switches the server to
         it and returns the new version; it raises when either step fails."""
         self.corpus_dir = corpus_dir
@@ -203,11 +206,24 @@ class JobQueue:
             if job.status == "queued":
                 self._enqueue(job)
 
-    def submit(self, doc_id: str, kind: Literal["add", "delete"], staged: list[Path] | None = None,
-               remove: list[str] | None = None, staging_dir: Path | None = None,
-               texts_expected: int | None = None) -> Job:
-        job = Job(uuid.uuid4().hex, doc_id, kind, staged=list(staged or []), remove=list(remove or []),
-                  staging_dir=staging_dir, texts_expected=texts_expected)
+    def submit(
+        self,
+        doc_id: str,
+        kind: Literal["add", "delete"],
+        staged: list[Path] | None = None,
+        remove: list[str] | None = None,
+        staging_dir: Path | None = None,
+        texts_expected: int | None = None,
+    ) -> Job:
+        job = Job(
+            uuid.uuid4().hex,
+            doc_id,
+            kind,
+            staged=list(staged or []),
+            remove=list(remove or []),
+            staging_dir=staging_dir,
+            texts_expected=texts_expected,
+        )
         with self._lock:
             self.jobs[job.job_id] = job
             while len(self.jobs) > KEEP_JOBS:
@@ -290,8 +306,7 @@ class JobQueue:
                 job.status, job.error = "cancelled", "cancelled while running; the corpus is as it was"
             else:
                 job.status, job.error = "failed", _message(exc)
-            log.warning("document job %s (%s %s) %s: %s", job.job_id, job.kind, job.doc_id,
-                        job.status, job.error)
+            log.warning("document job %s (%s %s) %s: %s", job.job_id, job.kind, job.doc_id, job.status, job.error)
         else:
             change.close()
             job.status, job.progress = "done", 1.0
@@ -318,8 +333,7 @@ def recover(corpus_dir: Path, records: JobRecords) -> list[Job]:
             job.error = "its uploaded files were lost in a server restart; upload again"
     needed = {j.staging_dir for j in jobs if j.status == "queued" and j.staging_dir is not None}
     for leftover in corpus_dir.glob(".qa-*") if corpus_dir.is_dir() else ():
-        if leftover.is_dir() and leftover.name.startswith((STAGING_PREFIX, BACKUP_PREFIX)) \
-                and leftover not in needed:
+        if leftover.is_dir() and leftover.name.startswith((STAGING_PREFIX, BACKUP_PREFIX)) and leftover not in needed:
             shutil.rmtree(leftover, ignore_errors=True)
             log.info("removed the leftover %s", leftover)
     if jobs:

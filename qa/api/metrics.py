@@ -12,8 +12,16 @@ from contextvars import ContextVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge,
-                               Histogram, generate_latest, multiprocess)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 from qa import __version__
 
@@ -26,23 +34,34 @@ SEARCH_STAGES = ("encode", "retrieve", "fuse")
 # the codes this API answers with (else its class). A flood of odd methods or paths adds no
 # series. The histogram, 16 series per label set, keeps only the status class.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-KNOWN_STATUSES = frozenset({200, 204, 304, 400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429,
-                            499, 500, 503})
-REQUESTS = Counter("qa_http_requests_total", "HTTP requests by method, route template and status.",
-                   ["method", "route", "status"])
-LATENCY = Histogram("qa_http_request_duration_seconds", "HTTP request latency by method, route "
-                    "template and status class (2xx, 4xx, …).", ["method", "route", "status_class"],
-                    buckets=LATENCY_BUCKETS)
-OVERLOADED = Counter("qa_overloaded_total", "Requests refused with 503 because the encoder's "
-                     "queue (or the long queries' share of it) was full.")
-SEARCH_STAGE = Histogram("qa_search_stage_seconds", "Search latency by stage (encode, retrieve, fuse).",
-                         ["stage"], buckets=STAGE_BUCKETS)
+KNOWN_STATUSES = frozenset({200, 204, 304, 400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429, 499, 500, 503})
+REQUESTS = Counter(
+    "qa_http_requests_total", "HTTP requests by method, route template and status.", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "qa_http_request_duration_seconds",
+    "HTTP request latency by method, route template and status class (2xx, 4xx, …).",
+    ["method", "route", "status_class"],
+    buckets=LATENCY_BUCKETS,
+)
+OVERLOADED = Counter(
+    "qa_overloaded_total",
+    "Requests refused with 503 because the encoder's queue (or the long queries' share of it) was full.",
+)
+SEARCH_STAGE = Histogram(
+    "qa_search_stage_seconds", "Search latency by stage (encode, retrieve, fuse).", ["stage"], buckets=STAGE_BUCKETS
+)
 RELOADS = Counter("qa_index_reloads_total", "Index reload attempts by outcome.", ["outcome"])
 INDEX_PASSAGES = Gauge("qa_index_passages", "Passages in the served index.", multiprocess_mode="livemax")
-INDEX_INFO = Gauge("qa_index_info", "The served index version and the model that embedded it (value 1).",
-                   ["index_version", "model_id", "index_kind"], multiprocess_mode="livemax")
-BUILD_INFO = Gauge("qa_build_info", "Version of this service (value 1).", ["version", "python"],
-                   multiprocess_mode="livemax")
+INDEX_INFO = Gauge(
+    "qa_index_info",
+    "The served index version and the model that embedded it (value 1).",
+    ["index_version", "model_id", "index_kind"],
+    multiprocess_mode="livemax",
+)
+BUILD_INFO = Gauge(
+    "qa_build_info", "Version of this service (value 1).", ["version", "python"], multiprocess_mode="livemax"
+)
 BUILD_INFO.labels(version=__version__, python=platform.python_version()).set(1)
 
 # Per-request scratch space filled by handlers and read by the access log (see observe.py).
@@ -81,8 +100,9 @@ def _describe_index(request: Request) -> None:
     store = service.store
     INDEX_PASSAGES.set(store.size)
     INDEX_INFO.clear()  # the version label changes on reload
-    INDEX_INFO.labels(index_version=store.version, model_id=service.encoder.model_id,
-                      index_kind=store.manifest.get("index_kind", "")).set(1)
+    INDEX_INFO.labels(
+        index_version=store.version, model_id=service.encoder.model_id, index_kind=store.manifest.get("index_kind", "")
+    ).set(1)
 
 
 def _exposition() -> bytes:
@@ -96,9 +116,13 @@ def _exposition() -> bytes:
 router = APIRouter(tags=["health"])
 
 
-@router.get("/metrics", response_class=Response,
-            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                             "description": "Prometheus text format."}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text format."}
+    },
+)
 async def metrics(request: Request) -> Response:  # async: never queued behind search threads
     """Prometheus metrics of this process (or of all workers, in multiprocess mode)."""
     _describe_index(request)

@@ -22,16 +22,24 @@ from qa.api.openai_schemas import OpenAIErrorBody
 from qa.embed.batching import QueueFull, retry_after_seconds
 from qa.store.base import StoreUnavailable
 
-_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-          404: "invalid_request_error", 413: "invalid_request_error", 422: "invalid_request_error",
-          429: "rate_limit_error"}
+_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": OpenAIErrorBody} for code in (400, 401, 404, 413, 429, 503)}
+    code: {"model": OpenAIErrorBody} for code in (400, 401, 404, 413, 429, 503)
+}
 
 
 class OpenAIError(Exception):
-    def __init__(self, status: int, message: str, code: str, param: str | None = None,
-                 headers: dict | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, code: str, param: str | None = None, headers: dict | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.param, self.headers = status, message, code, param, headers
 
@@ -71,8 +79,12 @@ def as_openai_error(exc: Exception) -> OpenAIError | None:
         return OpenAIError(exc.status, exc.message, exc.code, headers=exc.headers)
     if isinstance(exc, QueueFull):
         retry = retry_after_seconds(exc)
-        return OpenAIError(503, f"the server is busy with other queries; retry in {retry} s",
-                           "overloaded", headers={"Retry-After": retry})
+        return OpenAIError(
+            503,
+            f"the server is busy with other queries; retry in {retry} s",
+            "overloaded",
+            headers={"Retry-After": retry},
+        )
     if isinstance(exc, StoreUnavailable):
         return OpenAIError(503, str(exc), "store_unavailable", headers={"Retry-After": "5"})
     if isinstance(exc, HTTPException):  # e.g. a body FastAPI could not parse

@@ -30,12 +30,15 @@ class ChatCompletionRequest(BaseModel):
     # OpenAI clients send sampling options (temperature, max_tokens, …) that mean nothing to an
     # extractive answer: accepted and ignored, so any client works unchanged.
     model_config = ConfigDict(extra="allow")
-    model: str = Field(description=f"A model of GET /v1/models (`{DEFAULT_MODEL}`: the default index).",
-                       examples=[DEFAULT_MODEL])
+    model: str = Field(
+        description=f"A model of GET /v1/models (`{DEFAULT_MODEL}`: the default index).", examples=[DEFAULT_MODEL]
+    )
     messages: list[ChatMessage] = Field(
-        min_length=1, description="The conversation, oldest first: the last user message is the "
+        min_length=1,
+        description="The conversation, oldest first: the last user message is the "
         "question, the earlier user messages its context (`history` of /v1/ask).",
-        examples=[[{"role": "user", "content": "全国碳市场覆盖了多少碳排放量？"}]])
+        examples=[[{"role": "user", "content": "全国碳市场覆盖了多少碳排放量？"}]],
+    )
     stream: bool = Field(False, description="Send `chat.completion.chunk` events and `data: [DONE]`.")
 
 

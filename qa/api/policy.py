@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from starlette.routing import Match, Mount
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Scope
 
 Scope_ = Literal["search", "ask", "documents:read", "documents:write", "admin"]
 SCOPES: tuple[Scope_, ...] = ("search", "ask", "documents:read", "documents:write", "admin")
 POLICY_ATTRIBUTE = "qa_policy"
 
-Endpoint = TypeVar("Endpoint", bound=Callable)
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,10 @@ class PolicyTable:
     Built from the routers the app includes (their own routes, which carry the endpoints), so
     it does not depend on how the framework nests included routers."""
 
-    def __init__(self, routes: list) -> None:
+    def __init__(self, routes: list[BaseRoute]) -> None:
         self.routes = list(routes)
 
-    def add(self, routes: list) -> None:
+    def add(self, routes: list[BaseRoute]) -> None:
         self.routes.extend(routes)
 
     def lookup(self, scope: Scope) -> RoutePolicy | None:

@@ -39,7 +39,7 @@ EVENT_STREAM = "text/event-stream"
 # What the OpenAPI schema says of a streamed 200 (the events are described in docs/API.md).
 STREAM_RESPONSE = {
     "description": "With `Accept: text/event-stream`: events `passages`, `answer`, `done` (or "
-                   "`error`), and `: heartbeat` comment lines (docs/API.md \"Streaming\").",
+    '`error`), and `: heartbeat` comment lines (docs/API.md "Streaming").',
     "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
 }
 
@@ -64,8 +64,9 @@ class RememberingEngine:
             self._vectors[text] = self.engine.encode(text)
         return self._vectors[text]
 
-    def search(self, query: str, top_k: int = 5, lang: str | None = None,
-               qvec: np.ndarray | None = None) -> SearchResult:
+    def search(
+        self, query: str, top_k: int = 5, lang: str | None = None, qvec: np.ndarray | None = None
+    ) -> SearchResult:
         key = (query, top_k, lang, None if qvec is None else qvec.tobytes())
         if key not in self._results:
             self._results[key] = self.engine.search(query, top_k=top_k, lang=lang, qvec=qvec)
@@ -75,10 +76,8 @@ class RememberingEngine:
 def ranked_passages(engine: RememberingEngine, body: AskRequest) -> list[dict]:
     """The passages the answer will cite, found the way qa.answer.extract.ask searches."""
     answer_lang = body.lang or detect_lang(body.question)
-    result, _ = search_in_context(engine, body.question, body.history,
-                                  max(body.top_k, EVIDENCE_PASSAGES), answer_lang)
-    return [hit_out(rank, hit).model_dump(mode="json")
-            for rank, hit in enumerate(result.hits[:body.top_k], 1)]
+    result, _ = search_in_context(engine, body.question, body.history, max(body.top_k, EVIDENCE_PASSAGES), answer_lang)
+    return [hit_out(rank, hit).model_dump(mode="json") for rank, hit in enumerate(result.hits[: body.top_k], 1)]
 
 
 def error_of(exc: Exception) -> dict:
@@ -86,8 +85,7 @@ def error_of(exc: Exception) -> dict:
     if isinstance(exc, ApiError):
         code, message = exc.code, exc.message
     elif isinstance(exc, QueueFull):
-        code, message = "overloaded", (f"the server is busy with other queries; retry in "
-                                       f"{retry_after_seconds(exc)} s")
+        code, message = "overloaded", (f"the server is busy with other queries; retry in {retry_after_seconds(exc)} s")
     elif isinstance(exc, StoreUnavailable):
         code, message = "store_unavailable", str(exc)
     else:
@@ -107,8 +105,7 @@ def _as_is(response: AskResponse) -> AskResponse:
     return response
 
 
-async def ask_events(service: Service, body: AskRequest,
-                     remember: Remember = _as_is) -> AsyncIterator[ServerSentEvent]:
+async def ask_events(service: Service, body: AskRequest, remember: Remember = _as_is) -> AsyncIterator[ServerSentEvent]:
     """`remember` gives the answer its id and logs it, as on the JSON path (qa.api.analytics)."""
     started = time.perf_counter()
     engine = RememberingEngine(service.engine)
@@ -127,12 +124,14 @@ def heartbeat() -> ServerSentEvent:
     return ServerSentEvent(comment="heartbeat", sep="\n")
 
 
-def event_stream(events: AsyncIterator[ServerSentEvent], heartbeat_seconds: float,
-                 ping: Callable[[], ServerSentEvent] = heartbeat) -> EventSourceResponse:
+def event_stream(
+    events: AsyncIterator[ServerSentEvent], heartbeat_seconds: float, ping: Callable[[], ServerSentEvent] = heartbeat
+) -> EventSourceResponse:
     """A text/event-stream response of `events`, with a heartbeat after each idle interval."""
     return EventSourceResponse(events, ping=heartbeat_seconds, ping_message_factory=ping, sep="\n")
 
 
-def ask_event_stream(service: Service, body: AskRequest, heartbeat_seconds: float,
-                     remember: Remember = _as_is) -> EventSourceResponse:
+def ask_event_stream(
+    service: Service, body: AskRequest, heartbeat_seconds: float, remember: Remember = _as_is
+) -> EventSourceResponse:
     return event_stream(ask_events(service, body, remember), heartbeat_seconds)

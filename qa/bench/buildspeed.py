@@ -36,7 +36,13 @@ def run_build_throughput(encoder, texts: list[str], batch_size: int = 32, rounds
             encode_with_cache(encoder, texts, Path(tmp), batch_size)
             build_s.append(time.perf_counter() - started)
     bare, build = min(bare_s), min(build_s)
-    return {"texts": len(texts), "distinct_texts": len(set(texts)), "characters": sum(map(len, texts)),
-            "bare_s": round(bare, 3), "build_s": round(build, 3),
-            "bare_texts_per_s": round(len(texts) / bare, 1), "build_texts_per_s": round(len(texts) / build, 1),
-            "build_over_bare_throughput": round(bare / build, 3)}
+    return {
+        "texts": len(texts),
+        "distinct_texts": len(set(texts)),
+        "characters": sum(map(len, texts)),
+        "bare_s": round(bare, 3),
+        "build_s": round(build, 3),
+        "bare_texts_per_s": round(len(texts) / bare, 1),
+        "build_texts_per_s": round(len(texts) / build, 1),
+        "build_over_bare_throughput": round(bare / build, 3),
+    }

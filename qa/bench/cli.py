@@ -30,25 +30,48 @@ from qa.settings import get_settings
 # Exact search may add up to half of a query's encoding time (search ≤ 1.5× the encoder, the
 # same bound as the HTTP target) before the approximate index pays off.
 FLAT_BUDGET_SHARE = 0.5
-FULL = {"requests": 300, "inprocess_queries": 200, "scale_sizes": (100_000, 1_000_000),
-        "neighbour_queries": 40, "rebuild_requests": 5000, "rebuild_seconds": 900,
-        "build_rounds": 2, "build_texts": None, "keyword_sizes": (100_000, 1_000_000)}
-QUICK = {"requests": 60, "inprocess_queries": 40, "scale_sizes": (100_000,),
-         "neighbour_queries": 40, "rebuild_requests": 2000, "rebuild_seconds": 300,
-         "build_rounds": 1, "build_texts": 200, "keyword_sizes": (100_000,)}
+FULL = {
+    "requests": 300,
+    "inprocess_queries": 200,
+    "scale_sizes": (100_000, 1_000_000),
+    "neighbour_queries": 40,
+    "rebuild_requests": 5000,
+    "rebuild_seconds": 900,
+    "build_rounds": 2,
+    "build_texts": None,
+    "keyword_sizes": (100_000, 1_000_000),
+}
+QUICK = {
+    "requests": 60,
+    "inprocess_queries": 40,
+    "scale_sizes": (100_000,),
+    "neighbour_queries": 40,
+    "rebuild_requests": 2000,
+    "rebuild_seconds": 300,
+    "build_rounds": 1,
+    "build_texts": 200,
+    "keyword_sizes": (100_000,),
+}
 # A smoke run of every leg in seconds (tests/test_bench.py), meaningless as figures.
-TINY = {"requests": 6, "inprocess_queries": 6, "scale_sizes": (3_000,),
-        "neighbour_queries": 4, "rebuild_requests": 4, "rebuild_seconds": 60,
-        "build_rounds": 1, "build_texts": 12, "keyword_sizes": (3_000,),
-        "flood_seconds": 3}
+TINY = {
+    "requests": 6,
+    "inprocess_queries": 6,
+    "scale_sizes": (3_000,),
+    "neighbour_queries": 4,
+    "rebuild_requests": 4,
+    "rebuild_seconds": 60,
+    "build_rounds": 1,
+    "build_texts": 12,
+    "keyword_sizes": (3_000,),
+    "flood_seconds": 3,
+}
 
 
 def _step(message: str) -> None:
     click.secho(f"[{time.strftime('%H:%M:%S')}] {message}", err=True, dim=True)
 
 
-def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict,
-                           compare_defaults: bool = False) -> None:
+def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict, compare_defaults: bool = False) -> None:
     """Index build, in-process search vs bare encoder + FAISS, HTTP vs a bare hello server,
     then the hard cases: a busy neighbour, serving during a rebuild, build throughput."""
     encoder = load_encoder(settings.model, settings.threads)
@@ -58,31 +81,49 @@ def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict,
     started = time.perf_counter()
     build_index(settings.corpus_dir, index_dir, encoder, settings.batch_size, progress=False)
     results["build_s"] = round(time.perf_counter() - started, 2)
-    service = open_service(settings.model_copy(update={"index_dir": index_dir, "auto_build": False}),
-                           progress=False, encoder=encoder)
+    service = open_service(
+        settings.model_copy(update={"index_dir": index_dir, "auto_build": False}), progress=False, encoder=encoder
+    )
     _step("in process: search vs bare encoder + FAISS")
     results["inprocess"] = run_inprocess(service, bench_queries(sizes["inprocess_queries"]))
     _step(f"HTTP: hello vs /v1/search, {sizes['requests']} requests per level")
-    results["http"] = run_http(index_dir, settings.corpus_dir, settings.model,
-                               bench_queries(sizes["requests"]), log=workdir / "servers.log")
+    results["http"] = run_http(
+        index_dir, settings.corpus_dir, settings.model, bench_queries(sizes["requests"]), log=workdir / "servers.log"
+    )
     queries = bench_queries(sizes["neighbour_queries"])
     policies = ("qa", "libgomp-defaults") if compare_defaults else ("qa",)
     results["neighbour"] = {}
     for policy in policies:
-        _step(f"busy neighbour: {len(queries)} sequential searches, quiet then beside one CPU-bound "
-              f"process ({policy} thread policy)")
-        results["neighbour"][policy] = run_neighbour_leg(index_dir, settings.corpus_dir, settings.model,
-                                                         queries, policy)
+        _step(
+            f"busy neighbour: {len(queries)} sequential searches, quiet then beside one CPU-bound "
+            f"process ({policy} thread policy)"
+        )
+        results["neighbour"][policy] = run_neighbour_leg(
+            index_dir, settings.corpus_dir, settings.model, queries, policy
+        )
     results["flood"] = {}
     for kind in FLOOD_KINDS:
         _step(f"steady client under a {kind} flood from 8 other clients (default settings)")
-        results["flood"][kind] = run_flood_leg(index_dir, settings.corpus_dir, settings.model, queries, kind,
-                                               max_seconds=sizes.get("flood_seconds", 20),
-                                               log=workdir / "servers.log")
+        results["flood"][kind] = run_flood_leg(
+            index_dir,
+            settings.corpus_dir,
+            settings.model,
+            queries,
+            kind,
+            max_seconds=sizes.get("flood_seconds", 20),
+            log=workdir / "servers.log",
+        )
     _step("/v1/search while `qa build` re-embeds a changed copy of the corpus")
     results["rebuild"] = run_rebuild_leg(
-        index_dir, settings.corpus_dir, settings.model, queries, workdir, max_requests=sizes["rebuild_requests"],
-        max_seconds=sizes["rebuild_seconds"], log=workdir / "servers.log")
+        index_dir,
+        settings.corpus_dir,
+        settings.model,
+        queries,
+        workdir,
+        max_requests=sizes["rebuild_requests"],
+        max_seconds=sizes["rebuild_seconds"],
+        log=workdir / "servers.log",
+    )
     texts = build_texts(settings.corpus_dir)[: sizes["build_texts"]]
     _step(f"build throughput: {len(texts)} texts, build path vs bare encoder")
     results["build_throughput"] = run_build_throughput(encoder, texts, settings.batch_size, sizes["build_rounds"])
@@ -104,19 +145,35 @@ def encoder_figures(settings, results: dict) -> tuple[float, int]:
 @click.command("bench")
 @click.option("--quick", is_flag=True, help="Fewer requests and only the 100k scale point.")
 @click.option("--tiny", is_flag=True, hidden=True, help="Every leg in seconds, for tests; no useful figures.")
-@click.option("--compare-defaults", is_flag=True,
-              help="Also run the busy-neighbour leg under libgomp's default wait policy (slow: "
-                   "up to ~2 s a query).")
+@click.option(
+    "--compare-defaults",
+    is_flag=True,
+    help="Also run the busy-neighbour leg under libgomp's default wait policy (slow: up to ~2 s a query).",
+)
 @click.option("--no-scale", is_flag=True, help="Skip the synthetic 100k/1M flat-vs-HNSW run.")
 @click.option("--scale-only", is_flag=True, help="Only the synthetic scale run.")
-@click.option("--store", type=click.Choice(["faiss", "milvus"]), default="faiss", show_default=True,
-              help="milvus: also time the same index on Milvus against FAISS (the engine from the "
-                   "milvus-lite wheel on 127.0.0.1 unless --milvus-uri names a server).")
+@click.option(
+    "--store",
+    type=click.Choice(["faiss", "milvus"]),
+    default="faiss",
+    show_default=True,
+    help="milvus: also time the same index on Milvus against FAISS (the engine from the "
+    "milvus-lite wheel on 127.0.0.1 unless --milvus-uri names a server).",
+)
 @click.option("--milvus-uri", default=None, help="A running Milvus for --store milvus.")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("bench-results"), show_default=True)
-def bench_command(quick: bool, tiny: bool, compare_defaults: bool, no_scale: bool, scale_only: bool,
-                  store: str, milvus_uri: str | None, out_dir: Path) -> None:
+@click.option(
+    "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-results"), show_default=True
+)
+def bench_command(
+    quick: bool,
+    tiny: bool,
+    compare_defaults: bool,
+    no_scale: bool,
+    scale_only: bool,
+    store: str,
+    milvus_uri: str | None,
+    out_dir: Path,
+) -> None:
     """Measure speed: in-process and HTTP search against their bare floors, build, cold start,
     memory; search beside a busy neighbour process and during a rebuild, build throughput;
     flat vs HNSW at 100k/1M synthetic vectors and keyword top-k at 1M synthetic passages.
@@ -128,12 +185,20 @@ def bench_command(quick: bool, tiny: bool, compare_defaults: bool, no_scale: boo
     settings = get_settings()
     sizes = TINY if tiny else QUICK if quick else FULL
     stamp = datetime.now(UTC)
-    results: dict = {"meta": {
-        "date": stamp.isoformat(timespec="seconds"), "cpus": usable_cores(), "model": settings.model,
-        "python": platform.python_version(), "faiss": faiss.__version__, "quick": quick, "tiny": tiny,
-        "threads": settings.threads, "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }}
+    results: dict = {
+        "meta": {
+            "date": stamp.isoformat(timespec="seconds"),
+            "cpus": usable_cores(),
+            "model": settings.model,
+            "python": platform.python_version(),
+            "faiss": faiss.__version__,
+            "quick": quick,
+            "tiny": tiny,
+            "threads": settings.threads,
+            "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        }
+    }
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         if not scale_only:
             run_service_benchmarks(settings, sizes, Path(tmp), results, compare_defaults)

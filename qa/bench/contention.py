@@ -67,8 +67,7 @@ def timed(calls: dict[str, Callable[[str], object]], queries: Sequence[str]) -> 
 
 def measure_neighbour(service, queries: Sequence[str], neighbours: int = 1) -> dict:
     """Bare encoder + FAISS and engine search, quiet then beside `neighbours` busy processes."""
-    calls = {"bare": bare_search(service.encoder, service.store.faiss_index),
-             "search": engine_search(service.engine)}
+    calls = {"bare": bare_search(service.encoder, service.store.faiss_index), "search": engine_search(service.engine)}
     for call in calls.values():
         call(queries[0])
     quiet = timed(calls, queries)
@@ -77,18 +76,31 @@ def measure_neighbour(service, queries: Sequence[str], neighbours: int = 1) -> d
     return {"neighbours": neighbours, "queries": len(queries), "quiet": quiet, "busy": busy}
 
 
-def run_neighbour_leg(index_dir: Path, corpus_dir: Path, model: str, queries: Sequence[str],
-                      policy: str = "qa", neighbours: int = 1) -> dict:
+def run_neighbour_leg(
+    index_dir: Path, corpus_dir: Path, model: str, queries: Sequence[str], policy: str = "qa", neighbours: int = 1
+) -> dict:
     """measure_neighbour in a fresh process under `policy`: "qa" (this project's thread and
     wait settings) or "libgomp-defaults" (300,000 spins, a fixed thread count)."""
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(corpus_dir), "QA_MODEL": model,
-           "QA_AUTO_BUILD": "false"}
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(index_dir),
+        "QA_CORPUS_DIR": str(corpus_dir),
+        "QA_MODEL": model,
+        "QA_AUTO_BUILD": "false",
+    }
     if policy == "libgomp-defaults":
         env = {k: v for k, v in env.items() if k != "OMP_WAIT_POLICY"} | LIBGOMP_DEFAULTS
     elif policy != "qa":
         raise ValueError(f"unknown policy {policy!r}")
-    command = [sys.executable, "-m", "qa.bench.contention", "--neighbours", str(neighbours), "--queries-json",
-               json.dumps(list(queries), ensure_ascii=False)]
+    command = [
+        sys.executable,
+        "-m",
+        "qa.bench.contention",
+        "--neighbours",
+        str(neighbours),
+        "--queries-json",
+        json.dumps(list(queries), ensure_ascii=False),
+    ]
     if policy == "libgomp-defaults":
         command.append("--fixed-threads")
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
@@ -103,13 +115,23 @@ def changed_corpus(corpus_dir: Path, target: Path) -> Path:
     for path in sorted(target.rglob("*")):
         if path.suffix in (".txt", ".md") and path.is_file():
             lines = path.read_text(encoding="utf-8").splitlines()
-            path.write_text("\n".join(f"{line} (rev)" if len(line.strip()) > 40 else line for line in lines)
-                            + "\n", encoding="utf-8")
+            path.write_text(
+                "\n".join(f"{line} (rev)" if len(line.strip()) > 40 else line for line in lines) + "\n",
+                encoding="utf-8",
+            )
     return target
 
 
-def run_rebuild_leg(index_dir: Path, corpus_dir: Path, model: str, queries: Sequence[str], workdir: Path,
-                    max_requests: int = 2000, max_seconds: float = 600.0, log: Path | None = None) -> dict:
+def run_rebuild_leg(
+    index_dir: Path,
+    corpus_dir: Path,
+    model: str,
+    queries: Sequence[str],
+    workdir: Path,
+    max_requests: int = 2000,
+    max_seconds: float = 600.0,
+    log: Path | None = None,
+) -> dict:
     """/v1/search latency from one sequential caller: quiet, then while `qa build` embeds a
     changed copy of the corpus into the server's own index folder (the documented update
     path). The build is stopped by PID when the request or time budget runs out first."""
@@ -119,8 +141,10 @@ def run_rebuild_leg(index_dir: Path, corpus_dir: Path, model: str, queries: Sequ
     env = {"QA_INDEX_DIR": str(served), "QA_CORPUS_DIR": str(corpus_dir), "QA_MODEL": model}
     bodies = search_bodies(queries)
     out: dict = {}
-    with Server("qa.api.app:create_app", factory=True, env=env, log=log) as server, \
-            httpx.Client(base_url=server.url, timeout=60.0) as client:
+    with (
+        Server("qa.api.app:create_app", factory=True, env=env, log=log) as server,
+        httpx.Client(base_url=server.url, timeout=60.0) as client,
+    ):
         server.wait_ready("/readyz")
         post = lambda body: client.post("/v1/search", json=body).raise_for_status()  # noqa: E731
         for body in bodies[:3]:
@@ -129,8 +153,9 @@ def run_rebuild_leg(index_dir: Path, corpus_dir: Path, model: str, queries: Sequ
         build_env = {**os.environ, "QA_INDEX_DIR": str(served), "QA_CORPUS_DIR": str(changed), "QA_MODEL": model}
         logfile = open(log, "ab") if log else subprocess.DEVNULL
         started = time.perf_counter()
-        build = subprocess.Popen([sys.executable, "-m", "qa.cli", "build"], env=build_env,
-                                 stdout=logfile, stderr=logfile)
+        build = subprocess.Popen(
+            [sys.executable, "-m", "qa.cli", "build"], env=build_env, stdout=logfile, stderr=logfile
+        )
         try:
             seconds: list[float] = []
             deadline = started + max_seconds
@@ -167,9 +192,17 @@ def flood_body(kind: str, queries: Sequence[str]) -> tuple[str, dict]:
     raise ValueError(f"unknown flood {kind!r}; known: {FLOOD_KINDS}")
 
 
-def run_flood_leg(index_dir: Path, corpus_dir: Path, model: str, queries: Sequence[str], kind: str,
-                  clients: int = 8, max_seconds: float = 20.0, max_requests: int = 4000,
-                  log: Path | None = None) -> dict:
+def run_flood_leg(
+    index_dir: Path,
+    corpus_dir: Path,
+    model: str,
+    queries: Sequence[str],
+    kind: str,
+    clients: int = 8,
+    max_seconds: float = 20.0,
+    max_requests: int = 4000,
+    log: Path | None = None,
+) -> dict:
     """A steady client's /v1/search (one short query at a time, its own API key) quiet, then
     while `clients` other keys send `kind` floods back to back, on the default settings.
     Bounded: the flood stops after `max_seconds` or `max_requests`. Reports the steady
@@ -179,8 +212,14 @@ def run_flood_leg(index_dir: Path, corpus_dir: Path, model: str, queries: Sequen
     from collections import Counter
 
     keys = ["steady"] + [f"flood-{n}" for n in range(clients)]
-    env = {"QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(corpus_dir), "QA_MODEL": model,
-           "QA_AUTO_BUILD": "false", "QA_API_KEYS": ",".join(keys), "QA_ACCESS_LOG": "false"}
+    env = {
+        "QA_INDEX_DIR": str(index_dir),
+        "QA_CORPUS_DIR": str(corpus_dir),
+        "QA_MODEL": model,
+        "QA_AUTO_BUILD": "false",
+        "QA_API_KEYS": ",".join(keys),
+        "QA_ACCESS_LOG": "false",
+    }
     bodies = search_bodies(queries)
     path, flood = flood_body(kind, queries)
     out: dict = {"kind": kind, "clients": clients}

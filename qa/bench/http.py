@@ -17,25 +17,44 @@ from qa.bench.stats import free_port, latency_summary, proc_memory_mb
 START_TIMEOUT = 180.0
 REQUEST_TIMEOUT = 60.0
 # Switch off what would distort a load test: per-request log lines, rate limits, index polling.
-SERVER_ENV = {"QA_ACCESS_LOG": "false", "QA_RATE_LIMIT_PER_MINUTE": "0", "QA_RELOAD_POLL_SECONDS": "0",
-              "QA_API_KEYS": "", "QA_AUTO_BUILD": "false", "QA_LOG_LEVEL": "warning"}
+SERVER_ENV = {
+    "QA_ACCESS_LOG": "false",
+    "QA_RATE_LIMIT_PER_MINUTE": "0",
+    "QA_RELOAD_POLL_SECONDS": "0",
+    "QA_API_KEYS": "",
+    "QA_AUTO_BUILD": "false",
+    "QA_LOG_LEVEL": "warning",
+}
 
 
 class Server:
     """One uvicorn process serving `app` (an import string) on a free local port."""
 
-    def __init__(self, app: str, factory: bool = False, env: dict[str, str] | None = None,
-                 log: Path | None = None) -> None:
+    def __init__(
+        self, app: str, factory: bool = False, env: dict[str, str] | None = None, log: Path | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(self.port),
-                   "--log-level", "warning", "--no-access-log"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
         if factory:
             command.append("--factory")
         self._log = open(log, "ab") if log else subprocess.DEVNULL
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(command, env={**os.environ, **SERVER_ENV, **(env or {})},
-                                         stdout=self._log, stderr=self._log)
+        self.process = subprocess.Popen(
+            command, env={**os.environ, **SERVER_ENV, **(env or {})}, stdout=self._log, stderr=self._log
+        )
 
     def wait_ready(self, path: str = "/readyz", timeout: float = START_TIMEOUT) -> float:
         """Seconds from spawning the process until GET `path` answers 200."""
@@ -77,6 +96,7 @@ async def _load(url: str, path: str, bodies: Sequence[dict], concurrency: int) -
     errors: dict[int, int] = {}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=REQUEST_TIMEOUT) as client:
+
         async def worker() -> None:
             for body in pending:  # one shared iterator: each body is sent once
                 started = time.perf_counter()
@@ -88,8 +108,12 @@ async def _load(url: str, path: str, bodies: Sequence[dict], concurrency: int) -
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - started
-    return {"concurrency": concurrency, **latency_summary(seconds), "rps": round(len(seconds) / wall, 1),
-            "errors": errors}
+    return {
+        "concurrency": concurrency,
+        **latency_summary(seconds),
+        "rps": round(len(seconds) / wall, 1),
+        "errors": errors,
+    }
 
 
 def load(url: str, path: str, bodies: Sequence[dict], concurrency: int, warmup: int = 5) -> dict:
@@ -102,8 +126,14 @@ def search_bodies(queries: Sequence[str], top_k: int = 5) -> list[dict]:
     return [{"query": q, "top_k": top_k} for q in queries]
 
 
-def run_http(index_dir: Path, corpus_dir: Path, model: str, queries: Sequence[str],
-             levels: Sequence[int] = (1, 16), log: Path | None = None) -> dict:
+def run_http(
+    index_dir: Path,
+    corpus_dir: Path,
+    model: str,
+    queries: Sequence[str],
+    levels: Sequence[int] = (1, 16),
+    log: Path | None = None,
+) -> dict:
     """The bare "hello" floor and the real app, each in its own uvicorn, at every concurrency level."""
     bodies = search_bodies(queries)
     out: dict = {"hello": {}, "search": {}}

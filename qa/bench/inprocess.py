@@ -90,8 +90,12 @@ def run_inprocess(service, queries: Sequence[str], concurrency: int = 16) -> dic
     # The same index and engine, queries encoded directly or through the batcher.
     plain_engine, batched_engine = copy.copy(service.engine), copy.copy(service.engine)
     plain_engine.encoder, batched_engine.encoder = service.encoder, batcher
-    calls = {"bare": bare_search(service.encoder, index), "search": engine_search(plain_engine),
-             "bare_batched": bare_search(batcher, index), "search_batched": engine_search(batched_engine)}
+    calls = {
+        "bare": bare_search(service.encoder, index),
+        "search": engine_search(plain_engine),
+        "bare_batched": bare_search(batcher, index),
+        "search_batched": engine_search(batched_engine),
+    }
     for call in calls.values():  # warm caches and lazy initialisation
         call(queries[0])
     seconds = sequential({name: calls[name] for name in ("bare", "search", "search_batched")}, queries)
@@ -102,8 +106,9 @@ def run_inprocess(service, queries: Sequence[str], concurrency: int = 16) -> dic
     }
 
 
-def encoder_batch_costs(encoder, queries: Sequence[str], sizes: Sequence[int] = (1, 4, 16),
-                        repeats: int = 5) -> list[dict]:
+def encoder_batch_costs(
+    encoder, queries: Sequence[str], sizes: Sequence[int] = (1, 4, 16), repeats: int = 5
+) -> list[dict]:
     """Per-query cost of encoding queries in batches: does batching pay on this machine?"""
     rows = []
     for size in sizes:
@@ -114,6 +119,5 @@ def encoder_batch_costs(encoder, queries: Sequence[str], sizes: Sequence[int] = 
             encoder.encode_queries(batch)
             seconds.append(time.perf_counter() - started)
         median = float(np.median(seconds))
-        rows.append({"batch": size, "batch_ms": round(median * 1e3, 2),
-                     "per_query_ms": round(median * 1e3 / size, 2)})
+        rows.append({"batch": size, "batch_ms": round(median * 1e3, 2), "per_query_ms": round(median * 1e3 / size, 2)})
     return rows

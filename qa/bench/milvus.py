@@ -54,8 +54,7 @@ def demo_size(settings, connection, workdir: Path, queries: list[str]) -> dict:
     # The embedding cache of QA_INDEX_DIR: unchanged passages are not embedded again.
     data = prepare_index_data(settings.corpus_dir, encoder, settings.index_dir, settings.batch_size, progress=False)
     started = time.perf_counter()
-    write_milvus_version(connection, data, collection="bench", index_type=settings.milvus_index_type,
-                         engine_bm25=True)
+    write_milvus_version(connection, data, collection="bench", index_type=settings.milvus_index_type, engine_bm25=True)
     milvus_write_s = time.perf_counter() - started
     local = load_index(workdir, folder=write_local_version(workdir, data))
     milvus = open_milvus_store(settings.model_copy(update={"milvus_collection": "bench"}), connection=connection)
@@ -86,8 +85,11 @@ def keyword_agreement(local, milvus, queries: list[str], k: int = 10) -> dict:
                 continue
             overlap.append(len(ref_set & {int(r) for r in got if r >= 0}) / len(ref_set))
             top1.append(float(got[0] == ref[0]))
-        return {"overlap@10": round(float(np.mean(overlap)), 3), "same_top1": round(float(np.mean(top1)), 3),
-                "queries": len(overlap)}
+        return {
+            "overlap@10": round(float(np.mean(overlap)), 3),
+            "same_top1": round(float(np.mean(top1)), 3),
+            "queries": len(overlap),
+        }
 
     return {"sparse_bm25s_weights": agreement(sparse), "milvus_bm25_function": agreement(engine)}
 
@@ -99,7 +101,7 @@ def synthetic(connection, n: int, queries: int = 200, dim: int = 384, index_type
     flat = faiss.IndexFlatIP(dim)
     flat.add(vectors)
     truth = flat.search(asked, 100)[1]
-    faiss_s = _timed(lambda i: flat.search(asked[i:i + 1], 100), range(queries))
+    faiss_s = _timed(lambda i: flat.search(asked[i : i + 1], 100), range(queries))
     name = f"bench_synthetic_{n}"
 
     def load(client, timeout):
@@ -112,8 +114,11 @@ def synthetic(connection, n: int, queries: int = 200, dim: int = 384, index_type
         params.add_index("dense", index_type=index_type, metric_type="IP")
         client.create_collection(name, schema=schema, index_params=params, timeout=timeout)
         for start in range(0, n, 5000):
-            client.insert(name, [{"row": start + i, "dense": v} for i, v in enumerate(vectors[start:start + 5000])],
-                          timeout=timeout)
+            client.insert(
+                name,
+                [{"row": start + i, "dense": v} for i, v in enumerate(vectors[start : start + 5000])],
+                timeout=timeout,
+            )
         client.flush(name, timeout=timeout)
         client.release_collection(name, timeout=timeout)
         client.load_collection(name, timeout=timeout)
@@ -125,20 +130,31 @@ def synthetic(connection, n: int, queries: int = 200, dim: int = 384, index_type
     found = np.full((queries, 100), -1, dtype=np.int64)
 
     def search(i: int) -> None:
-        hits = client.search(name, data=[asked[i]], anns_field="dense", limit=100,
-                             search_params={"metric_type": "IP", "params": {}}, timeout=connection.timeout)[0]
-        found[i, :len(hits)] = [h["id"] for h in hits]
+        hits = client.search(
+            name,
+            data=[asked[i]],
+            anns_field="dense",
+            limit=100,
+            search_params={"metric_type": "IP", "params": {}},
+            timeout=connection.timeout,
+        )[0]
+        found[i, : len(hits)] = [h["id"] for h in hits]
 
     search(0)
     milvus_s = _timed(search, range(queries))
     connection.call("dropping synthetic vectors", lambda c, t: c.drop_collection(name, timeout=t))
-    return {"n": n, "dim": dim, "index_type": index_type, "milvus_load_s": round(load_s, 1),
-            "faiss_flat": latency_summary(faiss_s), "milvus": latency_summary(milvus_s),
-            "milvus_recall@10": round(recall_at_k(found, truth, 10), 4)}
+    return {
+        "n": n,
+        "dim": dim,
+        "index_type": index_type,
+        "milvus_load_s": round(load_s, 1),
+        "faiss_flat": latency_summary(faiss_s),
+        "milvus": latency_summary(milvus_s),
+        "milvus_recall@10": round(recall_at_k(found, truth, 10), 4),
+    }
 
 
-def run_milvus_bench(settings, results: dict, uri: str | None = None, synthetic_sizes=(),
-                     queries: int = 100) -> dict:
+def run_milvus_bench(settings, results: dict, uri: str | None = None, synthetic_sizes=(), queries: int = 100) -> dict:
     """The hook for `qa bench --store milvus`: fills results["milvus"] and returns it."""
     with tempfile.TemporaryDirectory(prefix="qa-bench-milvus-") as tmp:
         process = None
@@ -148,10 +164,14 @@ def run_milvus_bench(settings, results: dict, uri: str | None = None, synthetic_
             uri = f"http://127.0.0.1:{port}"
         try:
             connection = MilvusConnection(uri, settings.milvus_token, max(settings.milvus_timeout_seconds, 60))
-            out = {"uri": uri, "engine": "milvus-lite 2.5.1 (local)" if process else "server",
-                   "demo": demo_size(settings, connection, Path(tmp), bench_queries(queries))}
-            out["synthetic"] = [synthetic(connection, n, index_type=settings.milvus_index_type)
-                                for n in synthetic_sizes]
+            out = {
+                "uri": uri,
+                "engine": "milvus-lite 2.5.1 (local)" if process else "server",
+                "demo": demo_size(settings, connection, Path(tmp), bench_queries(queries)),
+            }
+            out["synthetic"] = [
+                synthetic(connection, n, index_type=settings.milvus_index_type) for n in synthetic_sizes
+            ]
         finally:
             if process is not None:
                 stop_engine(process)
@@ -161,24 +181,39 @@ def run_milvus_bench(settings, results: dict, uri: str | None = None, synthetic_
 
 def markdown(out: dict) -> str:
     demo = out["demo"]
-    lines = [f"## Milvus vs FAISS ({out['engine']})", "",
-             f"Demo corpus, {demo['passages']} passages: engine search (query vector given), "
-             f"Milvus write {demo['milvus_write_s']} s.", "",
-             "| store | p50 ms | p99 ms |", "|---|---|---|"]
+    lines = [
+        f"## Milvus vs FAISS ({out['engine']})",
+        "",
+        f"Demo corpus, {demo['passages']} passages: engine search (query vector given), "
+        f"Milvus write {demo['milvus_write_s']} s.",
+        "",
+        "| store | p50 ms | p99 ms |",
+        "|---|---|---|",
+    ]
     for name in ("faiss", "milvus"):
         s = demo[name]["search"]
         lines.append(f"| {name} | {s['p50_ms']} | {s['p99_ms']} |")
     kw = demo["keyword"]
-    lines += ["", "Keyword search vs bm25s top-10 (the FAISS path):", "",
-              "| method | overlap@10 | same top-1 |", "|---|---|---|"]
+    lines += [
+        "",
+        "Keyword search vs bm25s top-10 (the FAISS path):",
+        "",
+        "| method | overlap@10 | same top-1 |",
+        "|---|---|---|",
+    ]
     for name, v in kw.items():
         lines.append(f"| {name} | {v['overlap@10']} | {v['same_top1']} |")
     if out.get("synthetic"):
-        lines += ["", "| synthetic vectors | FAISS flat p50 ms | Milvus p50 ms | Milvus p99 ms | recall@10 |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| synthetic vectors | FAISS flat p50 ms | Milvus p50 ms | Milvus p99 ms | recall@10 |",
+            "|---|---|---|---|---|",
+        ]
         for s in out["synthetic"]:
-            lines.append(f"| {s['n']:,} ({s['index_type']}) | {s['faiss_flat']['p50_ms']} | "
-                         f"{s['milvus']['p50_ms']} | {s['milvus']['p99_ms']} | {s['milvus_recall@10']} |")
+            lines.append(
+                f"| {s['n']:,} ({s['index_type']}) | {s['faiss_flat']['p50_ms']} | "
+                f"{s['milvus']['p50_ms']} | {s['milvus']['p99_ms']} | {s['milvus_recall@10']} |"
+            )
     return "\n".join(lines)
 
 

@@ -15,12 +15,15 @@ def derive_ratios(results: dict) -> dict:
         bare, search = inproc["sequential"]["bare"], inproc["sequential"]["search"]
         out["search_over_bare_p50"] = ratio(search["p50_ms"], bare["p50_ms"])
         out["search_over_bare_p99"] = ratio(search["p99_ms"], bare["p99_ms"])
-        out["search_c16_rps_over_bare_c16_rps"] = ratio(inproc["search_concurrent"]["rps"],
-                                                        inproc["bare_concurrent"]["rps"])
-        out["batched_over_plain_search_rps_c16"] = ratio(inproc["search_batched_concurrent"]["rps"],
-                                                         inproc["search_concurrent"]["rps"])
-        out["batched_over_plain_search_p50_c1"] = ratio(inproc["sequential"]["search_batched"]["p50_ms"],
-                                                        search["p50_ms"])
+        out["search_c16_rps_over_bare_c16_rps"] = ratio(
+            inproc["search_concurrent"]["rps"], inproc["bare_concurrent"]["rps"]
+        )
+        out["batched_over_plain_search_rps_c16"] = ratio(
+            inproc["search_batched_concurrent"]["rps"], inproc["search_concurrent"]["rps"]
+        )
+        out["batched_over_plain_search_p50_c1"] = ratio(
+            inproc["sequential"]["search_batched"]["p50_ms"], search["p50_ms"]
+        )
     if http:
         c1, c16 = http["search"]["c1"], http["search"]["c16"]
         out["http_search_over_hello_p50_c1"] = ratio(c1["p50_ms"], http["hello"]["c1"]["p50_ms"])
@@ -82,28 +85,56 @@ def markdown(results: dict) -> str:
     if inproc:
         seq = inproc["sequential"]
         lines.append(_row("in-process bare encoder + FAISS", _ms(seq["bare"]), "", ""))
-        lines.append(_row("in-process search (engine)", _ms(seq["search"]), "",
-                          f"{ratios.get('search_over_bare_p50')}× bare p50"))
+        lines.append(
+            _row(
+                "in-process search (engine)", _ms(seq["search"]), "", f"{ratios.get('search_over_bare_p50')}× bare p50"
+            )
+        )
         bare16, search16 = inproc["bare_concurrent"], inproc["search_concurrent"]
         lines.append(_row("in-process bare, 16 threads", _ms(bare16), bare16["rps"], ""))
-        lines.append(_row("in-process search, 16 threads", _ms(search16), search16["rps"],
-                          f"{ratios.get('search_c16_rps_over_bare_c16_rps')}× bare req/s"))
-        lines.append(_row("in-process search, micro-batched, 1 thread", _ms(seq["search_batched"]), "",
-                          f"{ratios.get('batched_over_plain_search_p50_c1')}× plain p50"))
-        lines.append(_row("in-process bare, micro-batched, 16 threads", _ms(inproc["bare_batched_concurrent"]),
-                          inproc["bare_batched_concurrent"]["rps"], ""))
-        lines.append(_row("in-process search, micro-batched, 16 threads",
-                          _ms(inproc["search_batched_concurrent"]), inproc["search_batched_concurrent"]["rps"],
-                          f"{ratios.get('batched_over_plain_search_rps_c16')}× plain req/s"))
+        lines.append(
+            _row(
+                "in-process search, 16 threads",
+                _ms(search16),
+                search16["rps"],
+                f"{ratios.get('search_c16_rps_over_bare_c16_rps')}× bare req/s",
+            )
+        )
+        lines.append(
+            _row(
+                "in-process search, micro-batched, 1 thread",
+                _ms(seq["search_batched"]),
+                "",
+                f"{ratios.get('batched_over_plain_search_p50_c1')}× plain p50",
+            )
+        )
+        lines.append(
+            _row(
+                "in-process bare, micro-batched, 16 threads",
+                _ms(inproc["bare_batched_concurrent"]),
+                inproc["bare_batched_concurrent"]["rps"],
+                "",
+            )
+        )
+        lines.append(
+            _row(
+                "in-process search, micro-batched, 16 threads",
+                _ms(inproc["search_batched_concurrent"]),
+                inproc["search_batched_concurrent"]["rps"],
+                f"{ratios.get('batched_over_plain_search_rps_c16')}× plain req/s",
+            )
+        )
     if http:
         for level in ("c1", "c16"):
             hello, search = http["hello"][level], http["search"][level]
             lines.append(_row(f"HTTP hello, concurrency {level[1:]}", _ms(hello), hello["rps"], ""))
-            note = (f"{ratios.get('http_p50_c1_over_bare_p50')}× bare p50 (target ≤ 1.5)" if level == "c1"
-                    else f"{ratios.get('http_rps_c16_over_bare_rps_c16')}× bare req/s (target ≥ 0.8)")
+            note = (
+                f"{ratios.get('http_p50_c1_over_bare_p50')}× bare p50 (target ≤ 1.5)"
+                if level == "c1"
+                else f"{ratios.get('http_rps_c16_over_bare_rps_c16')}× bare req/s (target ≥ 0.8)"
+            )
             errors = f", errors {search['errors']}" if search["errors"] else ""
-            lines.append(_row(f"HTTP /v1/search, concurrency {level[1:]}", _ms(search), search["rps"],
-                              note + errors))
+            lines.append(_row(f"HTTP /v1/search, concurrency {level[1:]}", _ms(search), search["rps"], note + errors))
     if inproc:
         costs = ", ".join(f"{r['per_query_ms']} ms at batch {r['batch']}" for r in inproc["encoder_batch"])
         lines.append(_row("encoder cost per query", costs, "", ""))
@@ -115,29 +146,66 @@ def markdown(results: dict) -> str:
         lines.append(_row("server peak RSS", f"{http['memory_after_load']['peak_rss_mb']} MB", "", ""))
     scale = results.get("scale")
     if scale:
-        lines += ["", _row("vectors", "flat build s", "flat MB", "flat p50 ms", "HNSW build s", "HNSW MB",
-                           "HNSW p50 ms", "HNSW recall@10"), _row(*["---:"] * 8)]
+        lines += [
+            "",
+            _row(
+                "vectors",
+                "flat build s",
+                "flat MB",
+                "flat p50 ms",
+                "HNSW build s",
+                "HNSW MB",
+                "HNSW p50 ms",
+                "HNSW recall@10",
+            ),
+            _row(*["---:"] * 8),
+        ]
         for r in scale["sizes"]:
-            lines.append(_row(f"{r['vectors']:,}", r["flat_build_s"], r["flat_memory_mb"],
-                              r["flat_latency"]["p50_ms"], r["hnsw_build_s"], r["hnsw_memory_mb"],
-                              r["hnsw_latency"]["p50_ms"], r["hnsw_recall@10"]))
+            lines.append(
+                _row(
+                    f"{r['vectors']:,}",
+                    r["flat_build_s"],
+                    r["flat_memory_mb"],
+                    r["flat_latency"]["p50_ms"],
+                    r["hnsw_build_s"],
+                    r["hnsw_memory_mb"],
+                    r["hnsw_latency"]["p50_ms"],
+                    r["hnsw_recall@10"],
+                )
+            )
         sweep = scale["flat_sweep"]
         if sweep:
-            lines += ["", _row("flat index size", *[f"{r['vectors']:,}" for r in sweep]),
-                      _row(*["---:"] * (len(sweep) + 1)),
-                      _row("flat p50 ms", *[r["p50_ms"] for r in sweep])]
+            lines += [
+                "",
+                _row("flat index size", *[f"{r['vectors']:,}" for r in sweep]),
+                _row(*["---:"] * (len(sweep) + 1)),
+                _row("flat p50 ms", *[r["p50_ms"] for r in sweep]),
+            ]
         threshold = scale["recommended_threshold"]
-        lines += ["", f"Exact search reaches the {scale['budget_ms']} ms budget (half a query's "
-                  f"encoding) at about {threshold:,} vectors; the service uses HNSW above "
-                  f"{ANN_THRESHOLD:,}." if threshold else "No flat sweep to fit a threshold to."]
+        lines += [
+            "",
+            f"Exact search reaches the {scale['budget_ms']} ms budget (half a query's "
+            f"encoding) at about {threshold:,} vectors; the service uses HNSW above "
+            f"{ANN_THRESHOLD:,}."
+            if threshold
+            else "No flat sweep to fit a threshold to.",
+        ]
     keyword = results.get("keyword_scale")
     if keyword:
-        lines += ["", _row("synthetic passages", "keyword top-k p50 / p99 ms", "worst ms",
-                           "postings a query (p50 / max)"),
-                  _row("---:", "---:", "---:", "---:")]
+        lines += [
+            "",
+            _row("synthetic passages", "keyword top-k p50 / p99 ms", "worst ms", "postings a query (p50 / max)"),
+            _row("---:", "---:", "---:", "---:"),
+        ]
         for r in keyword:
-            lines.append(_row(f"{r['passages']:,}", _ms(r), r["max_ms"],
-                              f"{r['postings_per_query_p50']:,} / {r['postings_per_query_max']:,}"))
+            lines.append(
+                _row(
+                    f"{r['passages']:,}",
+                    _ms(r),
+                    r["max_ms"],
+                    f"{r['postings_per_query_p50']:,} / {r['postings_per_query_max']:,}",
+                )
+            )
         lines += ["", f"Target: keyword top-{keyword[-1]['k']} ≤ {KEYWORD_MS_TARGET} ms at 1M passages."]
     return "\n".join(lines) + "\n"
 
@@ -151,23 +219,47 @@ def _hard_case_rows(results: dict, ratios: dict) -> list[str]:
     for policy, leg in (results.get("neighbour") or {}).items():
         suffix = "" if policy == "qa" else f"_{policy.replace('-', '_')}"
         label = "" if policy == "qa" else f" ({policy})"
-        rows.append(_row(f"quiet: bare encoder + FAISS{label}, p50 / worst of {leg['queries']}",
-                         _worst(leg["quiet"]["bare"]), "", "floor"))
-        rows.append(_row(f"one busy neighbour: search{label}, p50 / worst", _worst(leg["busy"]["search"]), "",
-                         f"{ratios.get('neighbour_search_p50_over_quiet_bare_p50' + suffix)}× / "
-                         f"{ratios.get('neighbour_search_worst_over_quiet_bare_p50' + suffix)}× quiet bare p50 "
-                         f"(targets ≤ {NEIGHBOUR_P50_TARGET} / ≤ {NEIGHBOUR_WORST_TARGET})"))
+        rows.append(
+            _row(
+                f"quiet: bare encoder + FAISS{label}, p50 / worst of {leg['queries']}",
+                _worst(leg["quiet"]["bare"]),
+                "",
+                "floor",
+            )
+        )
+        rows.append(
+            _row(
+                f"one busy neighbour: search{label}, p50 / worst",
+                _worst(leg["busy"]["search"]),
+                "",
+                f"{ratios.get('neighbour_search_p50_over_quiet_bare_p50' + suffix)}× / "
+                f"{ratios.get('neighbour_search_worst_over_quiet_bare_p50' + suffix)}× quiet bare p50 "
+                f"(targets ≤ {NEIGHBOUR_P50_TARGET} / ≤ {NEIGHBOUR_WORST_TARGET})",
+            )
+        )
     rebuild = results.get("rebuild")
     if rebuild and rebuild.get("during_build"):
         during = rebuild["during_build"]
         rows.append(_row("HTTP /v1/search, quiet, concurrency 1", _ms(rebuild["quiet"]), "", ""))
         finished = "" if rebuild["build_finished"] else ", build stopped"
-        rows.append(_row(f"HTTP /v1/search during `qa build` ({during['n']} requests{finished})", _ms(during), "",
-                         f"{ratios.get('rebuild_http_p50_over_quiet_http_p50')}× / "
-                         f"{ratios.get('rebuild_http_p99_over_quiet_http_p99')}× quiet p50 / p99"))
+        rows.append(
+            _row(
+                f"HTTP /v1/search during `qa build` ({during['n']} requests{finished})",
+                _ms(during),
+                "",
+                f"{ratios.get('rebuild_http_p50_over_quiet_http_p50')}× / "
+                f"{ratios.get('rebuild_http_p99_over_quiet_http_p99')}× quiet p50 / p99",
+            )
+        )
     build = results.get("build_throughput")
     if build:
-        rows.append(_row(f"build encoding, {build['texts']} texts", f"{build['build_texts_per_s']} texts/s", "",
-                         f"{build['build_over_bare_throughput']}× bare encoder "
-                         f"({build['bare_texts_per_s']} texts/s; target ≥ {BUILD_THROUGHPUT_TARGET})"))
+        rows.append(
+            _row(
+                f"build encoding, {build['texts']} texts",
+                f"{build['build_texts_per_s']} texts/s",
+                "",
+                f"{build['build_over_bare_throughput']}× bare encoder "
+                f"({build['bare_texts_per_s']} texts/s; target ≥ {BUILD_THROUGHPUT_TARGET})",
+            )
+        )
     return rows

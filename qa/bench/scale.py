@@ -30,7 +30,7 @@ def single_query_latency(index: faiss.Index, queries: np.ndarray, k: int = K) ->
     seconds = []
     for row in range(len(queries)):
         started = time.perf_counter()
-        index.search(queries[row:row + 1], k)
+        index.search(queries[row : row + 1], k)
         seconds.append(time.perf_counter() - started)
     return latency_summary(seconds)
 
@@ -62,8 +62,12 @@ def run_size(n: int, dim: int, queries: int = 200, seed: int = 0) -> tuple[dict,
     started = time.perf_counter()
     vectors = mixture.sample(n, seed=seed + 1)
     query_vectors = mixture.sample(queries, seed=seed + 2)
-    row: dict = {"vectors": n, "dim": dim, "clusters": len(mixture.centers),
-                 "generate_s": round(time.perf_counter() - started, 2)}
+    row: dict = {
+        "vectors": n,
+        "dim": dim,
+        "clusters": len(mixture.centers),
+        "generate_s": round(time.perf_counter() - started, 2),
+    }
     log.info("scale %d: generated in %.1f s", n, row["generate_s"])
 
     flat, row["flat_build_s"], row["flat_memory_mb"] = _timed_build(vectors, "flat")
@@ -77,8 +81,13 @@ def run_size(n: int, dim: int, queries: int = 200, seed: int = 0) -> tuple[dict,
     _, found = hnsw.search(query_vectors, K)
     row["hnsw_recall@10"] = round(recall_at_k(found, truth, K), 4)
     del hnsw
-    log.info("scale %d: hnsw built in %.0f s, p50 %.2f ms, recall@10 %.4f", n, row["hnsw_build_s"],
-             row["hnsw_latency"]["p50_ms"], row["hnsw_recall@10"])
+    log.info(
+        "scale %d: hnsw built in %.0f s, p50 %.2f ms, recall@10 %.4f",
+        n,
+        row["hnsw_build_s"],
+        row["hnsw_latency"]["p50_ms"],
+        row["hnsw_recall@10"],
+    )
     return row, vectors, query_vectors
 
 
@@ -105,9 +114,13 @@ def run_scale(sizes: Sequence[int], dim: int, budget_ms: float, queries: int = 2
             sweep = flat_sweep(vectors, query_vectors[:100])
         del vectors
         gc.collect()
-    return {"sizes": rows, "flat_sweep": sweep, "budget_ms": round(budget_ms, 2),
-            "recommended_threshold": recommend_threshold(sweep, budget_ms),
-            "peak_rss_mb": proc_memory_mb()["peak_rss_mb"]}
+    return {
+        "sizes": rows,
+        "flat_sweep": sweep,
+        "budget_ms": round(budget_ms, 2),
+        "recommended_threshold": recommend_threshold(sweep, budget_ms),
+        "peak_rss_mb": proc_memory_mb()["peak_rss_mb"],
+    }
 
 
 def run_keyword_scale(sizes: Sequence[int], k: int = 100, queries: int = 200) -> list[dict]:
@@ -127,9 +140,17 @@ def run_keyword_scale(sizes: Sequence[int], k: int = 100, queries: int = 200) ->
         indptr = index.retriever.scores["indptr"]
         vocab = index.retriever.vocab_dict
         postings = [sum(int(indptr[vocab[t] + 1] - indptr[vocab[t]]) for t in tokens) for tokens in sample]
-        rows.append({"passages": n, "k": k, "build_s": build_s, **latency_summary(seconds),
-                     "max_ms": round(max(seconds) * 1e3, 3),
-                     "postings_per_query_p50": int(np.median(postings)), "postings_per_query_max": max(postings)})
+        rows.append(
+            {
+                "passages": n,
+                "k": k,
+                "build_s": build_s,
+                **latency_summary(seconds),
+                "max_ms": round(max(seconds) * 1e3, 3),
+                "postings_per_query_p50": int(np.median(postings)),
+                "postings_per_query_max": max(postings),
+            }
+        )
         log.info("keyword %d: top-%d p50 %.2f ms, p99 %.2f ms", n, k, rows[-1]["p50_ms"], rows[-1]["p99_ms"])
         del index
         gc.collect()

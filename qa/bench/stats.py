@@ -13,8 +13,12 @@ def latency_summary(seconds: Sequence[float]) -> dict:
     if not seconds:
         raise ValueError("no samples")
     ms = np.asarray(seconds, dtype=np.float64) * 1e3
-    return {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 3),
-            "p99_ms": round(float(np.percentile(ms, 99)), 3), "mean_ms": round(float(ms.mean()), 3)}
+    return {
+        "n": len(ms),
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "mean_ms": round(float(ms.mean()), 3),
+    }
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -48,5 +52,3 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-

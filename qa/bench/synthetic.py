@@ -18,8 +18,9 @@ POINTS_PER_CLUSTER = 500
 
 
 class ClusteredMixture:
-    def __init__(self, dim: int, clusters: int, rank: int = 32, spread: float = 0.6,
-                 noise: float = 0.25, seed: int = 0) -> None:
+    def __init__(
+        self, dim: int, clusters: int, rank: int = 32, spread: float = 0.6, noise: float = 0.25, seed: int = 0
+    ) -> None:
         if clusters < 1 or rank < 1:
             raise ValueError("clusters and rank must be ≥ 1")
         rng = np.random.default_rng(seed)
@@ -41,7 +42,7 @@ class ClusteredMixture:
         order = np.argsort(labels, kind="stable")
         bounds = np.searchsorted(labels[order], np.arange(len(self.centers) + 1))
         for c in range(len(self.centers)):
-            rows = order[bounds[c]:bounds[c + 1]]
+            rows = order[bounds[c] : bounds[c + 1]]
             if not len(rows):
                 continue
             coeffs = rng.standard_normal((len(rows), self.rank), dtype=np.float32)
@@ -55,8 +56,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors
 
 
-def synthetic_keyword_index(n: int, vocabulary: int = 50_000, length: int = 30, stop_ranks: int = 100,
-                            seed: int = 0):
+def synthetic_keyword_index(n: int, vocabulary: int = 50_000, length: int = 30, stop_ranks: int = 100, seed: int = 0):
     """A KeywordIndex over `n` synthetic passages of `length` Zipf-distributed tokens.
 
     Word frequencies in text follow Zipf's law; the `stop_ranks` most frequent words are the
@@ -74,8 +74,9 @@ def synthetic_keyword_index(n: int, vocabulary: int = 50_000, length: int = 30, 
         return np.minimum(np.searchsorted(cdf, rng.random(shape)), vocabulary - 1)
 
     tokens = draw((n, length))
-    pairs, tf = np.unique(np.repeat(np.arange(n, dtype=np.int64), length) * vocabulary + tokens.ravel(),
-                          return_counts=True)
+    pairs, tf = np.unique(
+        np.repeat(np.arange(n, dtype=np.int64), length) * vocabulary + tokens.ravel(), return_counts=True
+    )
     docs, terms = pairs // vocabulary, pairs % vocabulary
     doc_len = np.full(n, length, dtype=np.float64)  # every passage has `length` tokens
     df = np.bincount(terms, minlength=vocabulary)
@@ -84,8 +85,12 @@ def synthetic_keyword_index(n: int, vocabulary: int = 50_000, length: int = 30, 
     data = idf[terms] * tf / (tf + k1 * (1 - b + b * doc_len[docs] / doc_len.mean()))
     order = np.argsort(terms, kind="stable")  # column-major (by token), rows ascending
     retriever = bm25s.BM25()
-    retriever.scores = {"data": data[order].astype(np.float32), "indices": docs[order].astype(np.int32),
-                        "indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64), "num_docs": n}
+    retriever.scores = {
+        "data": data[order].astype(np.float32),
+        "indices": docs[order].astype(np.int32),
+        "indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
+        "num_docs": n,
+    }
     retriever.vocab_dict = {f"t{i}": i for i in range(vocabulary)}
     retriever.nonoccurrence_array = None  # set by BM25.index() for the lucene method
     queries = [[f"t{i}" for i in row] for row in draw((200, 5))]

@@ -54,6 +54,6 @@ def purge_command() -> None:
     analytics = Analytics(open_state(get_settings()), get_settings())
     asks, ratings = analytics.purge()
     analytics.close()
-    click.echo(f"deleted {asks} question(s) and {ratings} rating(s) older than "
-               f"{get_settings().analytics_retention_days} days")
-
+    click.echo(
+        f"deleted {asks} question(s) and {ratings} rating(s) older than {get_settings().analytics_retention_days} days"
+    )

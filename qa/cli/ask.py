@@ -6,7 +6,6 @@ QA_API_KEY); `mcp` serves the MCP tools over stdio for desktop agents and IDEs."
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 from collections.abc import Callable
 
@@ -16,9 +15,10 @@ from pydantic import ValidationError
 
 from qa.answer.followup import MAX_HISTORY
 from qa.api.asking import QaAnswer, ask_once, qa_answer, quote_text
-from qa.api.schemas import AskRequest, AskResponse
-from qa.client import ApiError, Client
 from qa.api.mcp.tools import build_server
+from qa.api.schemas import AskRequest, AskResponse
+from qa.cli.common import fail
+from qa.client import ApiError, Client
 from qa.service import open_service
 from qa.settings import get_settings
 
@@ -27,16 +27,11 @@ WIDTH = 100
 SUPPORT_COLOURS = {"stated": "green", "related": "yellow", "none": "red"}
 
 
-def _fail(message: str) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(1)
-
-
 def local_asker() -> Asker:
     try:
         service = open_service(get_settings(), progress=False)
     except (ValueError, RuntimeError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
     def ask(question: str, history: list[str], lang: str | None, top_k: int) -> AskResponse:
         return ask_once(service, AskRequest(question=question, history=history or None, lang=lang, top_k=top_k))
@@ -48,7 +43,7 @@ def remote_asker(url: str) -> Asker:
     client = Client(url, api_key=get_settings().api_key or None)
 
     def ask(question: str, history: list[str], lang: str | None, top_k: int) -> AskResponse:
-        return client.ask(question, history, lang, top_k)
+        return client.ask(question, history, "zh" if lang == "zh" else "en" if lang == "en" else None, top_k)
 
     return ask
 
@@ -58,11 +53,11 @@ def asked(asker: Asker, question: str, history: list[str], lang: str | None, top
     try:
         return asker(question, history, lang, top_k)
     except ValidationError as exc:
-        _fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+        fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
     except ApiError as exc:
-        _fail(f"{exc.code}: {exc.message}")
+        fail(f"{exc.code}: {exc.message}")
     except httpx.TransportError as exc:
-        _fail(f"cannot reach the server: {exc}")
+        fail(f"cannot reach the server: {exc}")
 
 
 def print_answer(answer: QaAnswer) -> None:
@@ -73,8 +68,7 @@ def print_answer(answer: QaAnswer) -> None:
         click.echo(textwrap.fill(answer.message or "", WIDTH))
         if answer.closest is not None:
             click.echo(textwrap.fill(f"“{quote_text(answer.closest)}”", WIDTH))
-    click.secho(f"support: {answer.support} · confidence {answer.confidence:.2f}",
-                fg=SUPPORT_COLOURS[answer.support])
+    click.secho(f"support: {answer.support} · confidence {answer.confidence:.2f}", fg=SUPPORT_COLOURS[answer.support])
     for citation in answer.citations:
         click.echo()
         click.secho(f"[{citation.rank}] {citation.citation.label}", bold=True)
@@ -83,13 +77,18 @@ def print_answer(answer: QaAnswer) -> None:
             click.secho(textwrap.indent(textwrap.fill(translation.text, WIDTH), "    ↳ "), dim=True)
 
 
-url_option = click.option("--url", default=None, metavar="URL",
-                          help="Ask a remote `qa serve` (e.g. http://host:8000) with QA_API_KEY, "
-                               "instead of the local index.")
-lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-                           help="Language of the answer (default: the question's).")
-top_k_option = click.option("-k", "--top-k", type=click.IntRange(1, 50), default=5, show_default=True,
-                            help="How many citations.")
+url_option = click.option(
+    "--url",
+    default=None,
+    metavar="URL",
+    help="Ask a remote `qa serve` (e.g. http://host:8000) with QA_API_KEY, instead of the local index.",
+)
+lang_option = click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default=None, help="Language of the answer (default: the question's)."
+)
+top_k_option = click.option(
+    "-k", "--top-k", type=click.IntRange(1, 50), default=5, show_default=True, help="How many citations."
+)
 
 
 @click.command("ask")
@@ -141,6 +140,5 @@ def mcp_command() -> None:
     try:
         service = open_service(get_settings(), progress=False)
     except (ValueError, RuntimeError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     build_server(lambda: service).run("stdio")
-

@@ -6,26 +6,35 @@ Registered on the main group in qa/cli.py.
 from __future__ import annotations
 
 import shutil
-import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
+from qa.cli.common import fail
 from qa.service import collection_summary
 from qa.settings import Settings, get_settings
 from qa.state import open_state
-from qa.state.collections import (DEFAULT_COLLECTION, add_collection, get_collection, list_collections,
-                                  remove_collection, valid_name)
+from qa.state.collections import (
+    DEFAULT_COLLECTION,
+    add_collection,
+    get_collection,
+    list_collections,
+    remove_collection,
+    valid_name,
+)
 from qa.store.collections import collection_root, collection_settings
 
-
-def _fail(message: str) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(1)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def collection_option(command):
-    return click.option("--collection", default=DEFAULT_COLLECTION, show_default=True,
-                        help="The collection to work on (`qa collections` lists them).")(command)
+def collection_option(command: F) -> F:
+    return click.option(
+        "--collection",
+        default=DEFAULT_COLLECTION,
+        show_default=True,
+        help="The collection to work on (`qa collections` lists them).",
+    )(command)
 
 
 def settings_for(name: str) -> Settings:
@@ -33,10 +42,10 @@ def settings_for(name: str) -> Settings:
     settings = get_settings()
     if name != DEFAULT_COLLECTION:
         if not valid_name(name):
-            _fail(f"{name!r} is not a collection name (lowercase letters, digits, '-' and '_')")
+            fail(f"{name!r} is not a collection name (lowercase letters, digits, '-' and '_')")
         with open_state(settings).session() as session:
             if get_collection(session, name) is None:
-                _fail(f"no collection named '{name}': `qa collections create {name}`")
+                fail(f"no collection named '{name}': `qa collections create {name}`")
     return collection_settings(settings, name)
 
 
@@ -51,8 +60,10 @@ def collections_command(ctx: click.Context) -> None:
         rows = [(row.name, row.title) for row in list_collections(session)]
     for name, title in rows:
         out = collection_summary(settings, name)
-        click.echo(f"{name}  documents={out.documents}  zh={out.passages.get('zh', 0)}  "
-                   f"en={out.passages.get('en', 0)}  version={out.index_version or '-'}  {title}")
+        click.echo(
+            f"{name}  documents={out.documents}  zh={out.passages.get('zh', 0)}  "
+            f"en={out.passages.get('en', 0)}  version={out.index_version or '-'}  {title}"
+        )
 
 
 @collections_command.command("create")
@@ -64,11 +75,11 @@ def create(name: str, title: str) -> None:
     try:
         with open_state(settings).session() as session:
             if get_collection(session, name) is not None:
-                _fail(f"the collection '{name}' exists already")
+                fail(f"the collection '{name}' exists already")
             add_collection(session, name, title)
             (collection_root(settings, name) / "corpus").mkdir(parents=True, exist_ok=True)
     except (ValueError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"created {name}")
 
 
@@ -79,9 +90,9 @@ def delete(name: str) -> None:
     settings = get_settings()
     with open_state(settings).session() as session:
         if get_collection(session, name) is None:
-            _fail(f"no collection named '{name}'")
+            fail(f"no collection named '{name}'")
         if name == DEFAULT_COLLECTION or len(list_collections(session)) <= 1:
-            _fail("'default' (QA_CORPUS_DIR itself) and the last collection are not deleted")
+            fail("'default' (QA_CORPUS_DIR itself) and the last collection are not deleted")
         remove_collection(session, name)
         shutil.rmtree(collection_root(settings, name), ignore_errors=True)
     click.echo(f"deleted {name}")

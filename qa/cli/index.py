@@ -33,8 +33,9 @@ def build(collection: str) -> None:
     )
     terms = manifest.get("terms") or {}
     if terms.get("terms") or terms.get("synonym_groups"):
-        click.echo(f"terms: {terms['terms']} from terms.txt, {terms['synonym_groups']} synonym group(s) "
-                   "from synonyms.txt")
+        click.echo(
+            f"terms: {terms['terms']} from terms.txt, {terms['synonym_groups']} synonym group(s) from synonyms.txt"
+        )
     if alignment["aligned_units"]:
         click.echo(
             f"alignment: {alignment['aligned_units']} units, similarity "

@@ -7,7 +7,6 @@ key created or revoked here counts on every server within QA_KEY_CACHE_SECONDS.
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 
 import click
@@ -18,14 +17,10 @@ from qa.api.errors import ApiError
 from qa.api.policy import SCOPES
 from qa.api.routes.key_schemas import KeyOut, KeySpec
 from qa.api.routes.keys import add_key
+from qa.cli.common import fail
 from qa.settings import get_settings
 from qa.state import open_state
 from qa.state.keys import list_keys, revoke_key
-
-
-def _fail(message: str) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(1)
 
 
 def _split(values: tuple[str, ...]) -> list[str] | None:
@@ -40,29 +35,47 @@ def keys_command() -> None:
 
 
 @keys_command.command("create")
-@click.option("--scope", "scopes", multiple=True, required=True,
-              help=f"What the key may do (repeat or comma-separate): {', '.join(SCOPES)}.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    help=f"What the key may do (repeat or comma-separate): {', '.join(SCOPES)}.",
+)
 @click.option("--name", default="", help="A label for people.")
 @click.option("--collection", "collections", multiple=True, help="A collection it may use (repeat); default all.")
 @click.option("--origin", "origins", multiple=True, help="A web page origin it works from (widget keys; repeat).")
 @click.option("--rate-per-minute", type=float, default=None, help="Requests per minute of the key.")
 @click.option("--tokens-per-minute", type=float, default=None, help="Encoder tokens per minute of the key.")
 @click.option("--expires-at", default=None, help="RFC 3339 expiry, e.g. 2027-01-31T00:00:00Z.")
-def create(scopes: tuple[str, ...], name: str, collections: tuple[str, ...], origins: tuple[str, ...],
-           rate_per_minute: float | None, tokens_per_minute: float | None, expires_at: str | None) -> None:
+def create(
+    scopes: tuple[str, ...],
+    name: str,
+    collections: tuple[str, ...],
+    origins: tuple[str, ...],
+    rate_per_minute: float | None,
+    tokens_per_minute: float | None,
+    expires_at: str | None,
+) -> None:
     """Create a key and print it as JSON: the secret is shown this once."""
     settings = get_settings()
     try:
-        spec = KeySpec(name=name, scopes=_split(scopes) or [], collections=_split(collections),
-                       origins=_split(origins), rate_per_minute=rate_per_minute,
-                       tokens_per_minute=tokens_per_minute, expires_at=expires_at)
+        spec = KeySpec(
+            name=name,
+            scopes=_split(scopes) or [],
+            collections=_split(collections),
+            origins=_split(origins),
+            rate_per_minute=rate_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            expires_at=expires_at,
+        )
         created = add_key(open_state(settings), settings, spec)
     except ValidationError as exc:
-        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     except ApiError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     except SQLAlchemyError as exc:
-        _fail(f"the state store cannot be reached: {exc}")
+        fail(f"the state store cannot be reached: {exc}")
     click.echo(created.model_dump_json(indent=2))
 
 
@@ -77,8 +90,10 @@ def list_command(as_json: bool) -> None:
         return
     for key in keys:
         expiry = key.expires_at.isoformat() if isinstance(key.expires_at, datetime) else "never"
-        click.echo(f"{key.id}  {','.join(key.scopes)}  collections={','.join(key.collections or ['*'])}  "
-                   f"origins={','.join(key.origins or ['*'])}  expires={expiry}  {key.name}")
+        click.echo(
+            f"{key.id}  {','.join(key.scopes)}  collections={','.join(key.collections or ['*'])}  "
+            f"origins={','.join(key.origins or ['*'])}  expires={expiry}  {key.name}"
+        )
 
 
 @keys_command.command("revoke")
@@ -87,5 +102,5 @@ def revoke(key_id: str) -> None:
     """Revoke KEY_ID: refused by every server within QA_KEY_CACHE_SECONDS."""
     with open_state(get_settings()).session() as session:
         if revoke_key(session, key_id) is None:
-            _fail(f"no key with id '{key_id}'")
+            fail(f"no key with id '{key_id}'")
     click.echo(f"revoked {key_id}")

@@ -66,8 +66,7 @@ def align_runs(zh: list[str], en: list[str], ratio: float = DEFAULT_RATIO) -> li
     a, b = m, n
     while (a, b) != (0, 0):
         i, j = back[a][b]  # type: ignore[misc]
-        beads.append(Bead(list(range(i, a)), list(range(j, b)),
-                          length_score(zh[i:a], en[j:b], ratio)))
+        beads.append(Bead(list(range(i, a)), list(range(j, b)), length_score(zh[i:a], en[j:b], ratio)))
         a, b = i, j
     return beads[::-1]
 
@@ -121,8 +120,7 @@ def alignment_margins(doc: Document, row_of: dict[str, int], vectors: np.ndarray
             sims = matrices[lang][low:high] @ side[other]
             rivals = [s for r, s in zip(rows[lang][low:high], sims) if r not in own[lang]]
             best_rival = max([best_rival, *rivals])
-        margins.append(round(float(side["zh"] @ side["en"] - best_rival), 4)
-                       if np.isfinite(best_rival) else None)
+        margins.append(round(float(side["zh"] @ side["en"] - best_rival), 4) if np.isfinite(best_rival) else None)
     return margins
 
 

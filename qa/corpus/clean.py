@@ -14,8 +14,10 @@ HEADER_SCAN_LINES = 6
 WATERMARKS = re.compile(r"^(天之聪\s*CATTI|CATTI|.*公众号.*|扫码关注.*)$", re.IGNORECASE)
 WATERMARK_MAX_CHARS = 30
 # Where the page's own furniture (likes, bookmarks, related news) begins.
-_FOOTER = re.compile(r"^(点赞(\(\d+\)|（\d+）)?|收藏|收藏资讯|分享|分享到.*|相关阅读|相关新闻|责任编辑.*|"
-                     r"上一篇.*|下一篇.*)$")
+_FOOTER = re.compile(
+    r"^(点赞(\(\d+\)|（\d+）)?|收藏|收藏资讯|分享|分享到.*|相关阅读|相关新闻|责任编辑.*|"
+    r"上一篇.*|下一篇.*)$"
+)
 
 
 def strip_header(lines: list[str]) -> list[str]:

@@ -79,8 +79,7 @@ def matching_text(para: Para) -> str:
     return to_simplified(para.text) if para.lang == "zh" else para.text
 
 
-def align_editions(paras: list[Para], zh_rows: list[int], en_rows: list[int],
-                   embed: Embed | None = None) -> list[Bead]:
+def align_editions(paras: list[Para], zh_rows: list[int], en_rows: list[int], embed: Embed | None = None) -> list[Bead]:
     zh_groups, en_groups = _sections(paras, zh_rows), _sections(paras, en_rows)
     if len(zh_groups) != len(en_groups):
         zh_groups, en_groups = [zh_rows], [en_rows]
@@ -95,16 +94,28 @@ def align_editions(paras: list[Para], zh_rows: list[int], en_rows: list[int],
     zc, ec = np.zeros_like(vectors), np.zeros_like(vectors)
     zc[zh_rows], ec[en_rows] = centre(vectors[zh_rows]), centre(vectors[en_rows])
     for zg, eg in zip(zh_groups, en_groups):
-        for bead in align_by_meaning([paras[i].text for i in zg], [paras[i].text for i in eg],
-                                     vectors[zg], vectors[eg], ratio, zc[zg], ec[eg],
-                                     equal_editions=len(zh_rows) == len(en_rows)):
-            beads.append(([zg[i] for i in bead.zh], [eg[j] for j in bead.en], bead.length_score,
-                          bead.similarity if bead.zh and bead.en else None))
+        for bead in align_by_meaning(
+            [paras[i].text for i in zg],
+            [paras[i].text for i in eg],
+            vectors[zg],
+            vectors[eg],
+            ratio,
+            zc[zg],
+            ec[eg],
+            equal_editions=len(zh_rows) == len(en_rows),
+        ):
+            beads.append(
+                (
+                    [zg[i] for i in bead.zh],
+                    [eg[j] for j in bead.en],
+                    bead.length_score,
+                    bead.similarity if bead.zh and bead.en else None,
+                )
+            )
     return beads
 
 
-def editions_document(doc_id: str, zh: Blocks, en: Blocks, source: str,
-                      embed: Embed | None = None) -> Document:
+def editions_document(doc_id: str, zh: Blocks, en: Blocks, source: str, embed: Embed | None = None) -> Document:
     zh_title, zh_paras = edition_paras(zh, "zh")
     en_title, en_paras = edition_paras(en, "en")
     paras = zh_paras + en_paras

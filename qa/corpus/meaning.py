@@ -65,10 +65,16 @@ def _windows(vectors: np.ndarray, size: int) -> np.ndarray:
     return _unit_rows(np.mean(shifted, axis=0))
 
 
-def align_by_meaning(zh_texts: Sequence[str], en_texts: Sequence[str], zh_vectors: np.ndarray,
-                     en_vectors: np.ndarray, ratio: float,
-                     zh_centred: np.ndarray | None = None, en_centred: np.ndarray | None = None,
-                     equal_editions: bool = True) -> list[MeaningBead]:
+def align_by_meaning(
+    zh_texts: Sequence[str],
+    en_texts: Sequence[str],
+    zh_vectors: np.ndarray,
+    en_vectors: np.ndarray,
+    ratio: float,
+    zh_centred: np.ndarray | None = None,
+    en_centred: np.ndarray | None = None,
+    equal_editions: bool = True,
+) -> list[MeaningBead]:
     """Beads over one run of zh paragraphs and one run of en paragraphs (a section of each).
 
     `*_centred` are the same rows centred over the whole document (computed here when absent).
@@ -79,8 +85,7 @@ def align_by_meaning(zh_texts: Sequence[str], en_texts: Sequence[str], zh_vector
     zc = centre(zh_vectors) if zh_centred is None else zh_centred
     ec = centre(en_vectors) if en_centred is None else en_centred
     if m == 0 or n == 0:
-        return [MeaningBead([i], [], 0.0, 0.0) for i in range(m)] + \
-               [MeaningBead([], [j], 0.0, 0.0) for j in range(n)]
+        return [MeaningBead([i], [], 0.0, 0.0) for i in range(m)] + [MeaningBead([], [j], 0.0, 0.0) for j in range(n)]
     sims = {(a, b): _windows(zc, a) @ _windows(ec, b).T for a, b in BEAD_PENALTY}
     if m == n and _diagonal_is_mutual_best(sims[(1, 1)]):
         return [_bead(zh_texts, en_texts, zh_vectors, en_vectors, [i], [i], ratio) for i in range(m)]
@@ -118,8 +123,7 @@ def align_by_meaning(zh_texts: Sequence[str], en_texts: Sequence[str], zh_vector
     while (a, b) != (0, 0):
         di, dj = (int(x) for x in back[a, b])
         i, j = a - di, b - dj
-        beads.append(_bead(zh_texts, en_texts, zh_vectors, en_vectors, list(range(i, a)),
-                           list(range(j, b)), ratio))
+        beads.append(_bead(zh_texts, en_texts, zh_vectors, en_vectors, list(range(i, a)), list(range(j, b)), ratio))
         a, b = i, j
     return beads[::-1]
 
@@ -130,11 +134,14 @@ def _diagonal_is_mutual_best(sim: np.ndarray) -> bool:
     return bool((sim.argmax(axis=1) == diagonal).all() and (sim.argmax(axis=0) == diagonal).all())
 
 
-def _bead(zh_texts, en_texts, zh_vectors, en_vectors, zh: list[int], en: list[int],
-          ratio: float) -> MeaningBead:
+def _bead(zh_texts, en_texts, zh_vectors, en_vectors, zh: list[int], en: list[int], ratio: float) -> MeaningBead:
     if not zh or not en:
         return MeaningBead(zh, en, 0.0, 0.0)
     z = _unit_rows(np.mean(zh_vectors[zh], axis=0))
     e = _unit_rows(np.mean(en_vectors[en], axis=0))
-    return MeaningBead(zh, en, round(float(z @ e), 4),
-                       round(length_score([zh_texts[i] for i in zh], [en_texts[j] for j in en], ratio), 4))
+    return MeaningBead(
+        zh,
+        en,
+        round(float(z @ e), 4),
+        round(length_score([zh_texts[i] for i in zh], [en_texts[j] for j in en], ratio), 4),
+    )

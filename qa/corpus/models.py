@@ -15,8 +15,10 @@ class Translation(BaseModel):
     lang: Lang
     text: str
     uncertain: bool | None = Field(
-        None, description="True when the build found this link doubtful (its pair matches a rival "
-        "paragraph about as well, or the lengths do not fit): kept and shown, but flagged.")
+        None,
+        description="True when the build found this link doubtful (its pair matches a rival "
+        "paragraph about as well, or the lengths do not fit): kept and shown, but flagged.",
+    )
 
 
 class Citation(BaseModel):
@@ -44,8 +46,10 @@ class Alignment(BaseModel):
     length_score: float = Field(description="0–1: how well the lengths fit the document's ratio.")
     similarity: float | None = Field(None, description="Embedding cosine, filled in at build time.")
     margin: float | None = Field(
-        None, description="Similarity of the pair minus that of the best rival paragraph of the "
-        "document, on language-centred vectors (build time); negative = probably misaligned.")
+        None,
+        description="Similarity of the pair minus that of the best rival paragraph of the "
+        "document, on language-centred vectors (build time); negative = probably misaligned.",
+    )
 
 
 class Document(BaseModel):
@@ -57,8 +61,10 @@ class Document(BaseModel):
     alignments: list[Alignment] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list, description="The corpus files this document comes from.")
     aligned_by: Literal["length", "meaning", "given"] | None = Field(
-        None, description="How the two languages were aligned: paragraph length, embeddings, or "
-        "units a translator aligned (TMX, XLIFF, PO).")
+        None,
+        description="How the two languages were aligned: paragraph length, embeddings, or "
+        "units a translator aligned (TMX, XLIFF, PO).",
+    )
 
     def count(self, lang: str) -> int:
         return sum(1 for p in self.passages if p.lang == lang)

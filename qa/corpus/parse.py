@@ -99,8 +99,9 @@ class _Walker:
 def _align_segments(paras: list[Para], segments: list[Segment]) -> list[tuple[list[int], list[int], float]]:
     """Beads as (zh paragraph indices, en paragraph indices, length score)."""
     # Runs of equal length pair in order (all of a zh/en pair document): they calibrate the ratio.
-    one_to_one = [(paras[z].text, paras[e].text)
-                  for s in segments if len(s.zh) == len(s.en) for z, e in zip(s.zh, s.en)]
+    one_to_one = [
+        (paras[z].text, paras[e].text) for s in segments if len(s.zh) == len(s.en) for z, e in zip(s.zh, s.en)
+    ]
     ratio = document_ratio(one_to_one)
     beads = []
     for seg in segments:
@@ -111,8 +112,9 @@ def _align_segments(paras: list[Para], segments: list[Segment]) -> list[tuple[li
     return beads
 
 
-def assemble(doc_id: str, title: dict[str, str], source: str, layout: str,
-             paras: list[Para], beads: list[tuple]) -> Document:
+def assemble(
+    doc_id: str, title: dict[str, str], source: str, layout: str, paras: list[Para], beads: list[tuple]
+) -> Document:
     """Number paragraphs per language, give them ids and citations, and link translations."""
     counters = {lang: 0 for lang in LANGS}
     passages: list[Passage] = []
@@ -120,28 +122,35 @@ def assemble(doc_id: str, title: dict[str, str], source: str, layout: str,
         counters[para.lang] += 1
         number = counters[para.lang]
         label = " · ".join([title[para.lang], *para.section, f"¶{number}"])
-        passages.append(Passage(
-            passage_id=f"{doc_id}.{para.lang}.{number:04d}",
-            doc_id=doc_id,
-            lang=para.lang,
-            text=para.text,
-            citation=Citation(doc_title=title[para.lang], section=para.section,
-                              paragraph=number, label=label, page=para.page),
-        ))
+        passages.append(
+            Passage(
+                passage_id=f"{doc_id}.{para.lang}.{number:04d}",
+                doc_id=doc_id,
+                lang=para.lang,
+                text=para.text,
+                citation=Citation(
+                    doc_title=title[para.lang], section=para.section, paragraph=number, label=label, page=para.page
+                ),
+            )
+        )
     alignments = []
     for zh_idx, en_idx, score, *similarity in beads:
         for a, b in ((zh_idx, en_idx), (en_idx, zh_idx)):
             for i in a:
                 passages[i].translations = [
-                    Translation(passage_id=passages[j].passage_id, lang=passages[j].lang,
-                                text=passages[j].text) for j in b]
+                    Translation(passage_id=passages[j].passage_id, lang=passages[j].lang, text=passages[j].text)
+                    for j in b
+                ]
         if zh_idx and en_idx:
-            alignments.append(Alignment(zh=[passages[i].passage_id for i in zh_idx],
-                                        en=[passages[i].passage_id for i in en_idx],
-                                        length_score=round(score, 4),
-                                        similarity=similarity[0] if similarity else None))
-    return Document(doc_id=doc_id, title=title, source=source, format=layout,
-                    passages=passages, alignments=alignments)
+            alignments.append(
+                Alignment(
+                    zh=[passages[i].passage_id for i in zh_idx],
+                    en=[passages[i].passage_id for i in en_idx],
+                    length_score=round(score, 4),
+                    similarity=similarity[0] if similarity else None,
+                )
+            )
+    return Document(doc_id=doc_id, title=title, source=source, format=layout, passages=passages, alignments=alignments)
 
 
 def parse_interleaved(doc_id: str, raw: str, source: str = "") -> Document:
@@ -218,8 +227,7 @@ def parse_path(path: Path) -> Document:
         zh_path = path.with_name(f"{stem}.zh.txt")
         en_path = path.with_name(f"{stem}.en.txt")
         if zh_path.exists() and en_path.exists():
-            return parse_pair(doc_id, read_text(zh_path), read_text(en_path),
-                              source=f"{zh_path.name} + {en_path.name}")
+            return parse_pair(doc_id, read_text(zh_path), read_text(en_path), source=f"{zh_path.name} + {en_path.name}")
     raw = read_text(path)
     if looks_interleaved(raw):
         return parse_interleaved(doc_id, raw, source=name)

@@ -19,8 +19,7 @@ from qa.corpus.editions import editions_document, single_edition_document, units
 from qa.corpus.errors import CorpusError
 from qa.corpus.meaning import Embed
 from qa.corpus.models import Document
-from qa.corpus.parse import (looks_interleaved, parse_interleaved, parse_monolingual, parse_pair,
-                             read_text, slugify)
+from qa.corpus.parse import looks_interleaved, parse_interleaved, parse_monolingual, parse_pair, read_text, slugify
 from qa.corpus.readers import EXTENSIONS, PARALLEL_FORMATS, Blocks, Limits, Units, format_of, read_file
 from qa.corpus.readers.text import text_blocks
 from qa.text.terms import TERMS_FILES
@@ -93,7 +92,7 @@ def group_sources(paths: list[Path]) -> list[Source]:
         if not ("zh" in ordered and "en" in ordered):
             # A lone `.zh.pdf` is a single-language document; several singles of one stem clash
             # on purpose (load_documents names both).
-            for key, paths_ in ordered.items():
+            for paths_ in ordered.values():
                 sources.append(Source(slugify(stem), {"": paths_}))
             continue
         if "" in ordered:
@@ -118,8 +117,14 @@ def _edition(paths: list[Path], limits: Limits, reader) -> Blocks | Units:
     blocks = []
     for i, part in enumerate(parts):
         # Later pages repeat the article's title as their first heading.
-        skip = 1 if i and part.blocks and part.blocks[0].heading and part.blocks[0].text in (
-            parts[0].title, parts[0].blocks[0].text if parts[0].blocks else None) else 0
+        skip = (
+            1
+            if i
+            and part.blocks
+            and part.blocks[0].heading
+            and part.blocks[0].text in (parts[0].title, parts[0].blocks[0].text if parts[0].blocks else None)
+            else 0
+        )
         blocks.extend(part.blocks[skip:])
     return Blocks(blocks, parts[0].title)
 
@@ -130,8 +135,7 @@ def _read_one(path: Path, limits: Limits, reader) -> Blocks | Units:
     return reader(path, limits)
 
 
-def parse_source(source: Source, embed: Embed | None = None, limits: Limits = Limits(),
-                 reader=read_file) -> Document:
+def parse_source(source: Source, embed: Embed | None = None, limits: Limits = Limits(), reader=read_file) -> Document:
     """Parse one document; `reader(path, limits)` reads non-text files (isolated for uploads)."""
     files = source.files
     label = source.label
@@ -143,8 +147,9 @@ def parse_source(source: Source, embed: Embed | None = None, limits: Limits = Li
         else:
             zh, en = _edition(zh_paths, limits, reader), _edition(en_paths, limits, reader)
             if isinstance(zh, Units) or isinstance(en, Units):
-                raise CorpusError(f"{label}: a translation memory holds both languages; "
-                                  "give it as one file, not as one edition")
+                raise CorpusError(
+                    f"{label}: a translation memory holds both languages; give it as one file, not as one edition"
+                )
             doc = editions_document(source.doc_id, zh, en, label, embed)
             doc.aligned_by = "meaning" if embed is not None else "length"
     else:
@@ -171,5 +176,14 @@ def is_document_name(name: str) -> bool:
     return parse_name(Path(name)) is not None
 
 
-__all__ = ["EXTENSIONS", "PARALLEL_FORMATS", "FileName", "Source", "corpus_sources", "group_sources",
-           "is_document_name", "parse_name", "parse_source"]
+__all__ = [
+    "EXTENSIONS",
+    "PARALLEL_FORMATS",
+    "FileName",
+    "Source",
+    "corpus_sources",
+    "group_sources",
+    "is_document_name",
+    "parse_name",
+    "parse_source",
+]

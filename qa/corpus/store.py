@@ -42,20 +42,25 @@ def check_unique(documents: list[Document]) -> None:
     seen: dict[str, str] = {}
     for doc in documents:
         if doc.doc_id in seen:
-            raise CorpusError(f"two corpus files give the same doc_id {doc.doc_id!r}: "
-                              f"{seen[doc.doc_id]} and {doc.source}; rename one")
+            raise CorpusError(
+                f"two corpus files give the same doc_id {doc.doc_id!r}: {seen[doc.doc_id]} and {doc.source}; rename one"
+            )
         seen[doc.doc_id] = doc.source
 
 
-def load_documents(corpus_dir: Path, embed: Embed | None = None, limits: Limits = Limits(),
-                   allow_empty: bool = False) -> list[Document]:
+def load_documents(
+    corpus_dir: Path, embed: Embed | None = None, limits: Limits = Limits(), allow_empty: bool = False
+) -> list[Document]:
     """Parse every document of the folder (an empty one only with `allow_empty`).
 
     `embed(texts) -> normalised vectors` aligns two language editions by meaning; without it
     they are aligned by paragraph length. The interleaved layout is aligned by length either way.
     """
-    documents = [parse_source(source, embed, limits) for source in corpus_sources(corpus_dir)] \
-        if corpus_dir.is_dir() or not allow_empty else []
+    documents = (
+        [parse_source(source, embed, limits) for source in corpus_sources(corpus_dir)]
+        if corpus_dir.is_dir() or not allow_empty
+        else []
+    )
     check_unique(documents)
     if not allow_empty and not any(doc.passages for doc in documents):
         raise CorpusError(f"no passages found in {corpus_dir}: add a document")
@@ -68,8 +73,10 @@ def _refuse_id_clash(doc_id: str, names: set[str], corpus_dir: Path) -> None:
         return
     for source in corpus_sources(corpus_dir):
         if source.doc_id == doc_id and not {p.name for p in source.files} <= names:
-            raise CorpusError(f"the corpus already has a document with doc_id {doc_id!r} "
-                              f"({source.label}); rename the file to ingest it")
+            raise CorpusError(
+                f"the corpus already has a document with doc_id {doc_id!r} "
+                f"({source.label}); rename the file to ingest it"
+            )
 
 
 def partners(path: Path) -> list[Path]:
@@ -78,8 +85,14 @@ def partners(path: Path) -> list[Path]:
     name = parse_name(path)
     if name is None:
         return [path]
-    siblings = [p for p in path.parent.iterdir() if p.is_file() and (n := parse_name(p)) is not None
-                and n.stem == name.stem and (name.lang in ("zh", "en")) == (n.lang in ("zh", "en"))]
+    siblings = [
+        p
+        for p in path.parent.iterdir()
+        if p.is_file()
+        and (n := parse_name(p)) is not None
+        and n.stem == name.stem
+        and (name.lang in ("zh", "en")) == (n.lang in ("zh", "en"))
+    ]
     return sorted(set(siblings) | {path})
 
 
@@ -90,8 +103,9 @@ def source_of(paths: list[Path]) -> Source:
     return sources[0]
 
 
-def ingest(path: Path, corpus_dir: Path, embed: Embed | None = None, limits: Limits = Limits(),
-           reader=None) -> list[Path]:
+def ingest(
+    path: Path, corpus_dir: Path, embed: Embed | None = None, limits: Limits = Limits(), reader=None
+) -> list[Path]:
     """Copy a document (with its other edition and pages) into the corpus folder; returns the copies."""
     path = Path(path)
     if not path.is_file():
@@ -101,8 +115,9 @@ def ingest(path: Path, corpus_dir: Path, embed: Embed | None = None, limits: Lim
     return ingest_files(partners(path), corpus_dir, embed, limits, reader)
 
 
-def ingest_files(paths: list[Path], corpus_dir: Path, embed: Embed | None = None,
-                 limits: Limits = Limits(), reader=None) -> list[Path]:
+def ingest_files(
+    paths: list[Path], corpus_dir: Path, embed: Embed | None = None, limits: Limits = Limits(), reader=None
+) -> list[Path]:
     """Check that `paths` form one readable document, then copy them in (each file atomically)."""
     from qa.corpus.readers.isolated import read_isolated
 
@@ -116,5 +131,12 @@ def ingest_files(paths: list[Path], corpus_dir: Path, embed: Embed | None = None
     return [atomic_copy(src, corpus_dir / src.name) for src in source.files]
 
 
-__all__ = ["CorpusError", "corpus_checksum", "document_files", "ingest", "ingest_files", "load_documents",
-           "source_files"]
+__all__ = [
+    "CorpusError",
+    "corpus_checksum",
+    "document_files",
+    "ingest",
+    "ingest_files",
+    "load_documents",
+    "source_files",
+]

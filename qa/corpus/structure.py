@@ -7,8 +7,16 @@ from dataclasses import dataclass
 
 # Unnumbered top-level headings that open or close a paper.
 _NAMED_ZH = {"前言", "序言", "引言", "导言", "结束语", "结语", "结论", "附录"}
-_NAMED_EN = {"preface", "foreword", "introduction", "conclusion", "conclusions",
-             "concluding remarks", "epilogue", "appendix"}
+_NAMED_EN = {
+    "preface",
+    "foreword",
+    "introduction",
+    "conclusion",
+    "conclusions",
+    "concluding remarks",
+    "epilogue",
+    "appendix",
+}
 
 _ZH_SECTION = re.compile(r"^[一二三四五六七八九十百]+、\S")
 _ZH_SUBSECTION = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*\S")

@@ -73,8 +73,7 @@ class QueueFull(RuntimeError):
     """The item would push the pending cost past the bound; retry after `retry_after` seconds."""
 
     def __init__(self, cost: int, pending: int, limit: int, retry_after: float) -> None:
-        super().__init__(f"the queue is full: {pending} of {limit} units of work pending, "
-                         f"this item costs {cost}")
+        super().__init__(f"the queue is full: {pending} of {limit} units of work pending, this item costs {cost}")
         self.cost, self.pending, self.limit = cost, pending, limit
         self.retry_after = retry_after
 
@@ -97,14 +96,21 @@ class BoundedBatchQueue(Generic[Item, Result]):
     runs alone rather than never.
     """
 
-    def __init__(self, process: Callable[[list[Item]], Sequence[Result]], cost: Callable[[Item], int],
-                 max_batch: int = DEFAULT_MAX_BATCH, max_pending_cost: int = DEFAULT_MAX_PENDING_COST,
-                 *, max_batch_cost: int | None = None, max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
-                 large_cost: int | None = None, large_share: float = 1.0,
-                 name: str = "qa-batch-queue") -> None:
+    def __init__(
+        self,
+        process: Callable[[list[Item]], Sequence[Result]],
+        cost: Callable[[Item], int],
+        max_batch: int = DEFAULT_MAX_BATCH,
+        max_pending_cost: int = DEFAULT_MAX_PENDING_COST,
+        *,
+        max_batch_cost: int | None = None,
+        max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
+        large_cost: int | None = None,
+        large_share: float = 1.0,
+        name: str = "qa-batch-queue",
+    ) -> None:
         if max_batch < 1 or max_pending_cost < 1 or max_wait_ms < 0 or not 0 < large_share <= 1:
-            raise ValueError("max_batch and max_pending_cost must be ≥ 1, max_wait_ms ≥ 0, "
-                             "0 < large_share ≤ 1")
+            raise ValueError("max_batch and max_pending_cost must be ≥ 1, max_wait_ms ≥ 0, 0 < large_share ≤ 1")
         self.process = process
         self.cost = cost
         self.max_batch = max_batch
@@ -153,8 +159,7 @@ class BoundedBatchQueue(Generic[Item, Result]):
         total = sum(job.cost for job in jobs)
         with self._cond:
             if self._pending and self._pending + total > self._bound_for(client):
-                raise QueueFull(total, self._pending, self.max_pending_cost,
-                                max(self.retry_after(), 1e-3))
+                raise QueueFull(total, self._pending, self.max_pending_cost, max(self.retry_after(), 1e-3))
             self._spend_large_share(jobs)
             self._pending += total
             if client is not None:
@@ -194,13 +199,18 @@ class BoundedBatchQueue(Generic[Item, Result]):
         if not seconds:
             return
         now = time.monotonic()
-        self._large_budget = min(LARGE_BURST_SECONDS, self._large_budget
-                                 + (now - self._large_refilled) * self.large_share)
+        self._large_budget = min(
+            LARGE_BURST_SECONDS, self._large_budget + (now - self._large_refilled) * self.large_share
+        )
         self._large_refilled = now
         need = min(seconds, LARGE_BURST_SECONDS)  # one item longer than the burst runs alone
         if self._large_budget < need:
-            raise QueueFull(sum(j.cost for j in jobs), self._pending, self.max_pending_cost,
-                            (need - self._large_budget) / self.large_share)
+            raise QueueFull(
+                sum(j.cost for j in jobs),
+                self._pending,
+                self.max_pending_cost,
+                (need - self._large_budget) / self.large_share,
+            )
         self._large_budget -= seconds  # may go below zero: the debt is paid before the next
 
     def _ensure_worker(self) -> None:  # called holding the lock
@@ -276,21 +286,33 @@ class BatchingEncoder:
     """Wraps an Encoder; `encode_queries` goes through a BoundedBatchQueue priced by `cost`
     (encoder tokens) and may raise QueueFull; everything else delegates to the encoder."""
 
-    def __init__(self, encoder, max_batch: int = DEFAULT_MAX_BATCH,
-                 max_pending_cost: int = DEFAULT_MAX_PENDING_COST,
-                 cost: Callable[[str], int] | None = None,
-                 max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
-                 max_batch_cost: int | None = DEFAULT_MAX_BATCH_TOKENS,
-                 long_query_share: float = 1.0, max_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        encoder,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        max_pending_cost: int = DEFAULT_MAX_PENDING_COST,
+        cost: Callable[[str], int] | None = None,
+        max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
+        max_batch_cost: int | None = DEFAULT_MAX_BATCH_TOKENS,
+        long_query_share: float = 1.0,
+        max_tokens: int | None = None,
+    ) -> None:
         self.encoder = encoder
         self.count = cost or (lambda text: 1)
         # A query over max_tokens is encoded from its first max_tokens tokens, and costs that.
         self.max_tokens = max_tokens if cost is not None else None
         price = self.count if self.max_tokens is None else (lambda t: min(self.count(t), self.max_tokens))
         self.queue: BoundedBatchQueue[str, np.ndarray] = BoundedBatchQueue(
-            self._encode, price, max_batch, max_pending_cost,
-            max_batch_cost=max_batch_cost, max_wait_ms=max_wait_ms, large_cost=LONG_QUERY_TOKENS,
-            large_share=long_query_share, name="qa-query-batcher")
+            self._encode,
+            price,
+            max_batch,
+            max_pending_cost,
+            max_batch_cost=max_batch_cost,
+            max_wait_ms=max_wait_ms,
+            large_cost=LONG_QUERY_TOKENS,
+            large_share=long_query_share,
+            name="qa-query-batcher",
+        )
 
     def __getattr__(self, name: str):
         # model_id, dimension, model, encode_documents, ...: the wrapped encoder's own.

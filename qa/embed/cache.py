@@ -44,9 +44,13 @@ class EmbeddingCache:
             with np.load(self.path, allow_pickle=False) as data:
                 keys, vectors = data["keys"], data["vectors"]
                 model_id = str(data["model_id"])
-            if (model_id != self.model_id or keys.ndim != 2 or keys.shape[1] != 32
-                    or vectors.shape != (keys.shape[0], self.dimension)
-                    or not np.isfinite(vectors).all()):
+            if (
+                model_id != self.model_id
+                or keys.ndim != 2
+                or keys.shape[1] != 32
+                or vectors.shape != (keys.shape[0], self.dimension)
+                or not np.isfinite(vectors).all()
+            ):
                 raise ValueError("shape or model mismatch")
         except Exception as exc:  # any damage: ignore the cache, never the build
             log.warning("ignoring embedding cache %s (%s)", self.path, exc)
@@ -55,8 +59,12 @@ class EmbeddingCache:
 
     def save(self, keys: list[bytes], vectors: np.ndarray) -> None:
         buffer = io.BytesIO()
-        np.savez(buffer, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32),
-                 vectors=np.asarray(vectors, dtype=np.float32), model_id=np.array(self.model_id))
+        np.savez(
+            buffer,
+            keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32),
+            vectors=np.asarray(vectors, dtype=np.float32),
+            model_id=np.array(self.model_id),
+        )
         atomic_write_bytes(self.path, buffer.getvalue())
 
 
@@ -96,8 +104,14 @@ def encode_texts(encoder: Encoder, texts: list[str], batch_size: int = 32, progr
     return out
 
 
-def encode_with_cache(encoder: Encoder, texts: list[str], index_dir: Path, batch_size: int = 32,
-                      progress: bool = False, known: dict[bytes, np.ndarray] | None = None) -> np.ndarray:
+def encode_with_cache(
+    encoder: Encoder,
+    texts: list[str],
+    index_dir: Path,
+    batch_size: int = 32,
+    progress: bool = False,
+    known: dict[bytes, np.ndarray] | None = None,
+) -> np.ndarray:
     """encoder.encode_documents(texts): each distinct text once, reusing the vectors of texts
     embedded by an earlier build (and `known` ones, embedded earlier in this build)."""
     cache = EmbeddingCache(index_dir, encoder.model_id, encoder.dimension)

@@ -20,8 +20,14 @@ POLL_SECONDS = 0.005
 
 
 class SharedBuildEncoder:
-    def __init__(self, encoder, on_texts: Callable[[int], None], queries_waiting: Callable[[], bool],
-                 share: float = 0.5, slice_texts: int = BUILD_SLICE_TEXTS) -> None:
+    def __init__(
+        self,
+        encoder,
+        on_texts: Callable[[int], None],
+        queries_waiting: Callable[[], bool],
+        share: float = 0.5,
+        slice_texts: int = BUILD_SLICE_TEXTS,
+    ) -> None:
         if not 0 < share <= 1 or slice_texts < 1:
             raise ValueError("0 < share ≤ 1 and slice_texts ≥ 1")
         self.encoder = encoder
@@ -46,7 +52,7 @@ class SharedBuildEncoder:
             return self.encoder.encode_documents(texts, batch_size=batch_size)
         parts = []
         for start in range(0, len(texts), self.slice_texts):
-            part = texts[start:start + self.slice_texts]
+            part = texts[start : start + self.slice_texts]
             self._let_queries_go_first()
             began = time.perf_counter()
             parts.append(self.encoder.encode_documents(part, batch_size=len(part)))

@@ -67,7 +67,10 @@ class OpenMPRuntime:
     @classmethod
     def bundled_with(cls, package_dir: str) -> OpenMPRuntime | None:
         """The libgomp an auditwheel-repaired package ships in `<name>.libs/`, if any."""
-        pattern = os.path.join(os.path.dirname(package_dir.rstrip("/")),
-                               os.path.basename(package_dir.rstrip("/")) + ".libs", "libgomp*.so*")
+        pattern = os.path.join(
+            os.path.dirname(package_dir.rstrip("/")),
+            os.path.basename(package_dir.rstrip("/")) + ".libs",
+            "libgomp*.so*",
+        )
         hits = sorted(glob.glob(pattern))
         return cls(hits[0]) if hits else None

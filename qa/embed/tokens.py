@@ -16,7 +16,9 @@ from collections.abc import Callable
 # English words, which the per-query cap allows for.
 _ESTIMATE_PIECES = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
-    r"|[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
+    r"|[^\W\d_]+|\d+|[^\w\s]",
+    re.UNICODE,
+)
 PROMPT_AND_SPECIAL_TOKENS = 5  # <s>, "query", ":", the word boundary, </s>
 
 

@@ -36,23 +36,54 @@ def _parse_set(value: str) -> tuple[Path, Path]:
 
 @click.command("eval")
 @click.argument("questions", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--set", "sets", multiple=True, metavar="CORPUS_DIR=QUESTIONS",
-              help="Also evaluate QUESTIONS against another corpus (its index is built in a cache "
-              "folder beside QA_INDEX_DIR). Repeatable.")
-@click.option("--url", default=None, help="Evaluate a live server (e.g. http://127.0.0.1:8000) "
-              "instead of the index in process.")
-@click.option("--folds", type=click.IntRange(2, 20), default=None,
-              help="Cross-validate: fit every tuned constant on K−1 folds, score the held-out fold.")
-@click.option("--fit", "fit_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With --folds: also fit on all questions and write the calibration JSON here "
-              "(the service reads qa/search/calibration.json).")
-@click.option("--followups", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="With --fit: also refit the follow-up rule on this conversation file "
-              "(e.g. tests/data/followup.jsonl, on the configured corpus).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT,
-              show_default=True, help="Where to write the figures as JSON.")
-def eval_command(questions: tuple[Path, ...], sets: tuple[str, ...], url: str | None,
-                 folds: int | None, fit_out: Path | None, followups: Path | None, out: Path) -> None:
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="CORPUS_DIR=QUESTIONS",
+    help="Also evaluate QUESTIONS against another corpus (its index is built in a cache "
+    "folder beside QA_INDEX_DIR). Repeatable.",
+)
+@click.option(
+    "--url", default=None, help="Evaluate a live server (e.g. http://127.0.0.1:8000) instead of the index in process."
+)
+@click.option(
+    "--folds",
+    type=click.IntRange(2, 20),
+    default=None,
+    help="Cross-validate: fit every tuned constant on K−1 folds, score the held-out fold.",
+)
+@click.option(
+    "--fit",
+    "fit_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --folds: also fit on all questions and write the calibration JSON here "
+    "(the service reads qa/search/calibration.json).",
+)
+@click.option(
+    "--followups",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --fit: also refit the follow-up rule on this conversation file "
+    "(e.g. tests/data/followup.jsonl, on the configured corpus).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Where to write the figures as JSON.",
+)
+def eval_command(
+    questions: tuple[Path, ...],
+    sets: tuple[str, ...],
+    url: str | None,
+    folds: int | None,
+    fit_out: Path | None,
+    followups: Path | None,
+    out: Path,
+) -> None:
     """Score hit@1, hit@5, MRR@10 (modes any/same/cross), abstention and answers on QUESTIONS.
 
     QUESTIONS are JSON-lines files of {id, lang, question, gold: [{zh, en}], answers?}; an empty

@@ -12,23 +12,22 @@ Queries are encoded and their candidates gathered once; every fit only re-scores
 from __future__ import annotations
 
 import itertools
-from functools import partial
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
 from qa.answer.sentences import EVIDENCE_PASSAGES
 from qa.eval.metrics import Ranked, abstention_summary, first_hit_rank, ranking_summary
 from qa.eval.questions import Question
+from qa.eval.verify_fit import SupportOutcome, fit_choice, fit_topic, fit_verification, support_outcome, support_summary
 from qa.search.calibration import Calibration
 from qa.search.candidates import Candidates
 from qa.search.confidence import FEATURES, AbstentionModel, features
 from qa.search.engine import SearchEngine
 from qa.search.fusion import Fusion
-from qa.eval.verify_fit import (SupportOutcome, fit_choice, fit_topic, fit_verification, support_outcome,
-                                support_summary)
 
 MODES = ("any", "same", "cross")
 TOP_K = 10
@@ -71,8 +70,9 @@ def prepare(engine: SearchEngine, questions: Sequence[Question], group: str) -> 
 def rank_of(item: Item, fusion: Fusion, mode: str) -> int | None:
     order, _ = fusion.rank(item.candidates, mode_lang(mode, item.question.lang))
     store = item.engine.store
-    ranked = [Ranked(store.passage(int(item.candidates.rows[i])).text, str(item.candidates.langs[i]))
-              for i in order[:TOP_K]]
+    ranked = [
+        Ranked(store.passage(int(item.candidates.rows[i])).text, str(item.candidates.langs[i])) for i in order[:TOP_K]
+    ]
     return first_hit_rank(ranked, item.question.gold, TOP_K)
 
 
@@ -90,8 +90,7 @@ def ranking_score(items: Sequence[Item], fusion: Fusion) -> float:
     return float(np.mean(per_set)) if per_set else 0.0
 
 
-def fit_fusion(items: Sequence[Item], sentence_weights=SENTENCE_WEIGHTS,
-               keyword_weights=KEYWORD_WEIGHTS) -> Fusion:
+def fit_fusion(items: Sequence[Item], sentence_weights=SENTENCE_WEIGHTS, keyword_weights=KEYWORD_WEIGHTS) -> Fusion:
     best, best_score = Fusion(0.0, 0.0), -1.0
     # Ties keep the simpler model: grids run from 0 upwards and only a strict gain replaces.
     for sw, kw in itertools.product(sentence_weights, keyword_weights):
@@ -149,8 +148,9 @@ def fit_abstention(items: Sequence[Item], fusion: Fusion, seed: int = 0) -> Abst
         oof[inner] = _probabilities(x[inner], w, b)
     groups = np.array([i.group for i in items])
     threshold = min([0.5] + [_threshold(oof[(y == 1) & (groups == g)]) for g in set(groups)])
-    return AbstentionModel({n: round(float(w), 6) for n, w in zip(FEATURES, weights)}, round(bias, 6),
-                           round(threshold, 6))
+    return AbstentionModel(
+        {n: round(float(w), 6) for n, w in zip(FEATURES, weights)}, round(bias, 6), round(threshold, 6)
+    )
 
 
 def answer_hits(item: Item, fusion: Fusion):
@@ -205,8 +205,10 @@ def predict(item: Item, calibration: Calibration, baselines: dict[str, Fusion]) 
     refused = confidence < calibration.abstention.threshold
     support = support_outcome(item, calibration, answer_hits)
     ranks = {m: rank_of(item, fusion, m) for m in MODES} if item.question.answerable else {}
-    base = {name: ({m: rank_of(item, f, m) for m in MODES} if item.question.answerable else {})
-            for name, f in baselines.items()}
+    base = {
+        name: ({m: rank_of(item, f, m) for m in MODES} if item.question.answerable else {})
+        for name, f in baselines.items()
+    }
     return Outcome(ranks, refused, confidence, support.quote_holds_answer, base, support)
 
 
@@ -215,7 +217,7 @@ def summarise(items: Sequence[Item], outcomes: Sequence[Outcome]) -> dict:
     flagged = [o.refused for o in outcomes]
     unanswerable = [not i.question.answerable for i in items]
     rows = {"shipped": {m: ranking_summary([o.ranks[m] for o in answerable]) for m in MODES}}
-    for name in (answerable[0].baseline_ranks if answerable else {}):
+    for name in answerable[0].baseline_ranks if answerable else {}:
         rows[name] = {m: ranking_summary([o.baseline_ranks[name][m] for o in answerable]) for m in MODES}
     by_lang = {}
     for lang in ("zh", "en"):
@@ -225,8 +227,10 @@ def summarise(items: Sequence[Item], outcomes: Sequence[Outcome]) -> dict:
         "items": len(items),
         "ranking": rows,
         "abstention": abstention_summary(flagged, unanswerable),
-        "answers": {"contains_answer": round(sum(o.answered_right for o in answerable) / max(len(answerable), 1), 4),
-                    "by_lang": by_lang},
+        "answers": {
+            "contains_answer": round(sum(o.answered_right for o in answerable) / max(len(answerable), 1), 4),
+            "by_lang": by_lang,
+        },
         "reliability": reliability(outcomes, [i.question.answerable for i in items]),
         "support": support_summary([o.support for o in outcomes]),
     }
@@ -241,9 +245,14 @@ def reliability(outcomes: Sequence[Outcome], answerable: Sequence[bool], bins: i
     for lo, hi in zip(edges[:-1], edges[1:]):
         inside = (conf >= lo) & ((conf < hi) | (hi == 1.0))
         if inside.any():
-            table.append({"bin": f"{lo:.1f}–{hi:.1f}", "n": int(inside.sum()),
-                          "mean_confidence": round(float(conf[inside].mean()), 3),
-                          "observed_answerable": round(float(truth[inside].mean()), 3)})
+            table.append(
+                {
+                    "bin": f"{lo:.1f}–{hi:.1f}",
+                    "n": int(inside.sum()),
+                    "mean_confidence": round(float(conf[inside].mean()), 3),
+                    "observed_answerable": round(float(truth[inside].mean()), 3),
+                }
+            )
     return table
 
 
@@ -262,7 +271,8 @@ def cross_validate(items: Sequence[Item], k: int = 5, seed: int = 0) -> dict:
     report = summarise(items, outcomes)
     report["folds"] = k
     report["fits"] = fits
-    report["by_set"] = {g: summarise([i for i in items if i.group == g],
-                                     [o for i, o in zip(items, outcomes) if i.group == g])
-                        for g in sorted({i.group for i in items})}
+    report["by_set"] = {
+        g: summarise([i for i in items if i.group == g], [o for i, o in zip(items, outcomes) if i.group == g])
+        for g in sorted({i.group for i in items})
+    }
     return report

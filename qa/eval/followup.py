@@ -40,13 +40,11 @@ def load_followups(path: Path) -> list[FollowUp]:
             continue
         try:
             row = json.loads(line)
-            item = FollowUp(str(row["id"]), row["lang"], tuple(row["history"]), row["question"],
-                            tuple(row["gold"]))
+            item = FollowUp(str(row["id"]), row["lang"], tuple(row["history"]), row["question"], tuple(row["gold"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a follow-up item ({exc})") from exc
         if item.lang not in ("zh", "en") or not item.gold or len(item.history) > MAX_HISTORY:
-            raise ValueError(f"{path}:{number}: needs lang zh|en, gold, at most {MAX_HISTORY} "
-                             "earlier questions")
+            raise ValueError(f"{path}:{number}: needs lang zh|en, gold, at most {MAX_HISTORY} earlier questions")
         items.append(item)
     return items
 
@@ -87,8 +85,12 @@ def _answers(result: SearchResult, item: FollowUp) -> bool:
 
 def _hits(engine, items: list[FollowUp], rule: Rule | None) -> list[bool]:
     """Per item: answered from the right paragraph, with the conversation (rule) or without (None)."""
-    return [_answers(search_in_context(engine, it.question, list(it.history) if rule else None,
-                                       TOP_K, it.lang, rule)[0], it) for it in items]
+    return [
+        _answers(
+            search_in_context(engine, it.question, list(it.history) if rule else None, TOP_K, it.lang, rule)[0], it
+        )
+        for it in items
+    ]
 
 
 def fit_rule(engine, items: list[FollowUp]) -> Rule:
@@ -144,11 +146,14 @@ def evaluate_followups(engine, items: list[FollowUp], folds: int = 5) -> dict:
         "hit@1_without_history": round(sum(alone) / n, 4),
         "hit@1_with_history_held_out": round(sum(held_out) / n, 4),
         "hit@1_with_history_shipped_rule": round(sum(shipped) / n, 4),
-        "by_language": {lang: {
-            "items": sum(it.lang == lang for it in items),
-            "hit@1_without_history": round(_share(alone, items, lang), 4),
-            "hit@1_with_history_held_out": round(_share(held_out, items, lang), 4)}
-            for lang in sorted({it.lang for it in items})},
+        "by_language": {
+            lang: {
+                "items": sum(it.lang == lang for it in items),
+                "hit@1_without_history": round(_share(alone, items, lang), 4),
+                "hit@1_with_history_held_out": round(_share(held_out, items, lang), 4),
+            }
+            for lang in sorted({it.lang for it in items})
+        },
         "fixed_by_history": [it.id for it, a, h in zip(items, alone, held_out) if h and not a],
         "broken_by_history": [it.id for it, a, h in zip(items, alone, held_out) if a and not h],
         "missed_held_out": [it.id for it, h in zip(items, held_out) if not h],
@@ -167,6 +172,7 @@ def _share(hits: list[bool], items: list[FollowUp], lang: str) -> float:
 
 def _quotes(engine, items: list[FollowUp]) -> list[tuple[bool, bool]]:
     """Per item, without and with the conversation: /v1/ask quotes a sentence holding the gold."""
+
     def quoted(item: FollowUp, history: list[str] | None) -> bool:
         answer = ask(engine, item.question, history=history).answer
         return answer is not None and any(g.get(item.lang, "\0") in answer.text for g in item.gold)

@@ -68,28 +68,46 @@ def fit_grouping(twins: list[dict], vectors: np.ndarray, folds: int = 5) -> Grou
         together_sum += together * len(held)
         precisions.append(precision)
         thresholds.append(threshold)
-    return GroupingFit(min_similarity=_best(vectors, topics, every),
-                       held_out_together=round(together_sum / len(twins), 3),
-                       held_out_precision=round(float(np.mean(precisions)), 3),
-                       fold_thresholds=thresholds)
+    return GroupingFit(
+        min_similarity=_best(vectors, topics, every),
+        held_out_together=round(together_sum / len(twins), 3),
+        held_out_precision=round(float(np.mean(precisions)), 3),
+        fold_thresholds=thresholds,
+    )
 
 
 @click.command("fit-grouping")
 @click.argument("twins", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
-@click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"Write the fitted grouping here (the shipped one is {GROUPING_FILE.name}).")
+@click.option(
+    "--write",
+    "write_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Write the fitted grouping here (the shipped one is {GROUPING_FILE.name}).",
+)
 def fit_grouping_command(twins: Path, folds: int, write_to: Path | None) -> None:
     """Fit the content-gaps threshold on TWINS (JSONL: topic, zh, en), cross-validated by topic."""
     rows = read_twins(twins)
     model = load_grouping().model
     vectors = load_encoder(model, get_settings().threads).encode_queries(
-        [row[lang] for row in rows for lang in ("zh", "en")])
+        [row[lang] for row in rows for lang in ("zh", "en")]
+    )
     fit = fit_grouping(rows, vectors, folds)
     click.echo(json.dumps(asdict(fit), indent=2))
     if write_to is not None:
-        write_to.write_text(json.dumps({"model": model, "min_similarity": fit.min_similarity,
-                                        "fitted_on": twins.name, "folds": folds,
-                                        "held_out_together": fit.held_out_together,
-                                        "held_out_precision": fit.held_out_precision}, indent=2) + "\n",
-                            encoding="utf-8")
+        write_to.write_text(
+            json.dumps(
+                {
+                    "model": model,
+                    "min_similarity": fit.min_similarity,
+                    "fitted_on": twins.name,
+                    "folds": folds,
+                    "held_out_together": fit.held_out_together,
+                    "held_out_precision": fit.held_out_precision,
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )

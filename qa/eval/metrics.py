@@ -45,8 +45,12 @@ def mrr_at(ranks: Sequence[int | None], k: int = 10) -> float:
 
 
 def ranking_summary(ranks: Sequence[int | None]) -> dict:
-    return {"questions": len(ranks), "hit@1": round(hit_at(ranks, 1), 4),
-            "hit@5": round(hit_at(ranks, 5), 4), "mrr@10": round(mrr_at(ranks, 10), 4)}
+    return {
+        "questions": len(ranks),
+        "hit@1": round(hit_at(ranks, 1), 4),
+        "hit@5": round(hit_at(ranks, 5), 4),
+        "mrr@10": round(mrr_at(ranks, 10), 4),
+    }
 
 
 def abstention_summary(flagged: Sequence[bool], unanswerable: Sequence[bool]) -> dict:

@@ -8,7 +8,6 @@ contains (empty = the corpus cannot answer); the optional `answers` holds short 
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -29,7 +28,7 @@ class Question(BaseModel):
     kind: Literal["answerable", "near_miss", "off_topic"] | None = None
 
     @model_validator(mode="after")
-    def _kind_matches_gold(self) -> "Question":
+    def _kind_matches_gold(self) -> Question:
         if self.kind is None:
             self.kind = "answerable" if self.gold else "near_miss"
         elif (self.kind == "answerable") != bool(self.gold):

@@ -78,8 +78,12 @@ class InProcessClient:
 
     def describe(self) -> dict:
         store = self.service.store
-        return {"status": "ready", "index_version": store.version,
-                "model": self.service.encoder.model_id, "passages": store.size}
+        return {
+            "status": "ready",
+            "index_version": store.version,
+            "model": self.service.encoder.model_id,
+            "passages": store.size,
+        }
 
 
 @contextmanager
@@ -91,16 +95,18 @@ def live_client(url: str, timeout: float = 30.0) -> Iterator[HttpClient]:
 def _first(result: dict | None) -> dict | None:
     if result is None:
         return None
-    return {"passage_id": result["passage_id"], "lang": result["lang"],
-            "text": result["text"][:SNIPPET_CHARS]}
+    return {"passage_id": result["passage_id"], "lang": result["lang"], "text": result["text"][:SNIPPET_CHARS]}
 
 
 def _signal_summary(values: list[bool], questions: list[Question], abstain_when: bool) -> dict:
     """Abstention figures for one signal; `abstain_when` is the flag value that means "no answer"."""
     flagged = [v == abstain_when for v in values]
     summary = abstention_summary(flagged, [not q.answerable for q in questions])
-    wrong = [{"id": q.id, "question": q.question, "answerable": q.answerable}
-             for q, f in zip(questions, flagged) if f == q.answerable]
+    wrong = [
+        {"id": q.id, "question": q.question, "answerable": q.answerable}
+        for q, f in zip(questions, flagged)
+        if f == q.answerable
+    ]
     return {**summary, "errors": wrong}
 
 
@@ -115,15 +121,23 @@ def answer_has_gold(body: dict, q: Question) -> bool:
 
 def _answer_summary(bodies: list[dict], questions: list[Question]) -> dict:
     pairs = [(b, q) for b, q in zip(bodies, questions) if q.answerable]
-    wrong = [{"id": q.id, "question": q.question,
-              "answer": (b.get("answer") or {}).get("text")} for b, q in pairs if not answer_has_gold(b, q)]
+    wrong = [
+        {"id": q.id, "question": q.question, "answer": (b.get("answer") or {}).get("text")}
+        for b, q in pairs
+        if not answer_has_gold(b, q)
+    ]
     by_lang = {}
     for lang in ("zh", "en"):
         mine = [(b, q) for b, q in pairs if q.lang == lang]
         by_lang[lang] = round(sum(answer_has_gold(b, q) for b, q in mine) / len(mine), 4) if mine else None
     rate = round((len(pairs) - len(wrong)) / len(pairs), 4) if pairs else None
-    return {"answerable": len(pairs), "with_gold": len(pairs) - len(wrong), "rate": rate,
-            "by_lang": by_lang, "misses": wrong}
+    return {
+        "answerable": len(pairs),
+        "with_gold": len(pairs) - len(wrong),
+        "rate": rate,
+        "by_lang": by_lang,
+        "misses": wrong,
+    }
 
 
 def _support_summary(bodies: list[dict], questions: list[Question]) -> dict:
@@ -136,7 +150,7 @@ def _support_summary(bodies: list[dict], questions: list[Question]) -> dict:
     return table
 
 
-def evaluate(client: "HttpClient | InProcessClient", questions: list[Question]) -> dict:
+def evaluate(client: HttpClient | InProcessClient, questions: list[Question]) -> dict:
     """Score every mode over the answerable questions, both abstention signals over all, and
     whether /v1/ask quotes a sentence holding the gold snippet."""
     ranks: dict[str, list[int | None]] = {mode: [] for mode in MODES}
@@ -155,8 +169,15 @@ def evaluate(client: "HttpClient | InProcessClient", questions: list[Question]) 
             rank = first_hit_rank(ranked, q.gold, TOP_K)
             ranks[mode].append(rank)
             if rank != 1:
-                misses.append({"mode": mode, "id": q.id, "question": q.question, "rank": rank,
-                               "first": _first(lookup.results[0] if lookup.results else None)})
+                misses.append(
+                    {
+                        "mode": mode,
+                        "id": q.id,
+                        "question": q.question,
+                        "rank": rank,
+                        "first": _first(lookup.results[0] if lookup.results else None),
+                    }
+                )
         asked.append(client.ask(q.question))
     return {
         "questions": len(questions),
@@ -165,8 +186,7 @@ def evaluate(client: "HttpClient | InProcessClient", questions: list[Question]) 
         "modes": {mode: ranking_summary(ranks[mode]) for mode in MODES},
         "abstention": {
             "search_confident": _signal_summary(confident, questions, abstain_when=False),
-            "ask_answerable": _signal_summary([b["answerable"] for b in asked], questions,
-                                              abstain_when=False),
+            "ask_answerable": _signal_summary([b["answerable"] for b in asked], questions, abstain_when=False),
         },
         "answers": _answer_summary(asked, questions),
         "support": _support_summary(asked, questions),
@@ -175,7 +195,7 @@ def evaluate(client: "HttpClient | InProcessClient", questions: list[Question]) 
     }
 
 
-def run_file(client: "HttpClient | InProcessClient", path: Path) -> dict:
+def run_file(client: HttpClient | InProcessClient, path: Path) -> dict:
     report = {"file": str(path), "server": client.describe()}
     report.update(evaluate(client, load_questions(path)))
     return report

@@ -27,8 +27,9 @@ def _services(paths: list[Path], extra: list[tuple[Path, Path]]):
     for corpus, questions in extra:
         # Each other corpus gets its own index under a cache folder keyed by the corpus path.
         key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:10]
-        other = settings.model_copy(update={"corpus_dir": corpus, "auto_build": True,
-                                            "index_dir": settings.index_dir / "eval-sets" / key})
+        other = settings.model_copy(
+            update={"corpus_dir": corpus, "auto_build": True, "index_dir": settings.index_dir / "eval-sets" / key}
+        )
         pairs.append((open_service(other, progress=False, encoder=encoder), questions, corpus.name))
     return pairs
 
@@ -53,8 +54,9 @@ def relative(path: Path) -> str:
         return str(path)
 
 
-def cross_validate_sets(paths: list[Path], extra: list[tuple[Path, Path]], folds: int,
-                        fit_out: Path | None, followups: Path | None = None) -> dict:
+def cross_validate_sets(
+    paths: list[Path], extra: list[tuple[Path, Path]], folds: int, fit_out: Path | None, followups: Path | None = None
+) -> dict:
     items = []
     services = _services(paths, extra)
     for service, path, name in services:
@@ -67,9 +69,12 @@ def cross_validate_sets(paths: list[Path], extra: list[tuple[Path, Path]], folds
         if followups is not None:  # refit the follow-up rule on the demo corpus's conversations
             rule = followup.fit_rule(followup.MemoEngine(engine), followup.load_followups(followups)).__dict__
         calibration = fit.fit_calibration(items, followup=rule)
-        source = {"fitted_on": report["files"] + ([relative(followups)] if followups else []),
-                  "items": len(items), "folds": folds,
-                  "held_out": {k: report[k] for k in ("ranking", "abstention", "answers", "support")}}
+        source = {
+            "fitted_on": report["files"] + ([relative(followups)] if followups else []),
+            "items": len(items),
+            "folds": folds,
+            "held_out": {k: report[k] for k in ("ranking", "abstention", "answers", "support")},
+        }
         data = calibration.to_json() | {"source": source}
         atomic_write_json(fit_out, data)
         report["calibration"] = data

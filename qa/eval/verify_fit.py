@@ -62,8 +62,10 @@ def evidence(item, fusion: Fusion, hits_of) -> Evidence:
         answers = q.answer_strings(q.lang) if q.answerable else []
         holds = [any(a in c.text for a in answers) for c in candidates]
         singles = [(c.start, c.end) for c, h in zip(candidates, holds) if h and not c.pair]
-        labels = [h and not (c.pair and any(c.start <= s and e <= c.end for s, e in singles))
-                  for c, h in zip(candidates, holds)]
+        labels = [
+            h and not (c.pair and any(c.start <= s and e <= c.end for s, e in singles))
+            for c, h in zip(candidates, holds)
+        ]
         _CACHE[key] = Evidence(candidates, labels, features(item.engine.store, item.candidates, fusion))
     return _CACHE[key]
 
@@ -108,8 +110,9 @@ def _verification_data(items, fusion: Fusion, hits_of, choice: LogisticModel):
     rows, labels = [], []
     for item in items:
         ev = evidence(item, fusion, hits_of)
-        verdict = decide(placeholder, read_question(item.question.question, item.question.lang),
-                         ev.candidates, ev.search_features)
+        verdict = decide(
+            placeholder, read_question(item.question.question, item.question.lang), ev.candidates, ev.search_features
+        )
         rows.append(verdict.features)
         labels.append(passage_holds_gold(item, verdict))
     return _matrix(rows, VERIFY_FEATURES), np.array(labels, dtype=int)
@@ -172,8 +175,9 @@ def support_outcome(item, calibration: Calibration, hits_of) -> SupportOutcome:
     support = support_of(verdict, calibration)
     quote = verdict.chosen.text if verdict.chosen is not None else ""
     holds = q.answerable and any(a in quote for a in q.answer_strings(q.lang))
-    return SupportOutcome(q.kind, q.lang, support,
-                          support == "stated" and passage_holds_gold(item, verdict), bool(holds))
+    return SupportOutcome(
+        q.kind, q.lang, support, support == "stated" and passage_holds_gold(item, verdict), bool(holds)
+    )
 
 
 def support_summary(outcomes: Sequence[SupportOutcome]) -> dict:
@@ -182,14 +186,18 @@ def support_summary(outcomes: Sequence[SupportOutcome]) -> dict:
     for kind in KINDS:
         mine = [o for o in outcomes if o.kind == kind]
         if mine:
-            table[kind] = {"n": len(mine), **{level: sum(o.support == level for o in mine)
-                                              for level in ("stated", "related", "none")}}
+            table[kind] = {
+                "n": len(mine),
+                **{level: sum(o.support == level for o in mine) for level in ("stated", "related", "none")},
+            }
     answerable = [o for o in outcomes if o.kind == "answerable"]
     by_lang = {}
     for lang in ("zh", "en"):
         mine = [o for o in answerable if o.lang == lang]
         by_lang[lang] = round(sum(o.quote_holds_answer for o in mine) / len(mine), 4) if mine else None
     n = max(len(answerable), 1)
-    return {"table": table,
-            "answerable_stated_from_gold_passage": round(sum(o.stated_from_gold_passage for o in answerable) / n, 4),
-            "quote_holds_answer_by_lang": by_lang}
+    return {
+        "table": table,
+        "answerable_stated_from_gold_passage": round(sum(o.stated_from_gold_passage for o in answerable) / n, 4),
+        "quote_holds_answer_by_lang": by_lang,
+    }

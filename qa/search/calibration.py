@@ -27,16 +27,19 @@ class Calibration:
     topic: LogisticModel = LogisticModel({"coverage": 1.0}, 0.0, 0.5)  # related vs none
     # The follow-up rule (qa.answer.followup): history_weight α, term_weight λ, max_drop θ. The
     # default (no file entry) never lets a conversation move search; the fitted rule is in the file.
-    followup: dict[str, float] = field(default_factory=lambda: {
-        "history_weight": 0.0, "term_weight": 0.0, "max_drop": 0.0})
+    followup: dict[str, float] = field(
+        default_factory=lambda: {"history_weight": 0.0, "term_weight": 0.0, "max_drop": 0.0}
+    )
     source: dict = field(default_factory=dict)  # what it was fitted on, and the held-out figures
 
     def to_json(self) -> dict:
         return {
-            "fusion": {"sentence_weight": self.fusion.sentence_weight,
-                       "keyword_weight": self.fusion.keyword_weight},
-            "abstention": {"weights": self.abstention.weights, "bias": self.abstention.bias,
-                           "threshold": self.abstention.threshold},
+            "fusion": {"sentence_weight": self.fusion.sentence_weight, "keyword_weight": self.fusion.keyword_weight},
+            "abstention": {
+                "weights": self.abstention.weights,
+                "bias": self.abstention.bias,
+                "threshold": self.abstention.threshold,
+            },
             "choice": _model_json(self.choice),
             "verification": _model_json(self.verification),
             "topic": _model_json(self.topic),
@@ -45,13 +48,17 @@ class Calibration:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Calibration":
+    def from_json(cls, data: dict) -> Calibration:
         defaults = cls()
-        return cls(Fusion(**data["fusion"]), _model(data["abstention"]),
-                   _model(data["choice"]) if "choice" in data else defaults.choice,
-                   _model(data["verification"]) if "verification" in data else defaults.verification,
-                   _model(data["topic"]) if "topic" in data else defaults.topic,
-                   data.get("followup", defaults.followup), data.get("source", {}))
+        return cls(
+            Fusion(**data["fusion"]),
+            _model(data["abstention"]),
+            _model(data["choice"]) if "choice" in data else defaults.choice,
+            _model(data["verification"]) if "verification" in data else defaults.verification,
+            _model(data["topic"]) if "topic" in data else defaults.topic,
+            data.get("followup", defaults.followup),
+            data.get("source", {}),
+        )
 
 
 def _model_json(model: LogisticModel) -> dict:

@@ -53,8 +53,7 @@ def _best_sentence(store: PassageStore, rows: np.ndarray, qvec: np.ndarray, cos:
     return np.where(np.isfinite(best), best, cos)
 
 
-def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str],
-           depth: int = CANDIDATES) -> list[Candidates]:
+def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str], depth: int = CANDIDATES) -> list[Candidates]:
     """Candidates of each query (one model call and one index call per stage for the batch)."""
     terms = terms_from_manifest(store.manifest)
     activate(terms)  # the answer side tokenises the question and its sentences the same way after this
@@ -62,9 +61,12 @@ def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str],
     specifics = [specific_terms(q) for q in queries]
     if store.size == 0:
         empty = np.zeros(0)
-        return [Candidates(empty.astype(np.int64), empty.astype("<U2"), empty, empty, empty,
-                           np.zeros((0, 2), np.int64), t, s)
-                for t, s in zip(token_lists, specifics)]
+        return [
+            Candidates(
+                empty.astype(np.int64), empty.astype("<U2"), empty, empty, empty, np.zeros((0, 2), np.int64), t, s
+            )
+            for t, s in zip(token_lists, specifics)
+        ]
     _, dense_rows = store.dense_search(qvecs, min(depth, store.size))
     kw_scores, kw_rows = store.keyword_search(token_lists, min(depth, store.size))
     out = []
@@ -77,15 +79,19 @@ def gather(store: PassageStore, qvecs: np.ndarray, queries: Sequence[str],
         rows = np.array(sorted(partners), dtype=np.int64)
         position = {int(r): j for j, r in enumerate(rows)}
         cos = store.vectors(rows) @ qvec if len(rows) else np.zeros(0, np.float32)
-        out.append(Candidates(
-            rows=rows,
-            langs=store.lang_of(rows),
-            cos=cos.astype(np.float64),
-            sent=_best_sentence(store, rows, qvec, cos).astype(np.float64),
-            kw=np.array([keyword.get(int(r), 0.0) for r in rows], dtype=np.float64),
-            pairs=np.array([(j, position[p]) for j, r in enumerate(rows) for p in partners[int(r)]
-                            if p in position], dtype=np.int64).reshape(-1, 2),
-            tokens=token_lists[i],
-            specific=specifics[i],
-        ))
+        out.append(
+            Candidates(
+                rows=rows,
+                langs=store.lang_of(rows),
+                cos=cos.astype(np.float64),
+                sent=_best_sentence(store, rows, qvec, cos).astype(np.float64),
+                kw=np.array([keyword.get(int(r), 0.0) for r in rows], dtype=np.float64),
+                pairs=np.array(
+                    [(j, position[p]) for j, r in enumerate(rows) for p in partners[int(r)] if p in position],
+                    dtype=np.int64,
+                ).reshape(-1, 2),
+                tokens=token_lists[i],
+                specific=specifics[i],
+            )
+        )
     return out

@@ -19,9 +19,9 @@ nothing here is tuned by hand or knows a particular corpus.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 

@@ -78,13 +78,19 @@ class SearchEngine:
         fusion = self.calibration.fusion
         order, scores = fusion.rank(c, lang)
         kw_top = float(c.kw.max()) if len(c) and c.kw.max() > 0 else 1.0
-        hits = [Hit(self.store.passage(int(c.rows[i])), round(float(s), 4), round(float(c.cos[i]), 4),
-                    round(float(c.kw[i]) / kw_top, 4), int(c.rows[i]))
-                for i, s in zip(order[:top_k], scores[:top_k])]
+        hits = [
+            Hit(
+                self.store.passage(int(c.rows[i])),
+                round(float(s), 4),
+                round(float(c.cos[i]), 4),
+                round(float(c.kw[i]) / kw_top, 4),
+                int(c.rows[i]),
+            )
+            for i, s in zip(order[:top_k], scores[:top_k])
+        ]
         x = features(self.store, c, fusion)
         model = self.calibration.abstention
-        return SearchResult(query, detect_lang(query), hits, round(model.confidence(x), 4),
-                            model.threshold, x)
+        return SearchResult(query, detect_lang(query), hits, round(model.confidence(x), 4), model.threshold, x)
 
     def search_many(self, queries: Sequence[Query | str], qvecs: np.ndarray | None = None) -> list[SearchResult]:
         """Search a batch of queries (each with its own top_k and language filter)."""
@@ -100,10 +106,10 @@ class SearchEngine:
         t3 = time.perf_counter()
         share = 1e3 / max(len(results), 1)  # each query's share of the batch
         for result in results:
-            result.timings_ms = {"encode": (t1 - t0) * share, "retrieve": (t2 - t1) * share,
-                                 "fuse": (t3 - t2) * share}
+            result.timings_ms = {"encode": (t1 - t0) * share, "retrieve": (t2 - t1) * share, "fuse": (t3 - t2) * share}
         return results
 
-    def search(self, query: str, top_k: int = 5, lang: str | None = None,
-               qvec: np.ndarray | None = None) -> SearchResult:
+    def search(
+        self, query: str, top_k: int = 5, lang: str | None = None, qvec: np.ndarray | None = None
+    ) -> SearchResult:
         return self.search_many([Query(query, top_k, lang)], None if qvec is None else qvec[None, :])[0]

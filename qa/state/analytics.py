@@ -74,11 +74,9 @@ def shared_secret(session: Session, name: str) -> str:
     return row.value
 
 
-def rate(session: Session, answer_id: str, visitor: str, rating: str, reason: str | None,
-         comment: str | None) -> bool:
+def rate(session: Session, answer_id: str, visitor: str, rating: str, reason: str | None, comment: str | None) -> bool:
     """Store a rating; a visitor's second rating of one answer replaces the first. True if new."""
-    row = session.scalars(select(Feedback).where(Feedback.answer_id == answer_id,
-                                                 Feedback.visitor == visitor)).first()
+    row = session.scalars(select(Feedback).where(Feedback.answer_id == answer_id, Feedback.visitor == visitor)).first()
     created = row is None
     if row is None:
         row = Feedback(answer_id=answer_id, visitor=visitor)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -26,7 +26,7 @@ from qa.settings import Settings
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_FILE = "state.db"
 # Any constant: the PostgreSQL advisory lock that serialises schema upgrades across replicas.
-MIGRATION_LOCK_ID = 0x7161_5f73_7461_7465  # "qa_state"
+MIGRATION_LOCK_ID = 0x7161_5F73_7461_7465  # "qa_state"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -45,16 +45,16 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("timestamps must carry a timezone")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def database_url(settings: Settings) -> str:

@@ -57,19 +57,37 @@ def key_id_of(secret: str) -> str | None:
     """The id a presented secret names (`qa_<id>_<random>`), or None when it is not one of ours."""
     if not secret.startswith(SECRET_PREFIX):
         return None
-    key_id, sep, rest = secret[len(SECRET_PREFIX):].partition("_")
+    key_id, sep, rest = secret[len(SECRET_PREFIX) :].partition("_")
     return key_id if sep and key_id and rest else None
 
 
-def create_key(session: Session, *, scopes: list[str], name: str = "", collections: list[str] | None = None,
-               filter: dict[str, list[str]] | None = None, origins: list[str] | None = None,
-               rate_per_minute: float | None = None, tokens_per_minute: float | None = None,
-               expires_at: datetime | None = None) -> NewKey:
+def create_key(
+    session: Session,
+    *,
+    scopes: list[str],
+    name: str = "",
+    collections: list[str] | None = None,
+    filter: dict[str, list[str]] | None = None,
+    origins: list[str] | None = None,
+    rate_per_minute: float | None = None,
+    tokens_per_minute: float | None = None,
+    expires_at: datetime | None = None,
+) -> NewKey:
     key_id = secrets.token_hex(8)
     secret = f"{SECRET_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    row = ApiKey(id=key_id, name=name, secret_hash=hash_secret(secret), scopes=sorted(set(scopes)),
-                 collections=collections, filter=filter, origins=origins, rate_per_minute=rate_per_minute,
-                 tokens_per_minute=tokens_per_minute, expires_at=expires_at, created_at=utcnow())
+    row = ApiKey(
+        id=key_id,
+        name=name,
+        secret_hash=hash_secret(secret),
+        scopes=sorted(set(scopes)),
+        collections=collections,
+        filter=filter,
+        origins=origins,
+        rate_per_minute=rate_per_minute,
+        tokens_per_minute=tokens_per_minute,
+        expires_at=expires_at,
+        created_at=utcnow(),
+    )
     session.add(row)
     session.flush()
     return NewKey(row, secret)

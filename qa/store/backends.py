@@ -35,8 +35,12 @@ def write_store(settings: Settings, data: IndexData) -> str:
     if settings.vector_store == "milvus":
         from qa.store.milvus.store import write_milvus_version  # pymilvus: optional, only when configured
 
-        return write_milvus_version(_milvus_connection(settings), data, collection=settings.milvus_collection,
-                                    index_type=settings.milvus_index_type)
+        return write_milvus_version(
+            _milvus_connection(settings),
+            data,
+            collection=settings.milvus_collection,
+            index_type=settings.milvus_index_type,
+        )
     with build_lock(settings.index_dir):
         return write_local_version(settings.index_dir, data).name
 
@@ -73,10 +77,16 @@ def _open_milvus(settings: Settings, model_id: str | None, check_corpus: bool) -
     store = open_milvus_store(settings, connection=_milvus_connection(settings))
     where = f"Milvus index {settings.milvus_collection} at {settings.milvus_uri}"
     if model_id is not None and store.manifest.get("model_id") != model_id:
-        raise StoreStale(f"{where} was built with model {store.manifest.get('model_id')}, but QA_MODEL "
-                         f"gives {model_id}: run `qa build`")
-    if check_corpus and model_id is not None and settings.corpus_dir.is_dir() and document_files(settings.corpus_dir) \
-            and store.manifest.get("corpus_checksum") != corpus_checksum(settings.corpus_dir):
-        raise StoreStale(f"the corpus in {settings.corpus_dir} changed since {where} was built: "
-                         "run `qa build`")
+        raise StoreStale(
+            f"{where} was built with model {store.manifest.get('model_id')}, but QA_MODEL "
+            f"gives {model_id}: run `qa build`"
+        )
+    if (
+        check_corpus
+        and model_id is not None
+        and settings.corpus_dir.is_dir()
+        and document_files(settings.corpus_dir)
+        and store.manifest.get("corpus_checksum") != corpus_checksum(settings.corpus_dir)
+    ):
+        raise StoreStale(f"the corpus in {settings.corpus_dir} changed since {where} was built: run `qa build`")
     return store

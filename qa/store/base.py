@@ -93,16 +93,16 @@ class PassageStore(Protocol):
         """Language code ("zh"/"en") of each row, as an array of str."""
         ...
 
-    def list_passages(self, doc_id: str | None, lang: str | None, offset: int,
-                      limit: int) -> tuple[int, list[Passage]]: ...
+    def list_passages(
+        self, doc_id: str | None, lang: str | None, offset: int, limit: int
+    ) -> tuple[int, list[Passage]]: ...
 
     def documents(self) -> list[dict[str, Any]]:
         """Summaries: doc_id, title {zh, en}, source, format, passages {zh, en}, alignments."""
         ...
 
     # --- dense ---------------------------------------------------------------------------
-    def dense_search(self, queries: np.ndarray, k: int,
-                     lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def dense_search(self, queries: np.ndarray, k: int, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows), each (len(queries), k), inner product, best first, rows -1 padded."""
         ...
 

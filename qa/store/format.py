@@ -18,12 +18,19 @@ FORMAT_VERSION = 3  # 3: component versions in the manifest
 
 def component_versions() -> dict[str, int]:
     """What this code writes; an index whose manifest differs must be rebuilt."""
-    return {"format": FORMAT_VERSION, "parser": PARSER_VERSION, "splitter": SPLITTER_VERSION,
-            "tokenizer": TOKENIZER_VERSION}
+    return {
+        "format": FORMAT_VERSION,
+        "parser": PARSER_VERSION,
+        "splitter": SPLITTER_VERSION,
+        "tokenizer": TOKENIZER_VERSION,
+    }
 
 
 def stale_components(manifest: dict[str, Any]) -> list[str]:
     """Names of the components whose recorded version differs from this code's."""
     recorded = manifest.get("versions") or {"format": manifest.get("format_version")}
-    return [f"{name} {recorded.get(name)} ≠ {version}" for name, version in component_versions().items()
-            if recorded.get(name) != version]
+    return [
+        f"{name} {recorded.get(name)} ≠ {version}"
+        for name, version in component_versions().items()
+        if recorded.get(name) != version
+    ]

@@ -29,6 +29,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import jieba
 
@@ -73,11 +74,15 @@ class Terms:
             segmenter.add_word(word)
         return segmenter
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """What the manifest records and `qa build` reports."""
-        return {"checksum": self.checksum, "terms": len(self.words), "synonym_groups": len(self.synonyms),
-                "words": list(self.words), "synonyms": [list(g) for g in self.synonyms]}
-
+        return {
+            "checksum": self.checksum,
+            "terms": len(self.words),
+            "synonym_groups": len(self.synonyms),
+            "words": list(self.words),
+            "synonyms": [list(g) for g in self.synonyms],
+        }
 
 
 NO_TERMS = Terms()
@@ -87,7 +92,7 @@ _recorded: dict[str, Terms] = {}  # by checksum: one segmenter per terms, howeve
 _RECORDED_MAX = 8
 
 
-def terms_from_manifest(manifest: dict) -> Terms:
+def terms_from_manifest(manifest: dict[str, Any]) -> Terms:
     """The terms an index was built with (none for an index built without terms files)."""
     recorded = manifest.get("terms") or {}
     key = recorded.get("checksum", "")
@@ -96,8 +101,9 @@ def terms_from_manifest(manifest: dict) -> Terms:
     if key not in _recorded:
         if len(_recorded) >= _RECORDED_MAX:
             _recorded.pop(next(iter(_recorded)))
-        _recorded[key] = Terms(tuple(recorded.get("words", ())),
-                               tuple(tuple(g) for g in recorded.get("synonyms", ())), key)
+        _recorded[key] = Terms(
+            tuple(recorded.get("words", ())), tuple(tuple(g) for g in recorded.get("synonyms", ())), key
+        )
     return _recorded[key]
 
 

@@ -52,7 +52,7 @@ def _chinese_words(piece: str, terms: Terms) -> list[str]:
     if OOV_BIGRAMS:
         # A word the dictionary does not know was guessed by jieba's HMM, which may cut the same
         # name differently elsewhere; its character pairs still match.
-        words += [w[i:i + 2] for w in words if len(w) > 2 and not segmenter.FREQ.get(w) for i in range(len(w) - 1)]
+        words += [w[i : i + 2] for w in words if len(w) > 2 and not segmenter.FREQ.get(w) for i in range(len(w) - 1)]
     return words
 
 
@@ -105,7 +105,7 @@ def _apply_synonyms(tokens: list[str], terms: Terms) -> list[str]:
     single, phrases = _synonym_map(terms)
     out = [single.get(t, t) for t in tokens]
     for i, token in enumerate(tokens):
-        out += [key for phrase, key in phrases.get(token, {}).items() if tuple(tokens[i:i + len(phrase)]) == phrase]
+        out += [key for phrase, key in phrases.get(token, {}).items() if tuple(tokens[i : i + len(phrase)]) == phrase]
     return out
 
 

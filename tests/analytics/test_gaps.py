@@ -22,9 +22,19 @@ def test_twin_questions_fall_in_one_group(logged, service, capsys):  # noqa: F81
     for twin in TWINS:
         for lang in ("zh", "en"):
             hits = service.engine.search(twin[lang], 3, lang).hits
-            analytics.record(AskEvent(answer_id=analytics.new_answer_id(), question=twin[lang], lang=lang,
-                                      script=None, support="related", confidence=0.2,
-                                      cited=[h.passage.passage_id for h in hits], latency_ms=1.0, visitor="v"))
+            analytics.record(
+                AskEvent(
+                    answer_id=analytics.new_answer_id(),
+                    question=twin[lang],
+                    lang=lang,
+                    script=None,
+                    support="related",
+                    confidence=0.2,
+                    cited=[h.passage.passage_id for h in hits],
+                    latency_ms=1.0,
+                    visitor="v",
+                )
+            )
             topic_of[twin[lang]] = twin["topic"]
     analytics.recorder.flush()
     groups = client.get("/v1/admin/analytics/gaps", params={"limit": 500}).json()["groups"]
@@ -44,9 +54,11 @@ def test_twin_questions_fall_in_one_group(logged, service, capsys):  # noqa: F81
     same_group_pairs = [(a, b) for a, b in itertools.combinations(group_of, 2) if group_of[a] == group_of[b]]
     pure = sum(topic_of[a] == topic_of[b] for a, b in same_group_pairs)
     with capsys.disabled():
-        print(f"\ngaps: {len(both)} twin pairs unanswered, {together} together "
-              f"({together / max(len(both), 1):.2f}); same-group pairs {len(same_group_pairs)}, "
-              f"same topic {pure} ({pure / max(len(same_group_pairs), 1):.2f}); groups {len(groups)}")
+        print(
+            f"\ngaps: {len(both)} twin pairs unanswered, {together} together "
+            f"({together / max(len(both), 1):.2f}); same-group pairs {len(same_group_pairs)}, "
+            f"same topic {pure} ({pure / max(len(same_group_pairs), 1):.2f}); groups {len(groups)}"
+        )
     assert len(both) == len(TWINS)
     assert together / len(both) >= 0.8
     assert pure / len(same_group_pairs) >= 0.8

@@ -10,9 +10,17 @@ from tests.state.conftest import postgres_url, state_settings  # noqa: F401  (fi
 
 
 def _event(analytics: Analytics, question: str, support: str) -> AskEvent:
-    return AskEvent(answer_id=analytics.new_answer_id(), question=question, lang="en", script=None,
-                    support=support, confidence=0.5, cited=[], latency_ms=12.0,
-                    visitor=analytics.visitor("ip:192.0.2.1"))
+    return AskEvent(
+        answer_id=analytics.new_answer_id(),
+        question=question,
+        lang="en",
+        script=None,
+        support=support,
+        confidence=0.5,
+        cited=[],
+        latency_ms=12.0,
+        visitor=analytics.visitor("ip:192.0.2.1"),
+    )
 
 
 def test_two_replicas_write_one_log_and_accept_each_others_answer_ids(state_settings):  # noqa: F811

@@ -23,8 +23,14 @@ from qa.settings import PROJECT_ROOT
 CHROMIUM = Path("/usr/bin/chromium")
 # axe-core from npm, installed by scripts/browser-deps.sh (git-ignored).
 AXE = PROJECT_ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 # A first start may build an index (~30 s, more on a busy 2-core CI box).
 STARTUP_TIMEOUT_S = 240
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -39,8 +45,12 @@ class ApiServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-        env.update(QA_CORPUS_DIR=str(corpus_dir), QA_INDEX_DIR=str(index_dir),
-                   QA_CORS_ORIGINS=",".join(cors_origins), QA_THREADS="2")
+        env.update(
+            QA_CORPUS_DIR=str(corpus_dir),
+            QA_INDEX_DIR=str(index_dir),
+            QA_CORS_ORIGINS=",".join(cors_origins),
+            QA_THREADS="2",
+        )
         self.env = env
         self.process: subprocess.Popen | None = None
         self.rate_burst: int | None = None  # set with QA_RATE_LIMIT_BURST in env
@@ -48,9 +58,24 @@ class ApiServer:
     def start(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "qa.api.app:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "qa.api.app:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -179,8 +204,9 @@ def server_log(tmp_path_factory, name: str) -> Path:
 @pytest.fixture(scope="session")
 def demo_server(chromium_installed, host_site, settings, service, tmp_path_factory):
     """The demo corpus; its index is the one the session's `service` fixture built (no second build)."""
-    server = ApiServer(settings.corpus_dir, settings.index_dir, [host_site.origin],
-                       server_log(tmp_path_factory, "demo-server"))
+    server = ApiServer(
+        settings.corpus_dir, settings.index_dir, [host_site.origin], server_log(tmp_path_factory, "demo-server")
+    )
     server.start()
     yield server
     server.stop()
@@ -191,11 +217,16 @@ def hostile_server(chromium_installed, host_site, tmp_path_factory):
     """A tiny zh/en document full of markup, behind widget keys with a small rate-limit burst."""
     corpus = tmp_path_factory.mktemp("hostile-corpus")
     shutil.copy(DATA / "hostile.zh-en.txt", corpus)
-    server = ApiServer(corpus, tmp_path_factory.mktemp("hostile-index"), [host_site.origin],
-                       server_log(tmp_path_factory, "hostile-server"))
+    server = ApiServer(
+        corpus,
+        tmp_path_factory.mktemp("hostile-index"),
+        [host_site.origin],
+        server_log(tmp_path_factory, "hostile-server"),
+    )
     server.rate_burst = 4  # per key: one /v1/documents when the panel opens, then asks
-    server.env.update(QA_WIDGET_KEYS="hostile-key,limit-key", QA_RATE_LIMIT_PER_MINUTE="1",
-                      QA_RATE_LIMIT_BURST=str(server.rate_burst))
+    server.env.update(
+        QA_WIDGET_KEYS="hostile-key,limit-key", QA_RATE_LIMIT_PER_MINUTE="1", QA_RATE_LIMIT_BURST=str(server.rate_burst)
+    )
     server.start()
     yield server
     server.stop()
@@ -211,8 +242,9 @@ def api(demo_server: ApiServer) -> ApiServer:
 
 @pytest.fixture
 def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-US",
-                                   reduced_motion="reduce")  # no smooth scrolling mid-assertion
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 800}, locale="en-US", reduced_motion="reduce"
+    )  # no smooth scrolling mid-assertion
     context.set_default_timeout(15_000)
     pg = context.new_page()
     errors: list[str] = []
@@ -266,7 +298,7 @@ class Widget:
     def role(self, name: str):
         return self.page.locator(f'qa-chat [data-role="{name}"]')
 
-    def open(self, url: str) -> "Widget":
+    def open(self, url: str) -> Widget:
         from playwright.sync_api import expect
 
         self.page.goto(url)
@@ -287,7 +319,8 @@ class Widget:
     def shadow_eval(self, expression: str):
         """Evaluate `expression` with `root` bound to the widget's shadow root."""
         return self.page.evaluate(
-            f"() => {{ const root = document.querySelector('qa-chat').shadowRoot; return {expression}; }}")
+            f"() => {{ const root = document.querySelector('qa-chat').shadowRoot; return {expression}; }}"
+        )
 
 
 @pytest.fixture

@@ -29,42 +29,67 @@ CONTRACT_PAGE = """<!doctype html>
 
 
 def citation(title: str, section: list[str], paragraph: int) -> dict:
-    return {"doc_title": title, "section": section, "paragraph": paragraph,
-            "label": f"{title} › {' › '.join(section)} › ¶{paragraph}", "page": None}
+    return {
+        "doc_title": title,
+        "section": section,
+        "paragraph": paragraph,
+        "label": f"{title} › {' › '.join(section)} › ¶{paragraph}",
+        "page": None,
+    }
 
 
-def hit(passage_id: str, lang: str, text: str, cite: dict, translations: list[dict], rank: int = 1,
-        **extra) -> dict:
+def hit(passage_id: str, lang: str, text: str, cite: dict, translations: list[dict], rank: int = 1, **extra) -> dict:
     """A /v1/search or /v1/ask citation (SearchHit), with optional new fields (`text_converted`)."""
-    return {"rank": rank, "score": round(1 - rank / 10, 2), "passage_id": passage_id,
-            "doc_id": passage_id.rsplit(".", 2)[0], "lang": lang, "text": text, "citation": cite,
-            "translations": translations, **extra}
+    return {
+        "rank": rank,
+        "score": round(1 - rank / 10, 2),
+        "passage_id": passage_id,
+        "doc_id": passage_id.rsplit(".", 2)[0],
+        "lang": lang,
+        "text": text,
+        "citation": cite,
+        "translations": translations,
+        **extra,
+    }
 
 
 def span(passage_text: str, sentence: str, passage_id: str, **extra) -> dict:
     """An AnswerSpan: `sentence` verbatim from the passage, with code-point offsets."""
     start = passage_text.index(sentence)
-    return {"text": sentence, "passage_id": passage_id, "start": start, "end": start + len(sentence),
-            **extra}
+    return {"text": sentence, "passage_id": passage_id, "start": start, "end": start + len(sentence), **extra}
 
 
 # One bilingual paragraph pair and a second pair, as the demo paper has them.
-EN_CAPACITY = ("By the end of 2024, China's installed capacity of wind and solar power had reached "
-               "1.4 billion kilowatts. Non-fossil energy now makes up more than half of all installed "
-               "power capacity, and the grid has been extended to remote regions.")
-ZH_CAPACITY = "截至2024年底，中国风电和光伏发电装机容量达到14亿千瓦。非化石能源发电装机占比超过一半，电网延伸到偏远地区。"
-EN_VEHICLES = ("New energy vehicles made up more than 40 percent of new car sales in 2024, and China "
-               "has the world's largest charging network.")
+EN_CAPACITY = (
+    "By the end of 2024, China's installed capacity of wind and solar power had reached "
+    "1.4 billion kilowatts. Non-fossil energy now makes up more than half of all installed "
+    "power capacity, and the grid has been extended to remote regions."
+)
+ZH_CAPACITY = (
+    "截至2024年底，中国风电和光伏发电装机容量达到14亿千瓦。非化石能源发电装机占比超过一半，电网延伸到偏远地区。"
+)
+EN_VEHICLES = (
+    "New energy vehicles made up more than 40 percent of new car sales in 2024, and China "
+    "has the world's largest charging network."
+)
 ZH_VEHICLES = "2024年新能源汽车占新车销量的40%以上，中国建成了全球最大的充电网络。"
 TITLE = "China's Green Development"
-CAPACITY_CITE = {"en": citation(TITLE, ["III. Energy", "2. Renewables"], 12),
-                 "zh": citation("中国的绿色发展", ["三、能源", "（二）可再生能源"], 12)}
-VEHICLE_CITE = {"en": citation(TITLE, ["IV. Transport"], 20),
-                "zh": citation("中国的绿色发展", ["四、交通"], 20)}
+CAPACITY_CITE = {
+    "en": citation(TITLE, ["III. Energy", "2. Renewables"], 12),
+    "zh": citation("中国的绿色发展", ["三、能源", "（二）可再生能源"], 12),
+}
+VEHICLE_CITE = {"en": citation(TITLE, ["IV. Transport"], 20), "zh": citation("中国的绿色发展", ["四、交通"], 20)}
 
 
-def pair(stem: str, paragraph: str, texts: dict[str, str], cites: dict[str, dict], lead: str,
-         rank: int = 1, converted: bool = False) -> dict:
+def pair(
+    stem: str,
+    paragraph: str,
+    texts: dict[str, str],
+    cites: dict[str, dict],
+    lead: str,
+    rank: int = 1,
+    converted: bool = False,
+) -> dict:
     """A hit in `lead` with its translation; `converted` adds Traditional `text_converted` to
     the Chinese side (as for a question asked in Traditional script)."""
     ids = {lang: f"{stem}.{lang}.{paragraph}" for lang in texts}
@@ -78,18 +103,36 @@ def pair(stem: str, paragraph: str, texts: dict[str, str], cites: dict[str, dict
 
 
 def capacity_hits(lead: str, converted: bool = False) -> list[dict]:
-    return [pair("green", "0012", {"en": EN_CAPACITY, "zh": ZH_CAPACITY}, CAPACITY_CITE, lead, 1, converted),
-            pair("green", "0020", {"en": EN_VEHICLES, "zh": ZH_VEHICLES}, VEHICLE_CITE, lead, 2, converted)]
+    return [
+        pair("green", "0012", {"en": EN_CAPACITY, "zh": ZH_CAPACITY}, CAPACITY_CITE, lead, 1, converted),
+        pair("green", "0020", {"en": EN_VEHICLES, "zh": ZH_VEHICLES}, VEHICLE_CITE, lead, 2, converted),
+    ]
 
 
-def ask_response(question: str, support: str | None, citations: list[dict], *, answer: dict | None = None,
-                 closest: dict | None = None, message: str | None = None, answer_id: str | None = "ans-1",
-                 lang: str = "en", question_script: str | None = None) -> dict:
+def ask_response(
+    question: str,
+    support: str | None,
+    citations: list[dict],
+    *,
+    answer: dict | None = None,
+    closest: dict | None = None,
+    message: str | None = None,
+    answer_id: str | None = "ans-1",
+    lang: str = "en",
+    question_script: str | None = None,
+) -> dict:
     """A /v1/ask body; `support=None` leaves the new fields out, as today's server does."""
-    body = {"question": question, "question_lang": lang, "answer_lang": lang,
-            "answerable": support == "stated" if support else answer is not None,
-            "confidence": 0.9 if answer else 0.2, "answer": answer, "citations": citations,
-            "message": message, "took_ms": 12.0}
+    body = {
+        "question": question,
+        "question_lang": lang,
+        "answer_lang": lang,
+        "answerable": support == "stated" if support else answer is not None,
+        "confidence": 0.9 if answer else 0.2,
+        "answer": answer,
+        "citations": citations,
+        "message": message,
+        "took_ms": 12.0,
+    }
     if support is not None:
         body |= {"support": support, "closest": closest, "question_script": question_script}
     if answer_id is not None:
@@ -98,31 +141,57 @@ def ask_response(question: str, support: str | None, citations: list[dict], *, a
 
 
 def stated_en(answer_id: str = "ans-stated") -> dict:
-    sentence = "By the end of 2024, China's installed capacity of wind and solar power had reached 1.4 billion kilowatts."
-    return ask_response("What is China's installed wind and solar capacity?", "stated", capacity_hits("en"),
-                        answer=span(EN_CAPACITY, sentence, "green.en.0012"), answer_id=answer_id)
+    sentence = (
+        "By the end of 2024, China's installed capacity of wind and solar power had reached 1.4 billion kilowatts."
+    )
+    return ask_response(
+        "What is China's installed wind and solar capacity?",
+        "stated",
+        capacity_hits("en"),
+        answer=span(EN_CAPACITY, sentence, "green.en.0012"),
+        answer_id=answer_id,
+    )
 
 
 def related_en(message: str | None = None, answer_id: str = "ans-related") -> dict:
     sentence = "New energy vehicles made up more than 40 percent of new car sales in 2024"
-    return ask_response("How many electric cars did China export in 2024?", "related",
-                        capacity_hits("en")[::-1], closest=span(EN_VEHICLES, sentence, "green.en.0020"),
-                        message=message, answer_id=answer_id)
+    return ask_response(
+        "How many electric cars did China export in 2024?",
+        "related",
+        capacity_hits("en")[::-1],
+        closest=span(EN_VEHICLES, sentence, "green.en.0020"),
+        message=message,
+        answer_id=answer_id,
+    )
 
 
 def related_zh(message: str | None = None) -> dict:
     sentence = "2024年新能源汽车占新车销量的40%以上"
-    return ask_response("2024年中国出口了多少辆电动汽车？", "related", capacity_hits("zh")[::-1],
-                        closest=span(ZH_VEHICLES, sentence, "green.zh.0020"), message=message,
-                        answer_id="ans-related-zh", lang="zh", question_script="zh-Hans")
+    return ask_response(
+        "2024年中国出口了多少辆电动汽车？",
+        "related",
+        capacity_hits("zh")[::-1],
+        closest=span(ZH_VEHICLES, sentence, "green.zh.0020"),
+        message=message,
+        answer_id="ans-related-zh",
+        lang="zh",
+        question_script="zh-Hans",
+    )
 
 
 def converted_zh_hant() -> dict:
     """A Traditional-script question answered from a Simplified source."""
     sentence = "截至2024年底，中国风电和光伏发电装机容量达到14亿千瓦。"
     answer = span(ZH_CAPACITY, sentence, "green.zh.0012", text_converted=to_traditional(sentence))
-    return ask_response("中國的風電和光伏裝機容量現在有多大？", "stated", capacity_hits("zh", converted=True),
-                        answer=answer, answer_id="ans-hant", lang="zh", question_script="zh-Hant")
+    return ask_response(
+        "中國的風電和光伏裝機容量現在有多大？",
+        "stated",
+        capacity_hits("zh", converted=True),
+        answer=answer,
+        answer_id="ans-hant",
+        lang="zh",
+        question_script="zh-Hant",
+    )
 
 
 def sse(*events: tuple[str, object]) -> str:
@@ -152,8 +221,9 @@ class ContractApi:
     pages: dict[str, str] = field(default_factory=dict)
     asks: list[Reply] = field(default_factory=list)  # /v1/ask replies, in order
     feedback: Reply = field(default_factory=lambda: Reply(201, '{"status": "recorded"}'))
-    collections: Reply = field(default_factory=lambda: json_reply(
-        {"error": {"code": "not_found", "message": "Not Found"}}, 404))
+    collections: Reply = field(
+        default_factory=lambda: json_reply({"error": {"code": "not_found", "message": "Not Found"}}, 404)
+    )
     requests: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -170,16 +240,23 @@ class ContractApi:
     def _handle(self, route, request) -> None:
         path = urlsplit(request.url).path
         body = request.post_data
-        self.requests.append({"method": request.method, "path": path, "headers": request.all_headers(),
-                              "json": json.loads(body) if body else None})
+        self.requests.append(
+            {
+                "method": request.method,
+                "path": path,
+                "headers": request.all_headers(),
+                "json": json.loads(body) if body else None,
+            }
+        )
         if path in self.pages:
             reply = Reply(200, self.pages[path], "text/html; charset=utf-8")
         elif path in ("/widget.js", "/widget.css"):
             kind = "text/javascript" if path.endswith(".js") else "text/css"
             reply = Reply(200, (WIDGET_DIR / path.lstrip("/")).read_text(encoding="utf-8"), kind)
         elif path == "/v1/documents":
-            reply = json_reply([{"doc_id": "green", "title": {"zh": "中国的绿色发展", "en": TITLE},
-                                 "passages": {"zh": 40, "en": 40}}])
+            reply = json_reply(
+                [{"doc_id": "green", "title": {"zh": "中国的绿色发展", "en": TITLE}, "passages": {"zh": 40, "en": 40}}]
+            )
         elif path == "/v1/collections":
             reply = self.collections
         elif path == "/v1/feedback":
@@ -188,5 +265,8 @@ class ContractApi:
             reply = self.asks.pop(0)
         else:
             reply = json_reply({"error": {"code": "not_found", "message": "Not Found"}}, 404)
-        route.fulfill(status=reply.status, body=reply.body,
-                      headers={"Content-Type": reply.content_type, "Cache-Control": "no-store"})
+        route.fulfill(
+            status=reply.status,
+            body=reply.body,
+            headers={"Content-Type": reply.content_type, "Cache-Control": "no-store"},
+        )

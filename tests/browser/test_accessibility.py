@@ -15,14 +15,19 @@ from tests.browser.conftest import run_axe
 
 pytestmark = pytest.mark.browser
 
-QUESTIONS = {"zh": "全国碳市场覆盖了全国多少碳排放量？",
-             "en": "How much regular hydropower capacity does China have?"}
+QUESTIONS = {"zh": "全国碳市场覆盖了全国多少碳排放量？", "en": "How much regular hydropower capacity does China have?"}
 WIDTHS = {"desktop": 1280, "phone": 360}
 BLOCKING = {"serious", "critical"}
 # Reported against the widget and demo page before (issue 15); none may come back, whatever
 # impact axe gives them.
-FIXED = {"color-contrast", "label-content-name-mismatch", "heading-order",
-         "landmark-no-duplicate-banner", "landmark-unique", "scrollable-region-focusable"}
+FIXED = {
+    "color-contrast",
+    "label-content-name-mismatch",
+    "heading-order",
+    "landmark-no-duplicate-banner",
+    "landmark-unique",
+    "scrollable-region-focusable",
+}
 
 
 def focused_role(widget) -> str | None:
@@ -33,13 +38,13 @@ def focus_ring(widget) -> str:
     """The outline of the focused element inside the widget ('none' when there is none)."""
     return widget.shadow_eval(
         "(s => s.outlineStyle === 'none' || s.outlineWidth === '0px' ? 'none' : s.outlineStyle)"
-        "(getComputedStyle(root.activeElement))")
+        "(getComputedStyle(root.activeElement))"
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("size", list(WIDTHS))
-def test_no_serious_axe_violation_with_an_answer_and_a_citation_open(widget, api, axe_source,
-                                                                     artifacts, lang, size):
+def test_no_serious_axe_violation_with_an_answer_and_a_citation_open(widget, api, axe_source, artifacts, lang, size):
     page = widget.page
     page.set_viewport_size({"width": WIDTHS[size], "height": 800})
     page.goto(f"{api.url}/?lang={lang}")
@@ -79,10 +84,10 @@ def test_keyboard_only_open_ask_read_citations_and_close(widget, api, artifacts)
     expect(widget.bot_messages).to_have_count(1, timeout=widget.ASK_TIMEOUT_MS)
     chips = widget.bot_messages.first.locator('[data-role="citation"]')
     # The reply lands in a live region, so screen readers announce it.
-    assert widget.shadow_eval("(l => l.getAttribute('aria-live') || l.getAttribute('role'))"
-                              "(root.querySelector('[data-role=log]'))") in ("polite", "log")
-    assert widget.shadow_eval("root.querySelector('[data-role=log]').contains("
-                              "root.querySelector('[data-from=bot]'))")
+    assert widget.shadow_eval(
+        "(l => l.getAttribute('aria-live') || l.getAttribute('role'))(root.querySelector('[data-role=log]'))"
+    ) in ("polite", "log")
+    assert widget.shadow_eval("root.querySelector('[data-role=log]').contains(root.querySelector('[data-from=bot]'))")
 
     for _ in range(12):  # the citations sit just before the question box
         page.keyboard.press("Shift+Tab")

@@ -25,13 +25,12 @@ def test_markup_from_corpus_and_question_renders_as_text(widget, host_site, host
     page = widget.page
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    url = host_site.add_page("/hostile.html", hostile_server.url, lang="zh-CN",
-                             extra='data-key="hostile-key"')
+    url = host_site.add_page("/hostile.html", hostile_server.url, lang="zh-CN", extra='data-key="hostile-key"')
     widget.open(url)
     expect(widget.role("panel").locator(".sub")).to_have_text("风电测试文档<b>粗体</b>")
 
     reply = widget.ask("全国风电装机容量达到多少？")
-    question = f'{HOSTILE_MARKUP}<script>window.__qaPwned=3</script> wind power capacity?'
+    question = f"{HOSTILE_MARKUP}<script>window.__qaPwned=3</script> wind power capacity?"
     widget.ask(question)
     expect(widget.user_messages.last).to_contain_text(question)
 

@@ -14,8 +14,10 @@ ZH_QUESTION = "全国碳市场覆盖了全国多少碳排放量？"
 EN_QUESTION = "How much regular hydropower capacity does China have?"
 OFF_TOPIC = "How do I apply for a US visa?"
 # A question, then a follow-up that leans on it (from tests/data/followup.jsonl).
-FOLLOW_UPS = {"zh": ("新型储能装机达到了多少？", "它是2020年的多少倍？"),
-              "en": ("What is the installed capacity of new energy storage?", "How does that compare with 2020?")}
+FOLLOW_UPS = {
+    "zh": ("新型储能装机达到了多少？", "它是2020年的多少倍？"),
+    "en": ("What is the installed capacity of new energy storage?", "How does that compare with 2020?"),
+}
 CHIP_LABEL = re.compile(r"^¶\d+( · \S.*)?$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -178,8 +180,10 @@ def test_keyboard_language_and_style_isolation(widget, host_site, api):
 
 def test_demo_page_works_under_its_content_security_policy(widget, api):
     page = widget.page
-    page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation',"
-                         " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+    page.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
     response = page.goto(api.url + "/?lang=zh")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     widget.role("launcher").click()
@@ -214,20 +218,22 @@ def test_server_down_shows_a_friendly_error_and_retry_works(widget, host_site, a
 def ask_bodies(page) -> list[dict]:
     """The JSON bodies the page POSTs to /v1/ask, in order, as they are sent."""
     bodies: list[dict] = []
-    page.on("request", lambda r: bodies.append(json.loads(r.post_data))
-            if r.method == "POST" and r.url.endswith("/v1/ask") else None)
+    page.on(
+        "request",
+        lambda r: bodies.append(json.loads(r.post_data)) if r.method == "POST" and r.url.endswith("/v1/ask") else None,
+    )
     return bodies
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_follow_up_is_sent_with_the_conversation_and_clear_starts_a_new_one(
-        widget, host_site, api, artifacts, lang):
+def test_a_follow_up_is_sent_with_the_conversation_and_clear_starts_a_new_one(widget, host_site, api, artifacts, lang):
     first, follow_up = FOLLOW_UPS[lang]
     expected = api.ask(follow_up, history=[first])
     alone = api.ask(follow_up)
     assert expected["answerable"], expected
-    assert expected["citations"][0]["passage_id"] != alone["citations"][0]["passage_id"], \
+    assert expected["citations"][0]["passage_id"] != alone["citations"][0]["passage_id"], (
         "a follow-up the conversation changes"
+    )
     bodies = ask_bodies(widget.page)
     widget.open(host_site.add_page(f"/follow-{lang}.html", api.url, lang=lang))
 
@@ -249,8 +255,7 @@ def test_a_follow_up_is_sent_with_the_conversation_and_clear_starts_a_new_one(
     assert bodies[-1] == {"question": follow_up}, "after clearing, nothing earlier is sent"
 
 
-def test_history_holds_the_last_five_questions_and_a_reply_to_a_cleared_conversation_is_dropped(
-        widget, host_site, api):
+def test_history_holds_the_last_five_questions_and_a_reply_to_a_cleared_conversation_is_dropped(widget, host_site, api):
     page = widget.page
     bodies = ask_bodies(page)
     widget.open(host_site.add_page("/five.html", api.url))
@@ -280,8 +285,7 @@ def test_history_holds_the_last_five_questions_and_a_reply_to_a_cleared_conversa
     assert bodies[-1] == {"question": ZH_QUESTION}
 
 
-def test_a_starter_question_asks_the_server_which_answers_json_to_a_stream_request(widget, host_site, api,
-                                                                                   artifacts):
+def test_a_starter_question_asks_the_server_which_answers_json_to_a_stream_request(widget, host_site, api, artifacts):
     expected = api.ask(EN_QUESTION)
     asks = []
     widget.page.on("request", lambda r: asks.append(r) if r.url.endswith("/v1/ask") else None)

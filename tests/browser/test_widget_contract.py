@@ -20,8 +20,19 @@ from qa.bench.stats import free_port
 from qa.text.script import to_traditional
 from tests.browser.conftest import run_axe
 from tests.browser.contract import (
-    CONTRACT_PAGE, EN_CAPACITY, WIDGET_DIR, ZH_CAPACITY, ContractApi, Reply, capacity_hits,
-    converted_zh_hant, json_reply, related_en, related_zh, sse, stated_en,
+    CONTRACT_PAGE,
+    EN_CAPACITY,
+    WIDGET_DIR,
+    ZH_CAPACITY,
+    ContractApi,
+    Reply,
+    capacity_hits,
+    converted_zh_hant,
+    json_reply,
+    related_en,
+    related_zh,
+    sse,
+    stated_en,
 )
 
 pytestmark = pytest.mark.browser
@@ -29,8 +40,11 @@ pytestmark = pytest.mark.browser
 BLOCKING = {"serious", "critical"}
 UI_PAGES = {"en": "en", "zh": "zh-CN", "zh-Hant": "zh-TW"}
 LAUNCHER_LABELS = {"en": "Open the question assistant", "zh": "打开问答助手", "zh-Hant": "開啟問答助手"}
-RELATED_LEADS = {"en": "The documents don't state this; the closest they say is:",
-                 "zh": "文档未说明这一点，最接近的内容是：", "zh-Hant": "文件未說明這一點，最接近的內容是："}
+RELATED_LEADS = {
+    "en": "The documents don't state this; the closest they say is:",
+    "zh": "文档未说明这一点，最接近的内容是：",
+    "zh-Hant": "文件未說明這一點，最接近的內容是：",
+}
 FEEDBACK_LABELS = {"en": ("Helpful", "Not helpful"), "zh": ("有帮助", "没有帮助"), "zh-Hant": ("有幫助", "沒有幫助")}
 
 
@@ -135,8 +149,11 @@ def test_contract_each_level_and_todays_fields_fall_back_honestly(widget, contra
     cases = [
         ("today's answerable", legacy, "stated"),
         ("today's not answerable", {**legacy, "answerable": False, "answer": None, "message": None}, "none"),
-        ("none", {**stated, "support": "none", "answerable": False, "answer": None,
-                  "message": "Not covered here."}, "none"),
+        (
+            "none",
+            {**stated, "support": "none", "answerable": False, "answer": None, "message": "Not covered here."},
+            "none",
+        ),
         ("related without a closest", {**related_en(), "closest": None}, "none"),
         ("stated without an answer", {**stated, "answer": None}, "none"),
     ]
@@ -148,7 +165,8 @@ def test_contract_each_level_and_todays_fields_fall_back_honestly(widget, contra
         expect(reply.locator('[data-role="answer"]')).to_have_count(1 if level == "stated" else 0)
         if level == "none":
             expect(reply.locator('[data-role="no-answer"]')).to_have_text(
-                body.get("message") or re.compile("don't seem to cover"))
+                body.get("message") or re.compile("don't seem to cover")
+            )
         feedback = reply.locator('[data-role="feedback-up"]')
         expect(feedback).to_have_count(1 if "answer_id" in body else 0)
 
@@ -226,8 +244,10 @@ def test_contract_thumbs_down_offers_reasons_and_a_comment(widget, contract, axe
     expect(reasons).to_have_count(4)
     assert reasons.evaluate_all("r => r.map(x => x.value)") == ["wrong", "not_relevant", "outdated", "other"]
     expect(reasons.first).to_be_focused()
-    eventually(widget.page, lambda: [r["json"] for r in contract.sent("/v1/feedback")] ==
-               [{"answer_id": f"ans-{ui}", "rating": "down"}])
+    eventually(
+        widget.page,
+        lambda: [r["json"] for r in contract.sent("/v1/feedback")] == [{"answer_id": f"ans-{ui}", "rating": "down"}],
+    )
     widget.page.screenshot(path=artifacts / f"contract-feedback-open-{ui}.png")
     violations = run_axe(widget.page, axe_source)
     (artifacts / f"axe-contract-feedback-{ui}.json").write_text(json.dumps(violations, indent=1, ensure_ascii=False))
@@ -294,13 +314,25 @@ def test_contract_starter_questions_as_a_plain_list(widget, contract):
     expect(widget.role("starter")).to_have_text(["What is the carbon market?", "碳市场覆盖哪些行业？"])
 
 
-@pytest.mark.parametrize(("ui", "expected"), [("en", ["How is the carbon market run?"]),
-                                              ("zh-Hant", ["碳市場如何運作？"])])
+@pytest.mark.parametrize(
+    ("ui", "expected"), [("en", ["How is the carbon market run?"]), ("zh-Hant", ["碳市場如何運作？"])]
+)
 def test_contract_starter_questions_from_the_collection(widget, contract, ui, expected):
-    contract.collections = json_reply({"items": [
-        {"name": "other", "starter_questions": {"en": ["Not this one"]}},
-        {"name": "default", "starter_questions": {"zh": ["碳市场如何运作？"], "zh-Hant": ["碳市場如何運作？"],
-                                                  "en": ["How is the carbon market run?"]}}]})
+    contract.collections = json_reply(
+        {
+            "items": [
+                {"name": "other", "starter_questions": {"en": ["Not this one"]}},
+                {
+                    "name": "default",
+                    "starter_questions": {
+                        "zh": ["碳市场如何运作？"],
+                        "zh-Hant": ["碳市場如何運作？"],
+                        "en": ["How is the carbon market run?"],
+                    },
+                },
+            ]
+        }
+    )
     widget.open(contract.add_page(f"/collection-{ui}.html", lang=UI_PAGES[ui], extra='data-key="k"'))
     expect(widget.role("starter")).to_have_text(expected)
     assert contract.sent("/v1/collections")[0]["headers"]["x-api-key"] == "k"
@@ -315,8 +347,11 @@ def test_contract_no_starter_questions_when_the_server_has_none(widget, contract
 
 def test_contract_streamed_answer_renders_like_json(widget, contract):
     data = stated_en()
-    contract.asks.append(Reply(200, sse(("passages", {"passages": data["citations"]}), ("answer", data),
-                                        ("done", {})), "text/event-stream"))
+    contract.asks.append(
+        Reply(
+            200, sse(("passages", {"passages": data["citations"]}), ("answer", data), ("done", {})), "text/event-stream"
+        )
+    )
     widget.open(contract.add_page("/sse.html"))
 
     reply = widget.ask(data["question"])
@@ -329,9 +364,14 @@ def test_contract_streamed_answer_renders_like_json(widget, contract):
 
 def test_contract_stream_error_event_is_shown_as_an_error_with_retry(widget, contract):
     contract.asks += [
-        Reply(200, sse(("passages", {"passages": capacity_hits("en")}),
-                       ("error", {"error": {"code": "answer_failed", "message": "the answer step failed"}})),
-              "text/event-stream"),
+        Reply(
+            200,
+            sse(
+                ("passages", {"passages": capacity_hits("en")}),
+                ("error", {"error": {"code": "answer_failed", "message": "the answer step failed"}}),
+            ),
+            "text/event-stream",
+        ),
         Reply(200, sse(("passages", {"passages": capacity_hits("en")})), "text/event-stream"),  # cut off
         json_reply(stated_en()),
     ]
@@ -440,7 +480,9 @@ def test_contract_related_in_traditional_on_a_phone(widget, contract, axe_source
     assert widget.shadow_eval("root.querySelector('.log').scrollWidth <= root.querySelector('.log').clientWidth")
     widget.page.screenshot(path=artifacts / "contract-related-zh-Hant-phone.png")
     violations = run_axe(widget.page, axe_source)
-    (artifacts / "axe-contract-related-zh-Hant-phone.json").write_text(json.dumps(violations, indent=1, ensure_ascii=False))
+    (artifacts / "axe-contract-related-zh-Hant-phone.json").write_text(
+        json.dumps(violations, indent=1, ensure_ascii=False)
+    )
     assert not blocking(violations), json.dumps(violations, indent=1, ensure_ascii=False)
 
     reply.locator('[data-role="show-original"]').click()
@@ -449,7 +491,9 @@ def test_contract_related_in_traditional_on_a_phone(widget, contract, axe_source
 
 def test_contract_starter_question_by_keyboard(widget, contract):
     contract.asks.append(json_reply(stated_en()))
-    widget.open(contract.add_page("/starters-keys.html", extra="""data-starter-questions='["What is the capacity?"]'"""))
+    widget.open(
+        contract.add_page("/starters-keys.html", extra="""data-starter-questions='["What is the capacity?"]'""")
+    )
     starter = widget.role("starter")
     expect(starter).to_have_count(1)
     starter.focus()

@@ -53,18 +53,20 @@ def test_search_prints_rank_score_citation_text_and_translation(qa, client):
 
 
 def test_search_with_a_language_and_k(qa):
-    out = json.loads(qa("search", "When will China peak its carbon emissions?", "--lang", "zh", "-k", "2",
-                        "--json"))
+    out = json.loads(qa("search", "When will China peak its carbon emissions?", "--lang", "zh", "-k", "2", "--json"))
     assert len(out["results"]) == 2
     assert {r["lang"] for r in out["results"]} == {"zh"}
     assert all(r["passage_id"].startswith(f"{PAPER}.zh.") for r in out["results"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["search", "   "], "empty"),
-    (["search", "carbon", "-k", "0"], "range"),
-    (["search", "carbon", "--lang", "fr"], "fr"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["search", "   "], "empty"),
+        (["search", "carbon", "-k", "0"], "range"),
+        (["search", "carbon", "--lang", "fr"], "fr"),
+    ],
+)
 def test_bad_search_arguments_fail_with_a_message(qa, args, message):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code != 0
@@ -76,8 +78,9 @@ def test_build_prints_passage_counts_and_alignment_summary(tiny_corpus, tmp_path
     result = CliRunner().invoke(cli, ["build"])
     assert result.exit_code == 0, result.output
     assert re.search(r"8 passages \(zh 4, en 4\) from 1 document\(s\)", result.output), result.output
-    assert re.search(r"alignment: 4 units, similarity min 0\.\d+ / mean 0\.\d+, 0 low-confidence",
-                     result.output), result.output
+    assert re.search(r"alignment: 4 units, similarity min 0\.\d+ / mean 0\.\d+, 0 low-confidence", result.output), (
+        result.output
+    )
     assert (tmp_path / "index" / "CURRENT").is_file()
 
 
@@ -98,15 +101,23 @@ def test_build_of_an_empty_corpus_fails_with_a_message(tmp_path, cli_env):
     assert "no passages found" in result.output
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({}, "2"),                                             # QA_THREADS' default
-    ({"QA_THREADS": "1"}, "1"),
-    ({"QA_THREADS": "1", "OMP_NUM_THREADS": "4"}, "1"),    # our setting beats an inherited one
-    ({"OMP_NUM_THREADS": "3"}, "3"),                       # an operator's explicit choice stays
-])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({}, "2"),  # QA_THREADS' default
+        ({"QA_THREADS": "1"}, "1"),
+        ({"QA_THREADS": "1", "OMP_NUM_THREADS": "4"}, "1"),  # our setting beats an inherited one
+        ({"OMP_NUM_THREADS": "3"}, "3"),  # an operator's explicit choice stays
+    ],
+)
 def test_qa_threads_sizes_the_native_thread_pools_before_they_load(env, expected):
     """Workers × threads must not exceed the cores, so QA_THREADS has to reach OpenMP itself."""
     base = {k: v for k, v in os.environ.items() if k not in ("QA_THREADS", "OMP_NUM_THREADS")}
-    out = subprocess.run([sys.executable, "-c", "import os, qa; print(os.environ['OMP_NUM_THREADS'])"],
-                         env={**base, **env}, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", "import os, qa; print(os.environ['OMP_NUM_THREADS'])"],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip() == expected

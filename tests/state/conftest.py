@@ -67,24 +67,54 @@ def postgres_url() -> Iterator[str]:
     if as_user:
         shutil.chown(root, "postgres", "postgres")
         shutil.chown(sockets, "postgres", "postgres")
-    subprocess.run([str(bindir / "initdb"), "-D", str(data), "-U", "qa", "-A", "trust", "-E", "UTF8",
-                    "--no-sync"], check=True, capture_output=True, timeout=120, **as_user)
+    subprocess.run(
+        [str(bindir / "initdb"), "-D", str(data), "-U", "qa", "-A", "trust", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        **as_user,
+    )
     port = _free_port()
     log = open(root / "server.log", "wb")
     server = subprocess.Popen(
-        [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets),
-         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=40",
-         "-c", "shared_buffers=16MB"],
-        stdout=log, stderr=subprocess.STDOUT, **as_user)
+        [
+            str(bindir / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(sockets),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=40",
+            "-c",
+            "shared_buffers=16MB",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        **as_user,
+    )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-                             capture_output=True).returncode != 0:
+        while (
+            subprocess.run(
+                [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True
+            ).returncode
+            != 0
+        ):
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"PostgreSQL did not start: {(root / 'server.log').read_text()[-2000:]}")
             time.sleep(0.2)
-        subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
-                        "-U", "qa", "qa"], check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "qa", "qa"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         yield f"postgresql://qa@127.0.0.1:{port}/qa"
     finally:
         server.send_signal(signal.SIGINT)  # "fast" shutdown: disconnect clients, stop
@@ -105,8 +135,9 @@ def state_settings(request, settings, tmp_path):
     base = request.getfixturevalue("postgres_url")
     name = f"t{os.getpid()}_{time.monotonic_ns()}"
     _create_database(base, name)
-    return settings.model_copy(update={"index_dir": tmp_path / "index",
-                                       "database_url": base.rsplit("/", 1)[0] + "/" + name})
+    return settings.model_copy(
+        update={"index_dir": tmp_path / "index", "database_url": base.rsplit("/", 1)[0] + "/" + name}
+    )
 
 
 def _create_database(base_url: str, name: str) -> None:

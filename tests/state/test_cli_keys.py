@@ -15,8 +15,21 @@ from qa.state.keys import active_keys, hash_secret
 def test_create_list_revoke(cli_env, tiny_corpus, tmp_path):
     cli_env(tiny_corpus, tmp_path / "index")
     runner = CliRunner()
-    made = runner.invoke(cli, ["keys", "create", "--scope", "search,ask", "--origin", "https://a.example",
-                               "--rate-per-minute", "30", "--name", "site A"])
+    made = runner.invoke(
+        cli,
+        [
+            "keys",
+            "create",
+            "--scope",
+            "search,ask",
+            "--origin",
+            "https://a.example",
+            "--rate-per-minute",
+            "30",
+            "--name",
+            "site A",
+        ],
+    )
     assert made.exit_code == 0, made.output
     created = json.loads(made.output)
     assert created["scopes"] == ["ask", "search"] and created["origins"] == ["https://a.example"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from _apps import app_with
 from fastapi.testclient import TestClient
 
-from _apps import app_with
 from qa.store.collections import collection_root
 
 ADMIN = {"Authorization": "Bearer adm-secret"}
@@ -47,8 +47,9 @@ def test_each_collection_answers_from_its_own_documents(two):
 
 
 def test_a_key_never_sees_outside_its_collections(two):
-    key = two.post("/v1/admin/keys", headers=ADMIN, json={"scopes": ["search", "ask", "documents:read"],
-                                                          "collections": ["site-b"]}).json()["key"]
+    key = two.post(
+        "/v1/admin/keys", headers=ADMIN, json={"scopes": ["search", "ask", "documents:read"], "collections": ["site-b"]}
+    ).json()["key"]
     mine = bearer(key)
     assert two.post("/v1/search", json={"query": "碳达峰", "collection": "site-b"}, headers=mine).status_code == 200
     passage = two.get("/v1/passages", params={"collection": "site-b", "limit": 1}, headers=mine).json()["items"][0]
@@ -71,8 +72,14 @@ def test_bad_names_unknown_collections_and_deletes(two):
     for name in ("../x", "a/b", "Site", "", "x" * 64):
         response = two.post("/v1/collections", headers=ADMIN, json={"name": name})
         assert response.status_code == 422, name
-    assert two.post("/v1/collections", headers=ADMIN, json={"name": "site-b"}).json()["error"]["code"] == "collection_exists"
-    assert two.post("/v1/search", json={"query": "x", "collection": "nowhere"}).json()["error"]["code"] == "collection_not_found"
+    assert (
+        two.post("/v1/collections", headers=ADMIN, json={"name": "site-b"}).json()["error"]["code"]
+        == "collection_exists"
+    )
+    assert (
+        two.post("/v1/search", json={"query": "x", "collection": "nowhere"}).json()["error"]["code"]
+        == "collection_not_found"
+    )
     assert two.post("/v1/search", json={"query": "x", "collection": "../x"}).status_code == 422
     assert two.get("/v1/documents", params={"collection": "nowhere"}).status_code == 404
     assert two.post("/v1/collections", json={"name": "site-c"}).status_code == 401  # admin only

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from _apps import app_with
 from fastapi.testclient import TestClient
 
-from _apps import app_with
 from qa.state import open_state
 from qa.state.keys import create_key
 
@@ -29,8 +29,9 @@ def bearer(secret: str) -> dict:
 def test_create_use_list_revoke(state_settings, service):
     with TestClient(keyed_app(state_settings, service)) as client:
         assert client.post(SEARCH, json=QUERY).status_code == 200  # no reading key yet: open
-        created = client.post(KEYS, headers=ADMIN, json={"name": "site A", "scopes": ["search"],
-                                                         "collections": ["default"]})
+        created = client.post(
+            KEYS, headers=ADMIN, json={"name": "site A", "scopes": ["search"], "collections": ["default"]}
+        )
         assert created.status_code == 201, created.text
         body = created.json()
         secret, key_id = body["key"], body["id"]
@@ -54,17 +55,20 @@ def test_create_use_list_revoke(state_settings, service):
         assert client.delete(f"{KEYS}/{key_id}x", headers=ADMIN).json()["error"]["code"] == "key_not_found"
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"scopes": ["search", "fly"]}, "invalid_request"),
-    ({"scopes": []}, "invalid_request"),
-    ({"scopes": ["search"], "origins": ["https://a.example/path"]}, "invalid_request"),
-    ({"scopes": ["search"], "expires_at": "2001-01-01T00:00:00Z"}, "invalid_request"),
-    ({"scopes": ["search"], "expires_at": "2999-01-01T00:00:00"}, "invalid_request"),  # no zone
-    ({"scopes": ["search"], "collections": ["../etc"]}, "invalid_request"),
-    ({"scopes": ["search"], "rate_per_minute": 0}, "invalid_request"),
-    ({"scopes": ["search"], "filter": {"tags": ["public"]}}, "filters_unsupported"),
-    ({"scopes": ["search"], "collections": ["nowhere"]}, "collection_not_found"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"scopes": ["search", "fly"]}, "invalid_request"),
+        ({"scopes": []}, "invalid_request"),
+        ({"scopes": ["search"], "origins": ["https://a.example/path"]}, "invalid_request"),
+        ({"scopes": ["search"], "expires_at": "2001-01-01T00:00:00Z"}, "invalid_request"),
+        ({"scopes": ["search"], "expires_at": "2999-01-01T00:00:00"}, "invalid_request"),  # no zone
+        ({"scopes": ["search"], "collections": ["../etc"]}, "invalid_request"),
+        ({"scopes": ["search"], "rate_per_minute": 0}, "invalid_request"),
+        ({"scopes": ["search"], "filter": {"tags": ["public"]}}, "filters_unsupported"),
+        ({"scopes": ["search"], "collections": ["nowhere"]}, "collection_not_found"),
+    ],
+)
 def test_bad_key_specs_are_refused_and_nothing_is_stored(state_settings, service, body, code):
     with TestClient(keyed_app(state_settings, service)) as client:
         response = client.post(KEYS, headers=ADMIN, json=body)
@@ -75,7 +79,7 @@ def test_bad_key_specs_are_refused_and_nothing_is_stored(state_settings, service
 def test_an_expired_key_is_refused(state_settings, service):
     store = open_state(state_settings)
     with store.session() as session:
-        past = create_key(session, scopes=["search"], expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+        past = create_key(session, scopes=["search"], expires_at=datetime.now(UTC) - timedelta(seconds=1))
     with TestClient(keyed_app(state_settings, service)) as client:
         assert client.post(SEARCH, json=QUERY, headers=bearer(past.secret)).status_code == 401
 
@@ -91,15 +95,21 @@ def test_a_key_has_its_own_rate(state_settings, service):
 
 def test_a_widget_key_works_only_from_its_origins_and_gets_cors(state_settings, service):
     with TestClient(keyed_app(state_settings, service)) as client:
-        secret = client.post(KEYS, headers=ADMIN, json={"scopes": ["search", "ask"],
-                                                        "origins": ["https://site-b.example"]}).json()["key"]
+        secret = client.post(
+            KEYS, headers=ADMIN, json={"scopes": ["search", "ask"], "origins": ["https://site-b.example"]}
+        ).json()["key"]
         page = {"X-API-Key": secret, "Origin": "https://site-b.example"}
         ok = client.post(SEARCH, json=QUERY, headers=page)
         assert ok.status_code == 200
         assert ok.headers["access-control-allow-origin"] == "https://site-b.example"
-        preflight = client.options(SEARCH, headers={"Origin": "https://site-b.example",
-                                                    "Access-Control-Request-Method": "POST",
-                                                    "Access-Control-Request-Headers": "x-api-key"})
+        preflight = client.options(
+            SEARCH,
+            headers={
+                "Origin": "https://site-b.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "x-api-key",
+            },
+        )
         assert preflight.status_code == 200
         for origin in ("https://evil.example", None):
             headers = {"X-API-Key": secret} | ({"Origin": origin} if origin else {})
@@ -130,7 +140,9 @@ def test_a_key_has_its_own_token_budget(state_settings, service):
         statuses = [r.status_code for r in codes]
         assert statuses[0] == 200 and 429 in statuses, statuses
         spent = codes[statuses.index(429)]
-        assert spent.json()["error"]["code"] == "token_budget_exceeded" and "this key" in spent.json()["error"]["message"]
+        assert (
+            spent.json()["error"]["code"] == "token_budget_exceeded" and "this key" in spent.json()["error"]["message"]
+        )
 
 
 def test_a_filtered_request_is_never_answered_unfiltered(state_settings, service):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import inspect
 
 from qa.state import StateStore, database_url, open_state
-from qa.state.collections import (DEFAULT_COLLECTION, add_collection, ensure_default, list_collections,
-                                  remove_collection)
+from qa.state.collections import DEFAULT_COLLECTION, add_collection, ensure_default, list_collections, remove_collection
 from qa.state.db import upgrade
 from qa.state.keys import active_keys, create_key, get_key, hash_secret, key_id_of, list_keys, revoke_key
 
@@ -39,12 +38,18 @@ def test_migrations_create_the_tables_once(state_settings):
 
 def test_keys_are_stored_hashed_and_revocable(state_settings):
     store = StateStore(database_url(state_settings))
-    expiry = datetime.now(timezone.utc) + timedelta(hours=1)
+    expiry = datetime.now(UTC) + timedelta(hours=1)
     try:
         with store.session() as session:
-            new = create_key(session, scopes=["search", "ask", "search"], name="site A",
-                             collections=["default"], origins=["https://a.example"], rate_per_minute=30,
-                             expires_at=expiry)
+            new = create_key(
+                session,
+                scopes=["search", "ask", "search"],
+                name="site A",
+                collections=["default"],
+                origins=["https://a.example"],
+                rate_per_minute=30,
+                expires_at=expiry,
+            )
         assert key_id_of(new.secret) == new.key.id
         with store.session() as session:
             row = get_key(session, new.key.id)

@@ -6,9 +6,8 @@ import time
 
 import jwt
 import pytest
-from fastapi.testclient import TestClient
-
 from _apps import app_with
+from fastapi.testclient import TestClient
 
 ADMIN = {"Authorization": "Bearer adm-secret"}
 SEARCH = "/v1/search"
@@ -20,8 +19,9 @@ def site(settings, service, tmp_path):
     """A server on private SQLite state, and a stored key for a site (search + ask)."""
     app = app_with(settings, service, index_dir=tmp_path / "index", database_url="", admin_keys=["adm-secret"])
     with TestClient(app) as client:
-        created = client.post("/v1/admin/keys", headers=ADMIN, json={"scopes": ["search", "ask", "admin"],
-                                                                     "collections": ["default"]}).json()
+        created = client.post(
+            "/v1/admin/keys", headers=ADMIN, json={"scopes": ["search", "ask", "admin"], "collections": ["default"]}
+        ).json()
         yield client, created
 
 
@@ -43,13 +43,16 @@ def test_a_minted_token_works_without_the_key(site):
     assert admin.status_code == 403 and admin.json()["error"]["code"] == "insufficient_scope"
 
 
-@pytest.mark.parametrize("change, status, code", [
-    ({"lifetime": -60}, 401, "token_expired"),
-    ({"secret": "not-the-signing-secret-but-long-enough-for-hs256"}, 401, "invalid_token"),
-    ({"scopes": ["search", "documents:write"]}, 403, "token_widened"),
-    ({"collections": ["default", "other"]}, 403, "token_widened"),
-    ({"filter": {"tags": ["public"]}}, 403, "filter_not_supported"),
-])
+@pytest.mark.parametrize(
+    "change, status, code",
+    [
+        ({"lifetime": -60}, 401, "token_expired"),
+        ({"secret": "not-the-signing-secret-but-long-enough-for-hs256"}, 401, "invalid_token"),
+        ({"scopes": ["search", "documents:write"]}, 403, "token_widened"),
+        ({"collections": ["default", "other"]}, 403, "token_widened"),
+        ({"filter": {"tags": ["public"]}}, 403, "filter_not_supported"),
+    ],
+)
 def test_expired_forged_or_widened_tokens_are_refused(site, change, status, code):
     client, created = site
     response = search_with(client, mint(created, **change))

@@ -37,8 +37,7 @@ def built(tmp_path_factory, encoder) -> tuple[Path, Path]:
 @pytest.fixture
 def built_copy(built, tmp_path) -> tuple[Path, Path]:
     corpus, index = built
-    return (Path(shutil.copytree(corpus, tmp_path / "corpus")),
-            Path(shutil.copytree(index, tmp_path / "index")))
+    return (Path(shutil.copytree(corpus, tmp_path / "corpus")), Path(shutil.copytree(index, tmp_path / "index")))
 
 
 def flip_bytes(path: Path, at: int = -16) -> None:
@@ -208,8 +207,7 @@ def test_the_service_refuses_a_stale_index_without_auto_build(built_copy, encode
     with pytest.raises(StoreStale, match="run `qa build`"):
         open_service(settings, progress=False, encoder=encoder)
     with pytest.raises(StoreMissing, match="run `qa build`"):
-        open_service(settings.model_copy(update={"index_dir": index / "empty"}), progress=False,
-                     encoder=encoder)
+        open_service(settings.model_copy(update={"index_dir": index / "empty"}), progress=False, encoder=encoder)
 
 
 def test_the_service_rebuilds_a_stale_index_with_auto_build(built_copy, encoder):

@@ -23,13 +23,24 @@ from qa.store.milvus import write as milvus_write  # noqa: E402  (after the skip
 from qa.store.milvus.client import MilvusConnection, collection_set  # noqa: E402
 from qa.store.milvus.store import open_milvus_store, write_milvus_version  # noqa: E402
 
-QUESTIONS = ["碳达峰碳中和是必由之路吗", "How is China advancing carbon peaking and neutrality?",
-             "绿色低碳发展", "policy system for carbon neutrality"]
+QUESTIONS = [
+    "碳达峰碳中和是必由之路吗",
+    "How is China advancing carbon peaking and neutrality?",
+    "绿色低碳发展",
+    "policy system for carbon neutrality",
+]
 
 
 def settings_for(uri: str, collection: str = "t", **extra) -> Settings:
-    return Settings(**{"vector_store": "milvus", "milvus_uri": uri, "milvus_collection": collection,
-                       "milvus_timeout_seconds": 3, **extra})
+    return Settings(
+        **{
+            "vector_store": "milvus",
+            "milvus_uri": uri,
+            "milvus_collection": collection,
+            "milvus_timeout_seconds": 3,
+            **extra,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +142,10 @@ def test_records_translations_and_languages(store, data):
     for row, passage in enumerate(data.passages):
         assert store.passage(row) == passage
         assert store.row_of(passage.passage_id) == row
-        partners = [data.passages.index(next(p for p in data.passages if p.passage_id == t.passage_id))
-                    for t in passage.translations]
+        partners = [
+            data.passages.index(next(p for p in data.passages if p.passage_id == t.passage_id))
+            for t in passage.translations
+        ]
         assert store.partner_rows(row) == partners
     assert store.row_of('nope" or row >= 0 or pid == "') is None, "ids are quoted, not spliced"
     rows = np.array([3, 0, 11])
@@ -143,12 +156,11 @@ def test_records_translations_and_languages(store, data):
 @pytest.mark.parametrize("lang", [None, "zh", "en"])
 def test_list_passages_pages_like_a_filtered_list(store, data, doc, lang):
     doc_id = None if doc is None else data.documents[doc].doc_id
-    matching = [p for p in data.passages
-                if (doc_id is None or p.doc_id == doc_id) and (lang is None or p.lang == lang)]
+    matching = [p for p in data.passages if (doc_id is None or p.doc_id == doc_id) and (lang is None or p.lang == lang)]
     for offset, limit in [(0, 100), (1, 3), (len(matching) - 1, 5), (len(matching) + 2, 5)]:
         total, items = store.list_passages(doc_id, lang, max(offset, 0), limit)
         assert total == len(matching)
-        assert items == matching[max(offset, 0): max(offset, 0) + limit]
+        assert items == matching[max(offset, 0) : max(offset, 0) + limit]
 
 
 def test_unknown_document_lists_nothing(store):
@@ -157,8 +169,10 @@ def test_unknown_document_lists_nothing(store):
 
 def test_documents_and_manifest_live_in_milvus(store, data):
     assert [d["doc_id"] for d in store.documents()] == [d.doc_id for d in data.documents]
-    assert store.documents()[0]["passages"] == {"zh": data.documents[0].count("zh"),
-                                                "en": data.documents[0].count("en")}
+    assert store.documents()[0]["passages"] == {
+        "zh": data.documents[0].count("zh"),
+        "en": data.documents[0].count("en"),
+    }
     assert store.manifest["model_id"] == data.manifest["model_id"]
     assert store.manifest["corpus_checksum"] == data.manifest["corpus_checksum"]
     assert store.manifest["passage_count"] == len(data.passages)

@@ -24,14 +24,21 @@ from tests.milvus_engine import milvus, two_document_corpus  # noqa: F401
 
 from qa.store.milvus.engine import free_port  # noqa: E402  (after the skip in tests.milvus_engine)
 
-QUESTIONS = [("碳达峰碳中和为什么是必由之路？", None), ("Why is carbon neutrality the only way forward?", None),
-             ("What policy system did China build for peak carbon?", "zh"), ("1+N政策体系", "en")]
+QUESTIONS = [
+    ("碳达峰碳中和为什么是必由之路？", None),
+    ("Why is carbon neutrality the only way forward?", None),
+    ("What policy system did China build for peak carbon?", "zh"),
+    ("1+N政策体系", "en"),
+]
 
 
 def qa_env(**values) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    return env | {"QA_THREADS": "1", "OMP_NUM_THREADS": "1", "QA_RELOAD_POLL_SECONDS": "0",
-                  "QA_ACCESS_LOG": "false"} | {f"QA_{k.upper()}": str(v) for k, v in values.items()}
+    return (
+        env
+        | {"QA_THREADS": "1", "OMP_NUM_THREADS": "1", "QA_RELOAD_POLL_SECONDS": "0", "QA_ACCESS_LOG": "false"}
+        | {f"QA_{k.upper()}": str(v) for k, v in values.items()}
+    )
 
 
 def qa(*args: str, env: dict, **popen) -> subprocess.Popen:
@@ -72,8 +79,12 @@ def answers(post, question: str, lang: str | None) -> tuple:
     """What a user sees: ranked passages with scores, and the extracted answer."""
     search = post("/v1/search", json={"query": question, "top_k": 5, "lang": lang}).json()
     ask = post("/v1/ask", json={"question": question, "lang": lang}).json()
-    return ([(r["passage_id"], round(r["score"], 3)) for r in search["results"]],
-            ask["answerable"], ask["answer"], [c["passage_id"] for c in ask["citations"]])
+    return (
+        [(r["passage_id"], round(r["score"], 3)) for r in search["results"]],
+        ask["answerable"],
+        ask["answer"],
+        [c["passage_id"] for c in ask["citations"]],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +92,15 @@ def built(milvus, tmp_path_factory):  # noqa: F811
     """The same corpus built twice: into Milvus, and into a FAISS folder (embeddings cached)."""
     root = tmp_path_factory.mktemp("e2e")
     corpus = two_document_corpus(root / "corpus")
-    builder = dict(corpus_dir=corpus, index_dir=root / "builder", milvus_uri=milvus.uri,
-                   milvus_collection="e2e")
+    builder = dict(corpus_dir=corpus, index_dir=root / "builder", milvus_uri=milvus.uri, milvus_collection="e2e")
     for store in ("milvus", "faiss"):
-        done = qa("build", env=qa_env(vector_store=store, **builder),
-                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        done = qa(
+            "build",
+            env=qa_env(vector_store=store, **builder),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         output = done.communicate(timeout=600)[0]
         assert done.returncode == 0, output
     return root, corpus
@@ -112,10 +127,20 @@ def test_stateless_replicas_answer_as_faiss_and_survive_failures(milvus, built, 
         for i, corpus_dir in enumerate([corpus, root / "no-corpus-here"]):
             index_dir = root / f"replica{i}"
             index_dir.mkdir()
-            replicas.append(Replica(qa_env(vector_store="milvus", milvus_uri=milvus.uri,
-                                           milvus_collection="e2e", milvus_timeout_seconds=2,
-                                           index_dir=index_dir, corpus_dir=corpus_dir, auto_build="false"),
-                                    root / f"replica{i}.log"))
+            replicas.append(
+                Replica(
+                    qa_env(
+                        vector_store="milvus",
+                        milvus_uri=milvus.uri,
+                        milvus_collection="e2e",
+                        milvus_timeout_seconds=2,
+                        index_dir=index_dir,
+                        corpus_dir=corpus_dir,
+                        auto_build="false",
+                    ),
+                    root / f"replica{i}.log",
+                )
+            )
         for replica in replicas:
             replica.wait_ready()
         clients = [httpx.Client(base_url=r.url, timeout=30) for r in replicas]
@@ -150,9 +175,18 @@ def test_a_build_killed_midway_leaves_the_live_version(milvus, built):  # noqa: 
     live = open_milvus_store(settings).version
     client = MilvusConnection(milvus.uri).client()
     before = set(client.list_collections())
-    build = qa("build", env=qa_env(vector_store="milvus", corpus_dir=corpus, index_dir=root / "builder",
-                                   milvus_uri=milvus.uri, milvus_collection="e2e"),
-               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    build = qa(
+        "build",
+        env=qa_env(
+            vector_store="milvus",
+            corpus_dir=corpus,
+            index_dir=root / "builder",
+            milvus_uri=milvus.uri,
+            milvus_collection="e2e",
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while not set(client.list_collections()) - before:  # the new version's first collection
             assert build.poll() is None, "the build finished before it could be killed"
@@ -169,8 +203,14 @@ def test_milvus_unreachable_at_start_makes_readyz_name_the_uri(tmp_path, monkeyp
 
     monkeypatch.setattr("qa.service.load_encoder", lambda *args: encoder)  # the model is not the point
     uri = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(vector_store="milvus", milvus_uri=uri, milvus_timeout_seconds=1, auto_build=False,
-                        index_dir=tmp_path, reload_poll_seconds=0)
+    settings = Settings(
+        vector_store="milvus",
+        milvus_uri=uri,
+        milvus_timeout_seconds=1,
+        auto_build=False,
+        index_dir=tmp_path,
+        reload_poll_seconds=0,
+    )
     holder = ServiceHolder(settings)
     with TestClient(create_app(settings, holder)) as client:
         holder.loader.join(60)

@@ -9,18 +9,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
 from qa.api.errors import error_response
+from qa.api.mcp.tools import build_server
 from qa.api.middleware.keys import KeyRing, presented_key
 from qa.api.policy import RoutePolicy, declare
-from qa.api.mcp.tools import build_server
 from qa.service import Service, ServiceHolder
 from qa.settings import Settings
 
@@ -30,8 +30,11 @@ MCP_POLICY = RoutePolicy(scope="ask")
 
 def _loaded(holder: ServiceHolder) -> Service:
     if holder.service is None:
-        raise ToolError(f"the index could not be loaded: {holder.error}" if holder.error
-                        else "the index is still loading; retry shortly")
+        raise ToolError(
+            f"the index could not be loaded: {holder.error}"
+            if holder.error
+            else "the index is still loading; retry shortly"
+        )
     return holder.service
 
 
@@ -48,8 +51,11 @@ class RequireApiKey:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = presented_key(Headers(scope=scope))
         if scope["type"] == "http" and self.keys and not self.keys.matches(key):
-            code, message = (("missing_api_key", "this API needs a key: send 'Authorization: Bearer <key>'")
-                             if key is None else ("invalid_api_key", "the API key is not valid"))
+            code, message = (
+                ("missing_api_key", "this API needs a key: send 'Authorization: Bearer <key>'")
+                if key is None
+                else ("invalid_api_key", "the API key is not valid")
+            )
             await error_response(401, code, message, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -67,13 +73,17 @@ class TransportEndpoint:
         # The app's keys and CORS guard /mcp as they guard /v1/*; the SDK's own Host check would
         # refuse every request that reaches a server bound to 127.0.0.1 through a reverse proxy.
         self.app = self.server.streamable_http_app(
-            streamable_http_path=MCP_PATH, stateless_http=True, json_response=True,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+            streamable_http_path=MCP_PATH,
+            stateless_http=True,
+            json_response=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.app is None:
-            await error_response(503, "not_ready", "the MCP endpoint starts with the server; retry "
-                                 "shortly", {"Retry-After": "2"})(scope, receive, send)
+            await error_response(
+                503, "not_ready", "the MCP endpoint starts with the server; retry shortly", {"Retry-After": "2"}
+            )(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

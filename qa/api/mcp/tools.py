@@ -12,17 +12,24 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Annotated, Literal, ParamSpec, TypeVar
 
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from qa import __version__
 from qa.answer.followup import MAX_HISTORY
 from qa.api.asking import QaAnswer, ask_once, qa_answer
 from qa.api.present import document_out, passage_out, search_response
-from qa.api.schemas import (MAX_QUERY_CHARS, MAX_TOP_K, AskRequest, DocumentSummary, PassageOut, SearchRequest,
-                            SearchResponse)
+from qa.api.schemas import (
+    MAX_QUERY_CHARS,
+    MAX_TOP_K,
+    AskRequest,
+    DocumentSummary,
+    PassageOut,
+    SearchRequest,
+    SearchResponse,
+)
 from qa.embed.batching import QueueFull
 from qa.service import Service
 from qa.store.base import StoreUnavailable
@@ -32,17 +39,24 @@ INSTRUCTIONS = (
     "the documents verbatim with a citation label and the passage's translation. Use `ask` for "
     "a question (it answers only when the documents state the answer: check `support` and "
     "`confidence`), `search` for passages about a topic, `get_passage` to read a cited passage, "
-    "`list_documents` to see what the collection holds.")
+    "`list_documents` to see what the collection holds."
+)
 READ_ONLY = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
-Query = Annotated[str, Field(description=f"Chinese or English, 1–{MAX_QUERY_CHARS} characters.",
-                             min_length=1, max_length=MAX_QUERY_CHARS)]
+Query = Annotated[
+    str,
+    Field(description=f"Chinese or English, 1–{MAX_QUERY_CHARS} characters.", min_length=1, max_length=MAX_QUERY_CHARS),
+]
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many passages to return.")]
-Lang = Annotated[Literal["zh", "en"] | None, Field(
-    description="Only passages in this language (search), or the answer's language (ask); "
-    "null = both / the question's.")]
+Lang = Annotated[
+    Literal["zh", "en"] | None,
+    Field(
+        description="Only passages in this language (search), or the answer's language (ask); "
+        "null = both / the question's."
+    ),
+]
 
 
 def _checked(schema: type[BaseModel], **fields) -> BaseModel:
@@ -50,8 +64,10 @@ def _checked(schema: type[BaseModel], **fields) -> BaseModel:
     try:
         return schema(**fields)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: "
-                             f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()[:5])
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()[:5]
+        )
         raise ToolError(f"invalid arguments: {problems}") from None
 
 
@@ -73,8 +89,13 @@ def _explained(tool: Callable[P, R]) -> Callable[P, R]:
 def build_server(service_of: Callable[[], Service]) -> MCPServer:
     """The MCP server; `service_of` gives the loaded service or raises ToolError (still loading)."""
     # log_level: the SDK calls logging.basicConfig with it; WARNING leaves the process's level as it was.
-    server = MCPServer(name="qa", title="qa — bilingual documents with citations",
-                       instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+    server = MCPServer(
+        name="qa",
+        title="qa — bilingual documents with citations",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        log_level="WARNING",
+    )
 
     @server.tool(annotations=READ_ONLY)
     @_explained
@@ -88,11 +109,18 @@ def build_server(service_of: Callable[[], Service]) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY)
     @_explained
-    def ask(question: Query,
-            history: Annotated[list[str] | None, Field(
+    def ask(
+        question: Query,
+        history: Annotated[
+            list[str] | None,
+            Field(
                 description=f"Earlier questions of the conversation, oldest first (at most "
-                            f"{MAX_HISTORY}): a follow-up like 'And the N?' is read in their light.")] = None,
-            lang: Lang = None, top_k: TopK = 5) -> QaAnswer:
+                f"{MAX_HISTORY}): a follow-up like 'And the N?' is read in their light."
+            ),
+        ] = None,
+        lang: Lang = None,
+        top_k: TopK = 5,
+    ) -> QaAnswer:
         """Answer `question` with one or two sentences quoted verbatim from the documents, in the
         asker's language, with citations. `support` says whether the documents state the answer
         (stated), only speak of the subject (related) or do not cover it (none); then `answer` is
@@ -102,8 +130,11 @@ def build_server(service_of: Callable[[], Service]) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY)
     @_explained
-    def get_passage(passage_id: Annotated[str, Field(
-            min_length=1, max_length=200, description="A `passage_id` from search or ask results.")]) -> PassageOut:
+    def get_passage(
+        passage_id: Annotated[
+            str, Field(min_length=1, max_length=200, description="A `passage_id` from search or ask results.")
+        ],
+    ) -> PassageOut:
         """One passage by id: its full text, citation and translations."""
         store = service_of().store
         row = store.row_of(passage_id)

@@ -34,8 +34,11 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     # add_middleware puts each new one outside the previous ones: add innermost first.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(CostMiddleware, settings=settings)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       max_upload_bytes=upload_limit(settings.max_document_bytes))
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=upload_limit(settings.max_document_bytes),
+    )
     app.add_middleware(AccessMiddleware, settings=settings)
     install_cors(app, settings)
     app.add_middleware(ObserveMiddleware, log_requests=settings.access_log)

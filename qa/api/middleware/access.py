@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -48,7 +48,7 @@ STORED_KEYS_STATE = "stored_keys"  # app.state attribute: the StoredKeys shared 
 # What a key "may use this endpoint" needs on /metrics when it is not public: any valid key.
 ANY_KEY = "any key"
 
-MISSING_KEY = ("this API needs a key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+MISSING_KEY = "this API needs a key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,14 @@ class AccessMiddleware:
         self.widget_origins = tuple(settings.cors_origins) + tuple(settings.public_origins)
         self.metrics_public = settings.metrics_public
         limited = settings.rate_limit_per_minute > 0 and settings.rate_limit_burst > 0
-        self.buckets = (TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
-                        if limited else None)
+        self.buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst) if limited else None
         ceiling = settings.widget_key_limit_per_minute
         # Ten seconds' worth of the ceiling at once, and never less than one visitor's burst.
-        self.widget_ceiling = (TokenBuckets(ceiling, max(settings.rate_limit_burst, math.ceil(ceiling / 6)))
-                               if limited and ceiling > 0 else None)
+        self.widget_ceiling = (
+            TokenBuckets(ceiling, max(settings.rate_limit_burst, math.ceil(ceiling / 6)))
+            if limited and ceiling > 0
+            else None
+        )
         self.key_budgets = KeyBudgets()
         self._token_secret: bytes | None = None
         self._token_secret_read = False
@@ -110,21 +112,33 @@ class AccessMiddleware:
     def _from_pages(self, grant: Grant, headers: Headers, handle: str, address: str) -> Resolution:
         """A key limited to some web pages: refused elsewhere; each visitor is its own client."""
         if not origin_allowed(headers, grant.origins or ()):
-            return Resolution(NOTHING, f"ip:{address}", Refusal(
-                403, "origin_not_allowed", "this key only works from the web pages it was made for "
-                "(its origins; for QA_WIDGET_KEYS: QA_CORS_ORIGINS and QA_PUBLIC_ORIGINS)"))
+            return Resolution(
+                NOTHING,
+                f"ip:{address}",
+                Refusal(
+                    403,
+                    "origin_not_allowed",
+                    "this key only works from the web pages it was made for "
+                    "(its origins; for QA_WIDGET_KEYS: QA_CORS_ORIGINS and QA_PUBLIC_ORIGINS)",
+                ),
+            )
         return Resolution(grant, f"{WIDGET_PREFIX}{handle}@{address}")
 
     def _visitor(self, token: str, snapshot: Snapshot, headers: Headers, address: str) -> Resolution:
         try:
             secret = self._token_server_secret()
             if secret is None:
-                raise TokenRefused(401, "tokens_disabled", "visitor tokens are off on this server: "
-                                   "replicas sharing QA_DATABASE_URL need a common QA_TOKEN_SECRET")
+                raise TokenRefused(
+                    401,
+                    "tokens_disabled",
+                    "visitor tokens are off on this server: "
+                    "replicas sharing QA_DATABASE_URL need a common QA_TOKEN_SECRET",
+                )
             key = snapshot.by_id.get(claimed_key_id(token))
             if key is None:
-                raise TokenRefused(401, "invalid_token", "the key this visitor token names does not "
-                                   "exist, was revoked or has expired")
+                raise TokenRefused(
+                    401, "invalid_token", "the key this visitor token names does not exist, was revoked or has expired"
+                )
             grant = verify(token, secret, key.grant)
         except TokenRefused as refused:
             return Resolution(NOTHING, f"ip:{address}", Refusal(refused.status, refused.code, refused.message))
@@ -139,8 +153,9 @@ class AccessMiddleware:
         if credential is None:
             return Resolution(NOTHING, anonymous), snapshot
         if self.admin_keys.matches(credential):
-            return Resolution(Grant("env", frozenset({"admin", "documents:write"})),
-                              f"key:{fingerprint(credential)}"), snapshot
+            return Resolution(
+                Grant("env", frozenset({"admin", "documents:write"})), f"key:{fingerprint(credential)}"
+            ), snapshot
         if self.api_keys.matches(credential):
             return Resolution(Grant("env", READ_SCOPES), f"key:{fingerprint(credential)}"), snapshot
         if self.widget_keys.matches(credential):
@@ -163,19 +178,27 @@ class AccessMiddleware:
     def _anyone_may(self, needed: str, snapshot: Snapshot) -> bool:
         return bool(self.admin_keys) or needed in snapshot.scopes
 
-    def _authorize(self, needed: str | None, resolution: Resolution, snapshot: Snapshot) -> tuple[Grant, Refusal | None]:
+    def _authorize(
+        self, needed: str | None, resolution: Resolution, snapshot: Snapshot
+    ) -> tuple[Grant, Refusal | None]:
         grant, refusal = resolution.grant, resolution.refusal
-        if grant.expires_at is not None and grant.expires_at <= datetime.now(timezone.utc):
+        if grant.expires_at is not None and grant.expires_at <= datetime.now(UTC):
             grant, refusal = NOTHING, Refusal(401, "key_expired", "this key has expired")
         if needed is None:
             return grant, None
         if needed in ("admin", "documents:write") and not self._anyone_may(needed, snapshot):
-            return grant, Refusal(403, "admin_disabled", f"no key may use this endpoint (scope '{needed}'): "
-                                  "set QA_ADMIN_KEYS or create a key with that scope (`qa keys create`)")
+            return grant, Refusal(
+                403,
+                "admin_disabled",
+                f"no key may use this endpoint (scope '{needed}'): "
+                "set QA_ADMIN_KEYS or create a key with that scope (`qa keys create`)",
+            )
         open_api = self._open(snapshot)
         if needed == ANY_KEY:
-            return grant, (refusal or (None if grant.kind != "anonymous" or open_api
-                                       else Refusal(401, "missing_api_key", MISSING_KEY)))
+            return grant, (
+                refusal
+                or (None if grant.kind != "anonymous" or open_api else Refusal(401, "missing_api_key", MISSING_KEY))
+            )
         if grant.allows(needed):
             return grant, None
         if refusal is not None:  # a key that is not valid is refused even on an open API: say so
@@ -184,8 +207,12 @@ class AccessMiddleware:
             return OPEN, None
         if grant.kind == "anonymous":
             return grant, Refusal(401, "missing_api_key", MISSING_KEY)
-        return grant, Refusal(403, "insufficient_scope", f"this key may not use this endpoint: it needs "
-                              f"the scope '{needed}' (the key has: {', '.join(sorted(grant.scopes)) or 'none'})")
+        return grant, Refusal(
+            403,
+            "insufficient_scope",
+            f"this key may not use this endpoint: it needs "
+            f"the scope '{needed}' (the key has: {', '.join(sorted(grant.scopes)) or 'none'})",
+        )
 
     def _needed(self, scope: Scope) -> str | None:
         """The scope the request needs (None: public), from the route's declared policy."""
@@ -204,7 +231,9 @@ class AccessMiddleware:
                 message = "too many requests through this widget from all its visitors together; retry in {} s"
         if wait == 0 and grant.key_id is not None and grant.rate_per_minute:
             wait = self.key_budgets.take(grant.key_id, grant.rate_per_minute)
-            message = f"this key's own limit of {grant.rate_per_minute:g} requests per minute is used up; retry in {{}} s"
+            message = (
+                f"this key's own limit of {grant.rate_per_minute:g} requests per minute is used up; retry in {{}} s"
+            )
         return wait, message
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -226,8 +255,9 @@ class AccessMiddleware:
             wait, message = self._rate_wait(client, grant if refusal is None else NOTHING)
             if wait > 0:
                 retry = retry_after_header(wait)
-                await error_response(429, "rate_limited", message.format(retry),
-                                     headers={"Retry-After": retry})(scope, receive, send)
+                await error_response(429, "rate_limited", message.format(retry), headers={"Retry-After": retry})(
+                    scope, receive, send
+                )
                 return
         if refusal is not None:
             await refusal.response()(scope, receive, send)

@@ -68,8 +68,9 @@ class CostMiddleware:
         self.app = app
         self.max_tokens = settings.max_query_tokens
         self.burst = max(settings.token_limit_burst, settings.max_query_tokens)
-        self.buckets = (TokenBuckets(settings.token_limit_per_minute, self.burst)
-                        if settings.token_limit_per_minute > 0 else None)
+        self.buckets = (
+            TokenBuckets(settings.token_limit_per_minute, self.burst) if settings.token_limit_per_minute > 0 else None
+        )
         self.per_minute = settings.token_limit_per_minute
 
     @staticmethod
@@ -94,8 +95,7 @@ class CostMiddleware:
         finally:
             ENCODER_CLIENT.reset(reset)
 
-    async def _charged(self, scope: Scope, receive: Receive, send: Send, fields: tuple[str, ...],
-                       client: str) -> None:
+    async def _charged(self, scope: Scope, receive: Receive, send: Send, fields: tuple[str, ...], client: str) -> None:
         message: Message = await receive()
         receive = replay_body(message, receive)
         texts = texts_of(message.get("body", b""), fields) if message["type"] == "http.request" else None
@@ -112,9 +112,11 @@ class CostMiddleware:
                 if wait > 0:
                     retry = retry_after_header(wait)
                     await error_response(
-                        429, "token_budget_exceeded",
+                        429,
+                        "token_budget_exceeded",
                         f"this client has used its {self.per_minute:g} encoder tokens per minute "
                         f"(this request needs {tokens}); retry in {retry} s",
-                        headers={"Retry-After": retry})(scope, receive, send)
+                        headers={"Retry-After": retry},
+                    )(scope, receive, send)
                     return
         await self.app(scope, receive, send)

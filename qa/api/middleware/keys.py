@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+
 from starlette.datastructures import Headers
 
 

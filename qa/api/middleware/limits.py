@@ -87,18 +87,22 @@ class BodyLimitMiddleware:
         if body and not is_json_media_type(headers.get("content-type", "")) and not form:
             sent = headers.get("content-type") or "none"
             await error_response(
-                415, "unsupported_media_type",
+                415,
+                "unsupported_media_type",
                 f"the body must be JSON sent with 'Content-Type: application/json' (got {sent[:100]!r})",
             )(scope, receive, send)
             return
-        await self.app(scope, replay_body({"type": "http.request", "body": bytes(body),
-                                           "more_body": False}, receive), send)
+        await self.app(
+            scope, replay_body({"type": "http.request", "body": bytes(body), "more_body": False}, receive), send
+        )
 
     async def _stream_upload(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass a multipart body through, counting it; 413 as soon as it passes the limit."""
         limit = self.max_upload_bytes
-        message = (f"the upload is larger than {limit / 1e6:.1f} MB ({FILES_PER_UPLOAD} files of "
-                   "QA_MAX_DOCUMENT_BYTES at most)")
+        message = (
+            f"the upload is larger than {limit / 1e6:.1f} MB ({FILES_PER_UPLOAD} files of "
+            "QA_MAX_DOCUMENT_BYTES at most)"
+        )
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await error_response(413, "payload_too_large", message)(scope, receive, send)

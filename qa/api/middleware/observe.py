@@ -12,7 +12,7 @@ import re
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.datastructures import MutableHeaders
 from starlette.routing import compile_path
@@ -126,13 +126,12 @@ class ObserveMiddleware:
                 self._log(scope, request_id, route, status, seconds, extras)
 
     @staticmethod
-    def _log(scope: Scope, request_id: str, route: str, status: int, seconds: float,
-             extras: dict) -> None:
+    def _log(scope: Scope, request_id: str, route: str, status: int, seconds: float, extras: dict) -> None:
         client = scope.get(CLIENT_SCOPE_KEY)
         if client is None:
             client = f"ip:{scope['client'][0]}" if scope.get("client") else "ip:unknown"
         line = {
-            "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "event": "request",
             "request_id": request_id,
             "method": scope["method"][:16],  # any token is a valid method: keep lines short
@@ -143,5 +142,4 @@ class ObserveMiddleware:
             "client": client,  # "key:<fingerprint>" or "ip:<address>", never the key
             **extras,
         }
-        access_log.info(json.dumps(line, ensure_ascii=False, default=str).encode(
-            "utf-8", "replace").decode("utf-8"))
+        access_log.info(json.dumps(line, ensure_ascii=False, default=str).encode("utf-8", "replace").decode("utf-8"))

@@ -21,8 +21,9 @@ class TokenBuckets:
     clients are forgotten past `max_clients` (a forgotten client simply starts full again).
     """
 
-    def __init__(self, per_minute: float, burst: int, max_clients: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: float, burst: int, max_clients: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if per_minute <= 0 or burst <= 0:
             raise ValueError("per_minute and burst must be positive")
         self.rate = per_minute / 60.0

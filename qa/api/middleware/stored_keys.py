@@ -52,12 +52,17 @@ class Snapshot:
 
 
 def grant_of_row(row: ApiKey) -> Grant:
-    return Grant(kind="stored", scopes=frozenset(row.scopes), key_id=row.id,
-                 collections=tuple(row.collections) if row.collections is not None else None,
-                 filter={k: tuple(v) for k, v in row.filter.items()} if row.filter else None,
-                 origins=tuple(row.origins) if row.origins else None,
-                 rate_per_minute=row.rate_per_minute, tokens_per_minute=row.tokens_per_minute,
-                 expires_at=row.expires_at)
+    return Grant(
+        kind="stored",
+        scopes=frozenset(row.scopes),
+        key_id=row.id,
+        collections=tuple(row.collections) if row.collections is not None else None,
+        filter={k: tuple(v) for k, v in row.filter.items()} if row.filter else None,
+        origins=tuple(row.origins) if row.origins else None,
+        rate_per_minute=row.rate_per_minute,
+        tokens_per_minute=row.tokens_per_minute,
+        expires_at=row.expires_at,
+    )
 
 
 class StoredKeys:

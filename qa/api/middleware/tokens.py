@@ -84,8 +84,13 @@ def claimed_key_id(token: str) -> str:
 def verify(token: str, secret: bytes, key: Grant) -> Grant:
     """The grant of a visitor token signed for `key`: the key's, narrowed by the token's claims."""
     try:
-        claims = jwt.decode(token, signing_secret(secret, key.key_id or ""), algorithms=[ALGORITHM],
-                            options={"require": ["exp", "key_id"]}, leeway=LEEWAY_SECONDS)
+        claims = jwt.decode(
+            token,
+            signing_secret(secret, key.key_id or ""),
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "key_id"]},
+            leeway=LEEWAY_SECONDS,
+        )
     except jwt.ExpiredSignatureError as exc:
         raise TokenRefused(401, "token_expired", "the visitor token has expired: ask the site for a new one") from exc
     except jwt.InvalidSignatureError as exc:
@@ -93,19 +98,25 @@ def verify(token: str, secret: bytes, key: Grant) -> Grant:
     except jwt.PyJWTError as exc:
         raise TokenRefused(401, "invalid_token", f"the visitor token is not valid: {exc}") from exc
     if claims.get("filter") is not None:
-        raise TokenRefused(403, "filter_not_supported",
-                           "this server does not filter documents yet, so a token cannot carry a 'filter'")
+        raise TokenRefused(
+            403, "filter_not_supported", "this server does not filter documents yet, so a token cannot carry a 'filter'"
+        )
     scopes = key.scopes & READ_SCOPES  # a visitor never writes or administers
     if "scopes" in claims:
         asked = claims["scopes"]
         if not isinstance(asked, list) or not set(asked) <= scopes:
-            raise TokenRefused(403, "token_widened", f"the token's scopes go beyond its key's ({', '.join(sorted(scopes))})")
+            raise TokenRefused(
+                403, "token_widened", f"the token's scopes go beyond its key's ({', '.join(sorted(scopes))})"
+            )
         scopes = frozenset(asked)
     collections = key.collections
     if "collections" in claims:
         asked = claims["collections"]
-        if not isinstance(asked, list) or not all(isinstance(c, str) for c in asked) \
-                or (collections is not None and not set(asked) <= set(collections)):
+        if (
+            not isinstance(asked, list)
+            or not all(isinstance(c, str) for c in asked)
+            or (collections is not None and not set(asked) <= set(collections))
+        ):
             raise TokenRefused(403, "token_widened", "the token's collections go beyond its key's")
         collections = tuple(asked)
     return replace(key, kind="visitor", scopes=scopes, collections=collections)

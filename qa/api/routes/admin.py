@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from qa.api.policy import RoutePolicy, declare
 from qa.api.errors import ApiError
+from qa.api.policy import RoutePolicy, declare
 from qa.api.reloader import IndexReloader, NotLoaded
 from qa.api.schemas import ErrorBody
 from qa.store.base import StoreError
@@ -20,8 +20,9 @@ class ReloadStatus(BaseModel):
     previous_version: str
 
 
-@router.post("/reload", response_model=ReloadStatus,
-             responses={code: {"model": ErrorBody} for code in (401, 403, 409, 429, 503)})
+@router.post(
+    "/reload", response_model=ReloadStatus, responses={code: {"model": ErrorBody} for code in (401, 403, 409, 429, 503)}
+)
 @declare(RoutePolicy(scope="admin"))
 def reload_index(request: Request) -> ReloadStatus:
     """Serve the version index/CURRENT names, after verifying it; the old one serves until then."""
@@ -32,5 +33,6 @@ def reload_index(request: Request) -> ReloadStatus:
         raise ApiError(503, "not_ready", str(exc), headers={"Retry-After": "2"}) from exc
     except StoreError as exc:
         raise ApiError(409, "index_refused", f"{exc}; still serving the previous version") from exc
-    return ReloadStatus(status=outcome.status, index_version=outcome.index_version,
-                        previous_version=outcome.previous_version)
+    return ReloadStatus(
+        status=outcome.status, index_version=outcome.index_version, previous_version=outcome.previous_version
+    )

@@ -30,8 +30,7 @@ COOKIE = "qa_admin"
 SESSION_SECONDS = 3600
 STARTERS_PER_LANGUAGE = 5
 CSS = Path(__file__).resolve().parents[1] / "admin.css"
-PAGE_CSP = ("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-            "base-uri 'none'")
+PAGE_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 Lang = Literal["zh", "en"]
 
 
@@ -46,13 +45,15 @@ def _is_admin_key(request: Request, key: str | None) -> bool:
 
 
 def _signed_in(request: Request, analytics: Analytics) -> bool:
-    return (_is_admin_key(request, presented_key(Headers(scope=request.scope)))
-            or analytics.signer.session_valid(request.cookies.get(COOKIE)))
+    return _is_admin_key(request, presented_key(Headers(scope=request.scope))) or analytics.signer.session_valid(
+        request.cookies.get(COOKIE)
+    )
 
 
 def _html(page: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(page, status_code=status, headers={"Content-Security-Policy": PAGE_CSP,
-                                                           "Cache-Control": "no-store"})
+    return HTMLResponse(
+        page, status_code=status, headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
+    )
 
 
 def _starters(session, days: int) -> dict[str, list[str]]:
@@ -62,16 +63,21 @@ def _starters(session, days: int) -> dict[str, list[str]]:
     for item in items:
         by_lang = counts.setdefault(item["lang"], {})
         by_lang[item["question"]] = by_lang.get(item["question"], 0) + 1
-    return {lang: [q for q, n in sorted(qs.items(), key=lambda kv: -kv[1]) if n >= 2][:STARTERS_PER_LANGUAGE]
-            for lang, qs in sorted(counts.items())}
+    return {
+        lang: [q for q, n in sorted(qs.items(), key=lambda kv: -kv[1]) if n >= 2][:STARTERS_PER_LANGUAGE]
+        for lang, qs in sorted(counts.items())
+    }
 
 
 @router.get("/admin", response_class=HTMLResponse)
 @declare(RoutePolicy())
-def admin_page(request: Request, lang: Lang | None = None,
-               days: Annotated[int, Query(ge=1, le=3650)] = 30,
-               analytics: Analytics = Depends(get_analytics),
-               service: Service = Depends(get_service)) -> HTMLResponse:
+def admin_page(
+    request: Request,
+    lang: Lang | None = None,
+    days: Annotated[int, Query(ge=1, le=3650)] = 30,
+    analytics: Analytics = Depends(get_analytics),
+    service: Service = Depends(get_service),
+) -> HTMLResponse:
     language = _lang(request, lang)
     if not _signed_in(request, analytics):
         return _html(login_page(language))
@@ -83,8 +89,7 @@ def admin_page(request: Request, lang: Lang | None = None,
 
     with analytics.state.session() as session:
         totals = summary(session, days)
-        groups = gaps(session, analytics.question_vectors, analytics.grouping.min_similarity, nearest,
-                      days, limit=10)
+        groups = gaps(session, analytics.question_vectors, analytics.grouping.min_similarity, nearest, days, limit=10)
         _, rated_down = questions(session, QuestionFilter(days=days, rating="down", limit=50))
         starters = _starters(session, days)
     return _html(dashboard_page(language, days, totals, groups, rated_down, starters))
@@ -92,15 +97,25 @@ def admin_page(request: Request, lang: Lang | None = None,
 
 @router.post("/admin/login")
 @declare(RoutePolicy(form=True))
-def sign_in(request: Request, key: Annotated[str, Form(max_length=500)], lang: Lang | None = None,
-            analytics: Analytics = Depends(get_analytics)) -> Response:
+def sign_in(
+    request: Request,
+    key: Annotated[str, Form(max_length=500)],
+    lang: Lang | None = None,
+    analytics: Analytics = Depends(get_analytics),
+) -> Response:
     language = _lang(request, lang)
     if not _is_admin_key(request, key.strip()):
         return _html(login_page(language, failed=True), status=401)
     response = RedirectResponse(f"/admin?lang={language}", status_code=303)
-    response.set_cookie(COOKIE, analytics.signer.session_token(SESSION_SECONDS), max_age=SESSION_SECONDS,
-                        path="/admin", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(
+        COOKIE,
+        analytics.signer.session_token(SESSION_SECONDS),
+        max_age=SESSION_SECONDS,
+        path="/admin",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
@@ -114,19 +129,28 @@ def sign_out() -> Response:
 
 @router.get("/admin/questions.csv")
 @declare(RoutePolicy())
-def export_csv(request: Request, days: Annotated[int, Query(ge=1, le=3650)] = 30,
-               rating: Literal["up", "down"] | None = None,
-               analytics: Analytics = Depends(get_analytics)) -> Response:
+def export_csv(
+    request: Request,
+    days: Annotated[int, Query(ge=1, le=3650)] = 30,
+    rating: Literal["up", "down"] | None = None,
+    analytics: Analytics = Depends(get_analytics),
+) -> Response:
     if not _signed_in(request, analytics):
         return _html(login_page(_lang(request, None)), status=401)
     with analytics.state.session() as session:
         _, items = questions(session, QuestionFilter(days=days, rating=rating, limit=1_000_000))
-    return PlainTextResponse(to_csv(items), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="questions.csv"'})
+    return PlainTextResponse(
+        to_csv(items),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="questions.csv"'},
+    )
 
 
 @router.get("/admin.css")
 @declare(RoutePolicy())
 def admin_css() -> Response:
-    return Response(CSS.read_text(encoding="utf-8"), media_type="text/css; charset=utf-8",
-                    headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        CSS.read_text(encoding="utf-8"),
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

@@ -26,8 +26,7 @@ Support = Literal["stated", "related", "none"]
 
 @router.get("/summary", responses=ERRORS)
 @declare(ADMIN)
-def get_summary(days: Days = 30, collection: str | None = None,
-                analytics: Analytics = Depends(get_analytics)) -> dict:
+def get_summary(days: Days = 30, collection: str | None = None, analytics: Analytics = Depends(get_analytics)) -> dict:
     """Asks by support (stated / related / none) and ratings, per day, collection and language."""
     with analytics.state.session() as session:
         return summary(session, days, collection)
@@ -35,27 +34,40 @@ def get_summary(days: Days = 30, collection: str | None = None,
 
 @router.get("/questions", responses={**ERRORS, 200: {"content": {"text/csv": {}}}})
 @declare(ADMIN)
-def get_questions(days: Days = 30, collection: str | None = None, lang: Lang | None = None,
-                  support: Support | None = None, rating: Literal["up", "down"] | None = None,
-                  limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0, format: Literal["json", "csv"] = "json",
-                  analytics: Analytics = Depends(get_analytics)):
+def get_questions(
+    days: Days = 30,
+    collection: str | None = None,
+    lang: Lang | None = None,
+    support: Support | None = None,
+    rating: Literal["up", "down"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    format: Literal["json", "csv"] = "json",
+    analytics: Analytics = Depends(get_analytics),
+):
     """The logged questions, newest first, with their ratings; `format=csv` for a spreadsheet."""
     wanted = QuestionFilter(days, collection, lang, support, rating, limit, offset)
     with analytics.state.session() as session:
         total, items = questions(session, wanted)
     if format == "csv":
-        return PlainTextResponse(to_csv(items), media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition": 'attachment; filename="questions.csv"'})
+        return PlainTextResponse(
+            to_csv(items),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="questions.csv"'},
+        )
     return {"total": total, "items": items}
 
 
 @router.get("/gaps", responses=ERRORS)
 @declare(ADMIN)
-def get_gaps(days: Days = 30, collection: str | None = None,
-             sort: Literal["size", "newest"] = "size", limit: Annotated[int, Query(ge=1, le=500)] = 50,
-             analytics: Analytics = Depends(get_analytics),
-             service: Service = Depends(get_service)) -> dict:
+def get_gaps(
+    days: Days = 30,
+    collection: str | None = None,
+    sort: Literal["size", "newest"] = "size",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    analytics: Analytics = Depends(get_analytics),
+    service: Service = Depends(get_service),
+) -> dict:
     """What the documents are missing: unanswered questions grouped by topic, both languages."""
     store = service.store
 
@@ -64,8 +76,16 @@ def get_gaps(days: Days = 30, collection: str | None = None,
         return passage_out(store.passage(row)).model_dump() if row is not None else None
 
     with analytics.state.session() as session:
-        groups = gaps(session, analytics.question_vectors, analytics.grouping.min_similarity, nearest,
-                      days, collection, sort, limit)
+        groups = gaps(
+            session,
+            analytics.question_vectors,
+            analytics.grouping.min_similarity,
+            nearest,
+            days,
+            collection,
+            sort,
+            limit,
+        )
     return {"groups": groups}
 
 

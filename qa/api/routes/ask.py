@@ -26,6 +26,10 @@ def ask(body: AskRequest, request: Request) -> AskResponse | Response:
     charge_key_tokens(request, service, [body.question, *(body.history or [])])
     collection = body.collection or "default"
     if wants_events(request):
-        return ask_event_stream(service, body, request.app.state.settings.stream_heartbeat_seconds,
-                                remember=lambda response: remember_ask(request, response, collection))
+        return ask_event_stream(
+            service,
+            body,
+            request.app.state.settings.stream_heartbeat_seconds,
+            remember=lambda response: remember_ask(request, response, collection),
+        )
     return remember_ask(request, ask_once(service, body), collection)

@@ -22,8 +22,15 @@ from qa.api.asking import QaAnswer, ask_once, qa_answer
 from qa.api.chat_reply import conversation, reply_text
 from qa.api.deps import get_service
 from qa.api.openai_errors import ERROR_RESPONSES, OpenAIError, OpenAIRoute, as_openai_error
-from qa.api.openai_schemas import (AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest,
-                                   Choice, ChunkChoice, Delta)
+from qa.api.openai_schemas import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    Delta,
+)
 from qa.api.policy import RoutePolicy, declare
 from qa.api.routes.models import model_named
 from qa.api.schemas import AskRequest
@@ -48,12 +55,22 @@ class Completion:
         self.model = model
 
     def whole(self, answer: QaAnswer) -> ChatCompletion:
-        return ChatCompletion(id=self.id, created=self.created, model=self.model, qa=answer,
-                              choices=[Choice(message=AssistantMessage(content=reply_text(answer)))])
+        return ChatCompletion(
+            id=self.id,
+            created=self.created,
+            model=self.model,
+            qa=answer,
+            choices=[Choice(message=AssistantMessage(content=reply_text(answer)))],
+        )
 
     def chunk(self, delta: Delta, finished: bool = False, answer: QaAnswer | None = None) -> ServerSentEvent:
-        body = ChatCompletionChunk(id=self.id, created=self.created, model=self.model, qa=answer,
-                                   choices=[ChunkChoice(delta=delta, finish_reason="stop" if finished else None)])
+        body = ChatCompletionChunk(
+            id=self.id,
+            created=self.created,
+            model=self.model,
+            qa=answer,
+            choices=[ChunkChoice(delta=delta, finish_reason="stop" if finished else None)],
+        )
         return ServerSentEvent(body.model_dump_json(exclude_none=True), sep="\n")
 
 
@@ -76,11 +93,13 @@ async def chunk_events(service: Service, ask: AskRequest, completion: Completion
     yield ServerSentEvent("[DONE]", sep="\n")
 
 
-@router.post("/chat/completions", response_model=ChatCompletion,
-             responses={**ERROR_RESPONSES, 200: CHUNK_STREAM_RESPONSE})
+@router.post(
+    "/chat/completions", response_model=ChatCompletion, responses={**ERROR_RESPONSES, 200: CHUNK_STREAM_RESPONSE}
+)
 @declare(RoutePolicy(scope="ask", cost_fields=("messages",)))
-def chat_completions(body: ChatCompletionRequest, request: Request,
-                     service: Service = Depends(get_service)) -> ChatCompletion | Response:
+def chat_completions(
+    body: ChatCompletionRequest, request: Request, service: Service = Depends(get_service)
+) -> ChatCompletion | Response:
     """An OpenAI chat completion that answers the last user message from the documents."""
     completion = Completion(model_named(service, body.model).id)
     question, history = conversation(body.messages)

@@ -20,8 +20,14 @@ from qa.api.routes.keys import state_of
 from qa.api.schemas import ErrorBody
 from qa.service import ServiceHolder, collection_summary
 from qa.settings import Settings
-from qa.state.collections import (DEFAULT_COLLECTION, NAME_PATTERN, add_collection, get_collection,
-                                  list_collections, remove_collection)
+from qa.state.collections import (
+    DEFAULT_COLLECTION,
+    NAME_PATTERN,
+    add_collection,
+    get_collection,
+    list_collections,
+    remove_collection,
+)
 from qa.store.collections import collection_root
 
 router = APIRouter(prefix="/v1/collections", tags=["collections"])
@@ -50,8 +56,13 @@ class CollectionList(BaseModel):
 
 def describe(settings: Settings, name: str, title: str) -> CollectionOut:
     summary = collection_summary(settings, name)
-    return CollectionOut(name=name, title=title, documents=summary.documents, passages=summary.passages,
-                         index_version=summary.index_version)
+    return CollectionOut(
+        name=name,
+        title=title,
+        documents=summary.documents,
+        passages=summary.passages,
+        index_version=summary.index_version,
+    )
 
 
 @router.get("", response_model=CollectionList, responses=_ERRORS)
@@ -96,8 +107,11 @@ def delete(name: str, request: Request) -> None:
         if len(list_collections(session)) <= 1:
             raise ApiError(409, "last_collection", "a server keeps at least one collection")
         if name == DEFAULT_COLLECTION:
-            raise ApiError(409, "default_collection", "the collection 'default' is QA_CORPUS_DIR and "
-                           "QA_INDEX_DIR themselves and is not deleted")
+            raise ApiError(
+                409,
+                "default_collection",
+                "the collection 'default' is QA_CORPUS_DIR and QA_INDEX_DIR themselves and is not deleted",
+            )
         remove_collection(session, name)
         holder.forget(name)
         shutil.rmtree(collection_root(settings, name), ignore_errors=True)

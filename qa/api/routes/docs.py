@@ -15,9 +15,11 @@ from qa.api.static import asset_response, load_asset
 
 router = APIRouter(include_in_schema=False)
 
-ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-          "swagger-ui.css": "text/css; charset=utf-8",
-          "favicon-32x32.png": "image/png"}
+ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
 
 
 @router.get("/docs")
@@ -36,5 +38,6 @@ async def swagger_ui(request: Request) -> HTMLResponse:
 async def swagger_asset(request: Request, name: str) -> Response:
     if name not in ASSETS:
         raise HTTPException(404)
-    return asset_response(request, load_asset(swagger_ui_path / name, ASSETS[name]),
-                          {"Cache-Control": "public, max-age=86400"})
+    return asset_response(
+        request, load_asset(swagger_ui_path / name, ASSETS[name]), {"Cache-Control": "public, max-age=86400"}
+    )

@@ -21,16 +21,16 @@ import threading
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
-from pydantic import BaseModel, Field
 
-from qa.api.policy import RoutePolicy, declare
 from qa.api.deps import get_service, may_use
 from qa.api.errors import ApiError
 from qa.api.jobs import JOBS_FILE, KEEP_JOBS, STAGING_PREFIX, Job, JobProgress, JobQueue, JobRecords
 from qa.api.middleware.limits import is_multipart
+from qa.api.policy import RoutePolicy, declare
 from qa.api.schemas import ErrorBody
 from qa.corpus.errors import CorpusError
 from qa.corpus.models import Alignment
@@ -67,11 +67,13 @@ class JobStatus(BaseModel):
     error: str | None = None
     index_version: str | None = Field(None, description="The index version that serves the change.")
     texts_embedded: int = Field(0, description="Texts this job's build has embedded so far.")
-    texts_expected: int | None = Field(None, description="Texts it is expected to embed (estimated "
-                                       "from the uploaded document's passages).")
+    texts_expected: int | None = Field(
+        None, description="Texts it is expected to embed (estimated from the uploaded document's passages)."
+    )
     eta_seconds: float | None = Field(None, description="Seconds left at the speed so far.")
-    note: str | None = Field(None, description="E.g. that a restart interrupted the job, which was "
-                             "rolled back and queued again.")
+    note: str | None = Field(
+        None, description="E.g. that a restart interrupted the job, which was rolled back and queued again."
+    )
 
 
 class DocumentDetail(BaseModel):
@@ -84,16 +86,27 @@ class DocumentDetail(BaseModel):
     passages: dict[str, int] = Field(default_factory=dict)
     aligned_units: int = 0
     weak_alignments: list[Alignment] = Field(
-        default_factory=list, description="Aligned units the build found doubtful (low similarity, "
-        "length misfit or a better rival paragraph).")
+        default_factory=list,
+        description="Aligned units the build found doubtful (low similarity, "
+        "length misfit or a better rival paragraph).",
+    )
     job: JobStatus | None = Field(None, description="The latest unfinished job for this document.")
 
 
 def job_status(job: Job) -> JobStatus:
-    return JobStatus(job_id=job.job_id, doc_id=job.doc_id, kind=job.kind, status=job.status,
-                     progress=job.progress, error=job.error, index_version=job.index_version,
-                     texts_embedded=job.texts_embedded, texts_expected=job.texts_expected,
-                     eta_seconds=job.eta_seconds, note=job.note)
+    return JobStatus(
+        job_id=job.job_id,
+        doc_id=job.doc_id,
+        kind=job.kind,
+        status=job.status,
+        progress=job.progress,
+        error=job.error,
+        index_version=job.index_version,
+        texts_embedded=job.texts_embedded,
+        texts_expected=job.texts_expected,
+        eta_seconds=job.eta_seconds,
+        note=job.note,
+    )
 
 
 def _rebuild(app):
@@ -119,8 +132,7 @@ def _rebuild(app):
             if holder.service is None:
                 raise RuntimeError(f"built, but the index could not be loaded: {holder.error}")
             return holder.service.store.version
-        return app.state.reloader.reload().index_version if hasattr(app.state, "reloader") \
-            else holder.reload()
+        return app.state.reloader.reload().index_version if hasattr(app.state, "reloader") else holder.reload()
 
     return rebuild
 
@@ -154,8 +166,12 @@ def get_jobs(request: Request) -> JobQueue:
 def _doc_id(given: str | None, filenames: list[str]) -> str:
     if given is not None:
         if not DOC_ID.fullmatch(given) or slugify(given) != given:
-            raise ApiError(422, "invalid_doc_id", "doc_id must be 1–100 characters of a–z, 0–9, '-' "
-                           "and '_', starting with a letter or digit and not ending with '-'")
+            raise ApiError(
+                422,
+                "invalid_doc_id",
+                "doc_id must be 1–100 characters of a–z, 0–9, '-' "
+                "and '_', starting with a letter or digit and not ending with '-'",
+            )
         return given
     name = parse_name(Path(filenames[0])) if filenames[0] else None
     if name is None:
@@ -174,8 +190,9 @@ def _extension(upload: UploadFile, limits: Limits) -> str:
     allowed = limits.formats or tuple(dict.fromkeys(EXTENSIONS.values()))
     if fmt is None or fmt not in allowed:
         accepted = ", ".join(sorted(e for e, f in EXTENSIONS.items() if f in allowed))
-        raise ApiError(415, "unsupported_document_type",
-                       f"{name or 'the upload'}: unsupported file type; accepted: {accepted}")
+        raise ApiError(
+            415, "unsupported_document_type", f"{name or 'the upload'}: unsupported file type; accepted: {accepted}"
+        )
     return suffix
 
 
@@ -185,26 +202,45 @@ def _save(upload: UploadFile, target: Path, limit: int) -> None:
         while chunk := upload.file.read(1 << 20):
             written += len(chunk)
             if written > limit:
-                raise ApiError(413, "document_too_large", f"{upload.filename}: larger than the "
-                               f"{limit / 1e6:.1f} MB limit (QA_MAX_DOCUMENT_BYTES)")
+                raise ApiError(
+                    413,
+                    "document_too_large",
+                    f"{upload.filename}: larger than the {limit / 1e6:.1f} MB limit (QA_MAX_DOCUMENT_BYTES)",
+                )
             handle.write(chunk)
 
 
 # The upload form, documented here because the route reads it itself (after the admin check).
-_UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "properties": {
-        "file": {"type": "string", "format": "binary", "description": "One document."},
-        "zh": {"type": "string", "format": "binary", "description": "The Chinese edition."},
-        "en": {"type": "string", "format": "binary", "description": "The English edition."},
-        "doc_id": {"type": "string", "description": "Id to give (or replace); default from the "
-                   "file name."},
-        "collection": {"type": "string", "description": "Only `default` over HTTP so far (other "
-                       "collections: `qa ingest --collection`)."}}}}}}}
+_UPLOAD_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "One document."},
+                        "zh": {"type": "string", "format": "binary", "description": "The Chinese edition."},
+                        "en": {"type": "string", "format": "binary", "description": "The English edition."},
+                        "doc_id": {
+                            "type": "string",
+                            "description": "Id to give (or replace); default from the file name.",
+                        },
+                        "collection": {
+                            "type": "string",
+                            "description": "Only `default` over HTTP so far (other "
+                            "collections: `qa ingest --collection`).",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
 FORM_FIELDS = ("file", "zh", "en", "doc_id", "collection")
 
 
-@router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS,
-             openapi_extra=_UPLOAD_FORM)
+@router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS, openapi_extra=_UPLOAD_FORM)
 @declare(RoutePolicy(scope="documents:write", upload=True))
 async def add_document(request: Request) -> JobAccepted:
     """Add or replace a document; the index is rebuilt in the background (see GET /v1/jobs/{id}).
@@ -218,8 +254,11 @@ async def add_document(request: Request) -> JobAccepted:
         async with request.form(max_files=len(FORM_FIELDS), max_fields=len(FORM_FIELDS)) as form:
             unknown = sorted(set(form.keys()) - set(FORM_FIELDS))
             if unknown:
-                raise ApiError(422, "invalid_request", f"unknown form parts {unknown[:4]}; send "
-                               "'file', or 'zh' and 'en', and optionally 'doc_id'")
+                raise ApiError(
+                    422,
+                    "invalid_request",
+                    f"unknown form parts {unknown[:4]}; send 'file', or 'zh' and 'en', and optionally 'doc_id'",
+                )
             uploads = {name: form.get(name) for name in ("file", "zh", "en")}
             for name, value in uploads.items():
                 if value is not None and not isinstance(value, UploadFile):
@@ -229,19 +268,23 @@ async def add_document(request: Request) -> JobAccepted:
                 raise ApiError(422, "invalid_request", "collection must be a text field")
             may_use(request, collection)
             if collection != DEFAULT_COLLECTION:
-                raise ApiError(422, "collection_uploads_unsupported", "uploads over HTTP go to the collection "
-                               f"'{DEFAULT_COLLECTION}' only so far: use `qa ingest --collection {collection[:100]}`")
+                raise ApiError(
+                    422,
+                    "collection_uploads_unsupported",
+                    "uploads over HTTP go to the collection "
+                    f"'{DEFAULT_COLLECTION}' only so far: use `qa ingest --collection {collection[:100]}`",
+                )
             doc_id = form.get("doc_id")
             if doc_id is not None and not isinstance(doc_id, str):
                 raise ApiError(422, "invalid_doc_id", "doc_id must be a text field")
-            return await run_in_threadpool(_accept, request, uploads["file"], uploads["zh"],
-                                           uploads["en"], doc_id)
+            return await run_in_threadpool(_accept, request, uploads["file"], uploads["zh"], uploads["en"], doc_id)
     except MultiPartException as exc:
         raise ApiError(422, "invalid_request", f"the multipart body is malformed: {exc.message}") from exc
 
 
-def _accept(request: Request, file: UploadFile | None, zh: UploadFile | None, en: UploadFile | None,
-            doc_id: str | None) -> JobAccepted:
+def _accept(
+    request: Request, file: UploadFile | None, zh: UploadFile | None, en: UploadFile | None, doc_id: str | None
+) -> JobAccepted:
     """Check, stage and queue an upload (blocking: file copies and the child-process read)."""
     settings = request.app.state.settings
     limits = Limits.from_settings(settings)
@@ -252,8 +295,7 @@ def _accept(request: Request, file: UploadFile | None, zh: UploadFile | None, en
     parts = {"": file} if file is not None else {"zh": zh, "en": en}
     suffixes = {lang: _extension(upload, limits) for lang, upload in parts.items()}
     doc_id = _doc_id(doc_id, [Path(p.filename or "").name for p in parts.values()])
-    names = {lang: f"{doc_id}.{lang}{suffix}" if lang else f"{doc_id}{suffix}"
-             for lang, suffix in suffixes.items()}
+    names = {lang: f"{doc_id}.{lang}{suffix}" if lang else f"{doc_id}{suffix}" for lang, suffix in suffixes.items()}
     corpus_dir: Path = settings.corpus_dir
     corpus_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=corpus_dir))
@@ -266,8 +308,7 @@ def _accept(request: Request, file: UploadFile | None, zh: UploadFile | None, en
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    job = get_jobs(request).submit(doc_id, "add", staged=staged, staging_dir=staging,
-                                   texts_expected=expected)
+    job = get_jobs(request).submit(doc_id, "add", staged=staged, staging_dir=staging, texts_expected=expected)
     log.info("document %s accepted as job %s (%s)", doc_id, job.job_id, ", ".join(names.values()))
     return JobAccepted(job_id=job.job_id, doc_id=doc_id)
 
@@ -304,8 +345,7 @@ def get_job(job_id: str, request: Request) -> JobStatus:
     may_use(request, DEFAULT_COLLECTION)
     job = get_jobs(request).get(job_id)
     if job is None:
-        raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}' (the last "
-                       f"{KEEP_JOBS} jobs are kept)")
+        raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}' (the last {KEEP_JOBS} jobs are kept)")
     return job_status(job)
 
 
@@ -340,12 +380,23 @@ def get_document(doc_id: str, request: Request, service: Service = Depends(get_s
             raise ApiError(404, "document_not_found", f"no document with id '{doc_id[:200]}'")
         return DocumentDetail(doc_id=doc_id, indexed=False, files=files, job=job_status(pending))
     prefix = f"{doc_id}."
-    weak = [a for a in service.store.manifest.get("alignment", {}).get("low_confidence", [])
-            if any(i.startswith(prefix) for i in a.get("zh", []))]
-    return DocumentDetail(doc_id=doc_id, indexed=True, title=entry["title"], format=entry.get("format"),
-                          source=entry.get("source"), files=files, passages=entry["passages"],
-                          aligned_units=len(entry.get("alignments", [])), weak_alignments=weak,
-                          job=job_status(pending) if pending else None)
+    weak = [
+        a
+        for a in service.store.manifest.get("alignment", {}).get("low_confidence", [])
+        if any(i.startswith(prefix) for i in a.get("zh", []))
+    ]
+    return DocumentDetail(
+        doc_id=doc_id,
+        indexed=True,
+        title=entry["title"],
+        format=entry.get("format"),
+        source=entry.get("source"),
+        files=files,
+        passages=entry["passages"],
+        aligned_units=len(entry.get("alignments", [])),
+        weak_alignments=weak,
+        job=job_status(pending) if pending else None,
+    )
 
 
 @router.delete("/documents/{doc_id}", status_code=202, response_model=JobAccepted, responses=_ERRORS)
@@ -361,7 +412,8 @@ def delete_document(doc_id: str, request: Request) -> JobAccepted:
     if not any(s.doc_id == doc_id for s in sources):
         raise ApiError(404, "document_not_found", f"no document with id '{doc_id[:200]}' in the corpus")
     if all(s.doc_id == doc_id for s in sources):
-        raise ApiError(409, "last_document", "this is the only document; an index needs at least one "
-                       "(add another document first)")
+        raise ApiError(
+            409, "last_document", "this is the only document; an index needs at least one (add another document first)"
+        )
     job = get_jobs(request).submit(doc_id, "delete")
     return JobAccepted(job_id=job.job_id, doc_id=doc_id)

@@ -28,5 +28,6 @@ async def readyz(request: Request) -> Status:
         if holder.error:
             raise ApiError(503, "index_unavailable", f"the index could not be loaded: {holder.error}")
         raise ApiError(503, "not_ready", "loading the model and index", headers={"Retry-After": "2"})
-    return Status(status="ready", index_version=service.store.version,
-                  model=service.encoder.model_id, passages=service.store.size)
+    return Status(
+        status="ready", index_version=service.store.version, model=service.encoder.model_id, passages=service.store.size
+    )

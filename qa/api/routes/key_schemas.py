@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -22,16 +22,24 @@ class KeySpec(BaseModel):
     name: str = Field("", max_length=200, description="A label for people (which site, who).")
     scopes: list[Scope_] = Field(min_length=1, description="What the key may do.")
     collections: list[str] | None = Field(
-        None, description="Collections it may use; null = all.", json_schema_extra={"items": {"pattern": NAME_PATTERN}})
+        None, description="Collections it may use; null = all.", json_schema_extra={"items": {"pattern": NAME_PATTERN}}
+    )
     filter: dict[str, list[str]] | None = Field(
-        None, description="A document filter every request of the key is held to (not supported yet: "
-        "a non-empty filter is refused with 422 filters_unsupported).")
+        None,
+        description="A document filter every request of the key is held to (not supported yet: "
+        "a non-empty filter is refused with 422 filters_unsupported).",
+    )
     origins: list[str] | None = Field(
-        None, description="Web pages (origins like https://example.org) it works from, for widget "
-        "keys; null = any client (a server-side key).")
-    rate_per_minute: float | None = Field(None, gt=0, description="Requests per minute of the key, all clients together.")
-    tokens_per_minute: float | None = Field(None, gt=0, description="Encoder tokens per minute of the key on "
-                                            "/v1/search and /v1/ask, all clients together.")
+        None,
+        description="Web pages (origins like https://example.org) it works from, for widget "
+        "keys; null = any client (a server-side key).",
+    )
+    rate_per_minute: float | None = Field(
+        None, gt=0, description="Requests per minute of the key, all clients together."
+    )
+    tokens_per_minute: float | None = Field(
+        None, gt=0, description="Encoder tokens per minute of the key on /v1/search and /v1/ask, all clients together."
+    )
     expires_at: AwareDatetime | None = Field(None, description="RFC 3339 time after which the key is refused.")
 
     @field_validator("collections")
@@ -56,7 +64,7 @@ class KeySpec(BaseModel):
     @field_validator("expires_at")
     @classmethod
     def _future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value <= datetime.now(timezone.utc):
+        if value is not None and value <= datetime.now(UTC):
             raise ValueError("must be in the future")
         return value
 
@@ -78,18 +86,30 @@ class KeyOut(BaseModel):
 
     @classmethod
     def of(cls, row: ApiKey) -> KeyOut:
-        return cls(id=row.id, name=row.name, scopes=row.scopes, collections=row.collections, filter=row.filter,
-                   origins=row.origins, rate_per_minute=row.rate_per_minute, tokens_per_minute=row.tokens_per_minute,
-                   expires_at=row.expires_at, created_at=row.created_at, revoked_at=row.revoked_at)
+        return cls(
+            id=row.id,
+            name=row.name,
+            scopes=row.scopes,
+            collections=row.collections,
+            filter=row.filter,
+            origins=row.origins,
+            rate_per_minute=row.rate_per_minute,
+            tokens_per_minute=row.tokens_per_minute,
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
 
 
 class KeyCreated(KeyOut):
     """Returned once, at creation: the secret is not kept and cannot be shown again."""
 
     key: str = Field(description="The secret: send it as `Authorization: Bearer <key>` or `X-API-Key`.")
-    token_secret: str | None = Field(description="The HS256 secret with which a site's backend signs "
-                                     "visitor tokens for this key (docs/API.md); null when visitor "
-                                     "tokens are off (QA_TOKEN_SECRET).")
+    token_secret: str | None = Field(
+        description="The HS256 secret with which a site's backend signs "
+        "visitor tokens for this key (docs/API.md); null when visitor "
+        "tokens are off (QA_TOKEN_SECRET)."
+    )
 
 
 class KeyList(BaseModel):

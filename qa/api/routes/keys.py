@@ -29,14 +29,20 @@ def state_of(request: Request) -> StateStore:
     try:
         return open_state(request.app.state.settings)
     except SQLAlchemyError as exc:
-        raise ApiError(503, "state_unavailable", f"the state store cannot be reached: {exc.__class__.__name__}") from exc
+        raise ApiError(
+            503, "state_unavailable", f"the state store cannot be reached: {exc.__class__.__name__}"
+        ) from exc
 
 
 def add_key(store: StateStore, settings: Settings, spec: KeySpec) -> KeyCreated:
     """Create a key from a validated spec (shared by the HTTP route and `qa keys create`)."""
     if spec.filter:
-        raise ApiError(422, "filters_unsupported", "this server does not filter documents yet, so a key "
-                       "with a 'filter' would be answered unfiltered: create it without one")
+        raise ApiError(
+            422,
+            "filters_unsupported",
+            "this server does not filter documents yet, so a key "
+            "with a 'filter' would be answered unfiltered: create it without one",
+        )
     with store.session() as session:
         for name in spec.collections or ():
             if get_collection(session, name) is None:

@@ -34,8 +34,7 @@ def model_named(service: Service, name: str) -> ModelCard:
         if card.id == name:
             return card
     known = ", ".join(card.id for card in available_models(service))
-    raise OpenAIError(404, f"the model '{name[:100]}' does not exist; models: {known}",
-                      "model_not_found", "model")
+    raise OpenAIError(404, f"the model '{name[:100]}' does not exist; models: {known}", "model_not_found", "model")
 
 
 @router.get("/models", response_model=ModelList, responses=ERROR_RESPONSES)

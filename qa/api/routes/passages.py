@@ -6,9 +6,9 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 
-from qa.api.policy import RoutePolicy, declare
 from qa.api.deps import collection_service
 from qa.api.errors import ApiError
+from qa.api.policy import RoutePolicy, declare
 from qa.api.present import document_out, passage_out
 from qa.api.schemas import DocumentSummary, ErrorBody, PassageList, PassageOut
 from qa.state.collections import DEFAULT_COLLECTION, NAME_PATTERN

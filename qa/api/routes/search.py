@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 
 from qa.api.analytics import remember_search
 from qa.api.deps import charge_key_tokens, collection_service, refuse_filter
-from qa.api.policy import RoutePolicy, declare
 from qa.api.metrics import observe_search
+from qa.api.policy import RoutePolicy, declare
 from qa.api.present import search_response
 from qa.api.schemas import ErrorBody, SearchRequest, SearchResponse
 

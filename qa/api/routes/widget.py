@@ -20,9 +20,11 @@ WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "widget"
 router = APIRouter(tags=["widget"], include_in_schema=False)
 
 # The demo page runs with no inline script or style at all: the widget must work under this.
-DEMO_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-            "img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; "
-            "frame-ancestors 'self'")
+DEMO_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'"
+)
 _ASSET_HEADERS = {
     "Cache-Control": "public, max-age=300",
     "X-Content-Type-Options": "nosniff",
@@ -44,8 +46,7 @@ async def widget_js(request: Request) -> Response:
 @router.get("/widget.css")
 async def widget_css(request: Request) -> Response:
     """Fetched by widget.js from whatever site embeds it, so any origin may read it."""
-    return _asset(request, "widget.css", "text/css; charset=utf-8",
-                  **{"Access-Control-Allow-Origin": "*"})
+    return _asset(request, "widget.css", "text/css; charset=utf-8", **{"Access-Control-Allow-Origin": "*"})
 
 
 @router.get("/demo.css")
@@ -65,6 +66,11 @@ async def demo_page(request: Request, lang: str = Query("en", max_length=8)) -> 
     page = page.replace('<html lang="en">', f'<html lang="{DEMO_LANGS.get(lang, "en")}">', 1)
     # The embed snippet shows this server's own address (escaped: it comes from the Host header).
     page = page.replace("https://HOST", html.escape(str(request.base_url).rstrip("/")))
-    return HTMLResponse(page, headers={"Content-Security-Policy": DEMO_CSP,
-                                       "X-Content-Type-Options": "nosniff",
-                                       "Referrer-Policy": "same-origin"})
+    return HTMLResponse(
+        page,
+        headers={
+            "Content-Security-Policy": DEMO_CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+        },
+    )

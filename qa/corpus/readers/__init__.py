@@ -60,19 +60,32 @@ class Limits:
     max_chars: int = 3_000_000
 
     @classmethod
-    def from_settings(cls, settings) -> "Limits":
-        return cls(max_bytes=settings.max_document_bytes, max_pages=settings.max_document_pages,
-                   max_unzipped_bytes=settings.max_document_bytes * 4,
-                   formats=tuple(settings.document_formats),
-                   timeout_seconds=settings.document_timeout_seconds,
-                   max_units=settings.max_document_units, max_chars=settings.max_document_chars)
+    def from_settings(cls, settings) -> Limits:
+        return cls(
+            max_bytes=settings.max_document_bytes,
+            max_pages=settings.max_document_pages,
+            max_unzipped_bytes=settings.max_document_bytes * 4,
+            formats=tuple(settings.document_formats),
+            timeout_seconds=settings.document_timeout_seconds,
+            max_units=settings.max_document_units,
+            max_chars=settings.max_document_chars,
+        )
 
 
 # extension → format name
 EXTENSIONS = {
-    ".txt": "txt", ".md": "md", ".markdown": "md",
-    ".pdf": "pdf", ".html": "html", ".htm": "html", ".xhtml": "html", ".docx": "docx",
-    ".tmx": "tmx", ".xliff": "xliff", ".xlf": "xliff", ".po": "po",
+    ".txt": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".docx": "docx",
+    ".tmx": "tmx",
+    ".xliff": "xliff",
+    ".xlf": "xliff",
+    ".po": "po",
 }
 PARALLEL_FORMATS = ("tmx", "xliff", "po")
 # Formats read as UTF-8 text without a parser that would refuse binary data itself.
@@ -91,17 +104,20 @@ def check_allowed(path: Path, limits: Limits) -> str:
     fmt = format_of(path)
     allowed = limits.formats or ALL_FORMATS
     if fmt is None or fmt not in allowed:
-        raise ReaderError(f"{path.name}: unsupported file type; accepted: "
-                          + ", ".join(sorted(e for e, f in EXTENSIONS.items() if f in allowed)))
+        raise ReaderError(
+            f"{path.name}: unsupported file type; accepted: "
+            + ", ".join(sorted(e for e, f in EXTENSIONS.items() if f in allowed))
+        )
     size = path.stat().st_size
     if size > limits.max_bytes:
-        raise ReaderError(f"{path.name}: {size / 1e6:.1f} MB is larger than the "
-                          f"{limits.max_bytes / 1e6:.1f} MB limit (QA_MAX_DOCUMENT_BYTES)")
+        raise ReaderError(
+            f"{path.name}: {size / 1e6:.1f} MB is larger than the "
+            f"{limits.max_bytes / 1e6:.1f} MB limit (QA_MAX_DOCUMENT_BYTES)"
+        )
     if size == 0:
         raise ReaderError(f"{path.name}: the file is empty")
     if fmt in PLAIN_TEXT_FORMATS and not looks_like_text(path):
-        raise ReaderError(f"{path.name}: not a UTF-8 text file (binary data or another encoding); "
-                          "refused")
+        raise ReaderError(f"{path.name}: not a UTF-8 text file (binary data or another encoding); refused")
     return fmt
 
 
@@ -124,11 +140,15 @@ def check_size(name: str, units: int, chars: int, limits: Limits) -> None:
     """Refuse a document whose paragraphs (or units) or characters pass the limits: its
     embedding would hold the encoder for too long."""
     if units > limits.max_units:
-        raise ReaderError(f"{name}: {units:,} paragraphs or translation units, more than the "
-                          f"{limits.max_units:,} allowed (QA_MAX_DOCUMENT_UNITS); refused")
+        raise ReaderError(
+            f"{name}: {units:,} paragraphs or translation units, more than the "
+            f"{limits.max_units:,} allowed (QA_MAX_DOCUMENT_UNITS); refused"
+        )
     if chars > limits.max_chars:
-        raise ReaderError(f"{name}: {chars:,} characters of text, more than the {limits.max_chars:,} "
-                          "allowed (QA_MAX_DOCUMENT_CHARS); refused")
+        raise ReaderError(
+            f"{name}: {chars:,} characters of text, more than the {limits.max_chars:,} "
+            "allowed (QA_MAX_DOCUMENT_CHARS); refused"
+        )
 
 
 def read_file(path: Path, limits: Limits = Limits()) -> Blocks | Units:
@@ -146,27 +166,47 @@ def _read_by_format(path: Path, limits: Limits) -> Blocks | Units:
     fmt = check_allowed(path, limits)
     if fmt == "pdf":
         from qa.corpus.readers.pdf import read_pdf
+
         return read_pdf(path, limits)
     if fmt == "html":
         from qa.corpus.readers.html import read_html
+
         return read_html(path)
     if fmt == "docx":
         from qa.corpus.readers.docx import read_docx
+
         return read_docx(path, limits)
     if fmt == "md":
         from qa.corpus.readers.markdown import read_markdown
+
         return read_markdown(path)
     if fmt == "tmx":
         from qa.corpus.readers.tmx import read_tmx
+
         return read_tmx(path)
     if fmt == "xliff":
         from qa.corpus.readers.xliff import read_xliff
+
         return read_xliff(path)
     if fmt == "po":
         from qa.corpus.readers.po import read_po
+
         return read_po(path)
     raise ReaderError(f"{Path(path).name}: plain text is parsed by qa.corpus.parse")
 
 
-__all__ = ["ALL_FORMATS", "Block", "Blocks", "EXTENSIONS", "Limits", "PARALLEL_FORMATS", "ReaderError",
-           "Units", "check_allowed", "check_size", "format_of", "looks_like_text", "read_file"]
+__all__ = [
+    "ALL_FORMATS",
+    "Block",
+    "Blocks",
+    "EXTENSIONS",
+    "Limits",
+    "PARALLEL_FORMATS",
+    "ReaderError",
+    "Units",
+    "check_allowed",
+    "check_size",
+    "format_of",
+    "looks_like_text",
+    "read_file",
+]

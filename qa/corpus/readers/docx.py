@@ -30,12 +30,16 @@ def check_zip(path: Path, limits: Limits) -> None:
         raise ReaderError(f"{name}: {len(entries)} parts in one DOCX; refused")
     total = sum(e.file_size for e in entries)
     if total > limits.max_unzipped_bytes:
-        raise ReaderError(f"{name}: unpacks to {total / 1e6:.0f} MB, over the "
-                          f"{limits.max_unzipped_bytes / 1e6:.0f} MB limit (a zip bomb?)")
+        raise ReaderError(
+            f"{name}: unpacks to {total / 1e6:.0f} MB, over the "
+            f"{limits.max_unzipped_bytes / 1e6:.0f} MB limit (a zip bomb?)"
+        )
     for entry in entries:
         if entry.file_size > 1_000_000 and entry.file_size > MAX_RATIO * max(1, entry.compress_size):
-            raise ReaderError(f"{name}: {entry.filename} expands {entry.file_size // max(1, entry.compress_size)}×"
-                              " (a zip bomb?); refused")
+            raise ReaderError(
+                f"{name}: {entry.filename} expands {entry.file_size // max(1, entry.compress_size)}×"
+                " (a zip bomb?); refused"
+            )
 
 
 def _heading_level(paragraph) -> int:

@@ -25,8 +25,15 @@ def html_blocks(html: str | bytes, name: str = "page") -> Blocks:
     """Blocks of one page; bytes are decoded by trafilatura (meta charset, else detection)."""
     import trafilatura
 
-    xml = trafilatura.extract(html, output_format="xml", include_comments=False, include_tables=True,
-                              include_formatting=False, favor_recall=True, with_metadata=True)
+    xml = trafilatura.extract(
+        html,
+        output_format="xml",
+        include_comments=False,
+        include_tables=True,
+        include_formatting=False,
+        favor_recall=True,
+        with_metadata=True,
+    )
     if not xml:
         raise ReaderError(f"{name}: no article text found in the page")
     try:

@@ -30,14 +30,21 @@ def read_isolated(path: Path, limits: Limits = Limits()) -> Blocks | Units:
     path = Path(path)
     check_allowed(path, limits)  # cheap checks first, in process
     env = {**os.environ, "OMP_NUM_THREADS": "1", "QA_THREADS": "1"}
-    args = [sys.executable, "-m", "qa.corpus.readers.isolated", str(path),
-            json.dumps({**asdict(limits), "formats": list(limits.formats)})]
+    args = [
+        sys.executable,
+        "-m",
+        "qa.corpus.readers.isolated",
+        str(path),
+        json.dumps({**asdict(limits), "formats": list(limits.formats)}),
+    ]
     try:
-        done = subprocess.run(args, capture_output=True, timeout=limits.timeout_seconds, env=env,
-                              cwd=Path(__file__).resolve().parents[3])
+        done = subprocess.run(
+            args, capture_output=True, timeout=limits.timeout_seconds, env=env, cwd=Path(__file__).resolve().parents[3]
+        )
     except subprocess.TimeoutExpired as exc:
-        raise ReaderError(f"{path.name}: reading took longer than {limits.timeout_seconds:g} s "
-                          "(QA_DOCUMENT_TIMEOUT_SECONDS); refused") from exc
+        raise ReaderError(
+            f"{path.name}: reading took longer than {limits.timeout_seconds:g} s (QA_DOCUMENT_TIMEOUT_SECONDS); refused"
+        ) from exc
     if done.returncode != 0:
         last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
         raise ReaderError(f"{path.name}: the reader failed ({last[0][:300]})")
@@ -60,9 +67,11 @@ def _child(path: str, limits_json: str) -> None:
     except MemoryError:
         payload = {"error": f"{Path(path).name}: reading needs more memory than allowed; refused"}
     else:
-        payload = ({"kind": "units", "pairs": result.pairs, "title": result.title}
-                   if isinstance(result, Units) else
-                   {"kind": "blocks", "blocks": [asdict(b) for b in result.blocks], "title": result.title})
+        payload = (
+            {"kind": "units", "pairs": result.pairs, "title": result.title}
+            if isinstance(result, Units)
+            else {"kind": "blocks", "blocks": [asdict(b) for b in result.blocks], "title": result.title}
+        )
     sys.stdout.write(json.dumps(payload, ensure_ascii=False))
 
 

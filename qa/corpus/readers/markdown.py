@@ -16,8 +16,12 @@ from qa.text import cjk_count, clean_line
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 _LIST = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
-_INLINE = [(re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"), (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
-           (re.compile(r"(\*\*|__|\*|_|`)(\S.*?\S|\S)\1"), r"\2"), (re.compile(r"<!--.*?-->"), "")]
+_INLINE = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__|\*|_|`)(\S.*?\S|\S)\1"), r"\2"),
+    (re.compile(r"<!--.*?-->"), ""),
+]
 
 
 def _plain(text: str) -> str:

@@ -38,9 +38,8 @@ EDGE_BAND = 0.09
 HEADING_SIZE_RATIO = 1.12
 # Fewer characters than this per page on average: no text layer (a scanned document).
 MIN_CHARS_PER_PAGE = 20
-_PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*)?\d{1,4}(\s*(/|of)\s*\d{1,4})?[-–—\s]*$|^第\s*\d+\s*页.*$",
-                          re.IGNORECASE)
-_SENTENCE_END = tuple("。！？；：.!?;:”’\")）")
+_PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*)?\d{1,4}(\s*(/|of)\s*\d{1,4})?[-–—\s]*$|^第\s*\d+\s*页.*$", re.IGNORECASE)
+_SENTENCE_END = tuple('。！？；：.!?;:”’")）')
 # Pages read at a time: per-character data of a long PDF is not held all at once.
 PAGE_BATCH = 50
 
@@ -90,7 +89,7 @@ def faithful_text(chars: list[Char]) -> str:
     for k, char in enumerate(chars):
         if char.generated and char.text.isspace():
             before = next((c for c in reversed(out) if not c.text.isspace()), None)
-            after = next((c for c in chars[k + 1:] if not c.text.isspace()), None)
+            after = next((c for c in chars[k + 1 :] if not c.text.isspace()), None)
             if (before and before.wide) or (after and after.wide):
                 continue
         out.append(char)
@@ -99,8 +98,11 @@ def faithful_text(chars: list[Char]) -> str:
 
 def _char(raw: dict, size: float, generated: bool) -> Char:
     text = raw["char"]
-    wide = is_wide(text) or (unicodedata.east_asian_width(text) == "A" and size > 0
-                             and raw["bbox"][2] - raw["bbox"][0] >= WIDE_GLYPH_EM * size)
+    wide = is_wide(text) or (
+        unicodedata.east_asian_width(text) == "A"
+        and size > 0
+        and raw["bbox"][2] - raw["bbox"][0] >= WIDE_GLYPH_EM * size
+    )
     return Char(text, generated, wide)
 
 
@@ -115,8 +117,11 @@ def _lines_of(pages: list[dict], generated: Callable[[int, int], bool]) -> tuple
                 spans = [s for s in raw["spans"] if s["text"].strip()]
                 if not spans:
                     continue
-                chars = [_char(c, s["font"]["size"] or 0, generated(page["page"], c["char_idx"]))
-                         for s in raw["spans"] for c in s["chars"]]
+                chars = [
+                    _char(c, s["font"]["size"] or 0, generated(page["page"], c["char_idx"]))
+                    for s in raw["spans"]
+                    for c in s["chars"]
+                ]
                 text = faithful_text(chars).replace("\n", " ").strip()
                 text = re.sub(r"\s+", " ", text)
                 weights = Counter()
@@ -127,8 +132,7 @@ def _lines_of(pages: list[dict], generated: Callable[[int, int], bool]) -> tuple
                     bold_chars += n if _is_bold(s["font"]) else 0
                 size = weights.most_common(1)[0][0]
                 x0, y0, x1, y1 = raw["bbox"]
-                lines.append(Line(text, number, x0, y0, x1, y1, size,
-                                  bold_chars >= 0.8 * sum(weights.values())))
+                lines.append(Line(text, number, x0, y0, x1, y1, size, bold_chars >= 0.8 * sum(weights.values())))
     return lines, heights
 
 
@@ -146,13 +150,14 @@ def drop_page_furniture(lines: list[Line], heights: dict[int, float], title: str
         return line.y1 < EDGE_BAND * h or line.y0 > (1 - EDGE_BAND) * h
 
     counts = Counter()
-    for key, page in {(_furniture_key(ln.text), ln.page) for ln in lines if at_edge(ln)}:
+    for key, _page in {(_furniture_key(ln.text), ln.page) for ln in lines if at_edge(ln)}:
         counts[key] += 1
     repeated = {k for k, n in counts.items() if pages >= 2 and n >= max(2, 0.4 * pages)}
     if title.strip():
         repeated.add(_furniture_key(title))
-    return [ln for ln in lines
-            if not (at_edge(ln) and (_PAGE_NUMBER.match(ln.text) or _furniture_key(ln.text) in repeated))]
+    return [
+        ln for ln in lines if not (at_edge(ln) and (_PAGE_NUMBER.match(ln.text) or _furniture_key(ln.text) in repeated))
+    ]
 
 
 def _join(a: str, b: str) -> str:
@@ -180,8 +185,9 @@ def reflow(lines: list[Line]) -> list[Block]:
             return True
         return ln.bold and ln.size >= body * 0.95 and not ln.text.endswith(_SENTENCE_END[:5])
 
-    heading_sizes = sorted({ln.size for ln in lines if is_heading(ln) and ln.size >= body * HEADING_SIZE_RATIO},
-                           reverse=True)
+    heading_sizes = sorted(
+        {ln.size for ln in lines if is_heading(ln) and ln.size >= body * HEADING_SIZE_RATIO}, reverse=True
+    )
 
     def level(ln: Line) -> int:
         if ln.size in heading_sizes:
@@ -190,10 +196,16 @@ def reflow(lines: list[Line]) -> list[Block]:
 
     body_lines = [ln for ln in lines if not is_heading(ln)]
     left = Counter(round(ln.x0) for ln in body_lines).most_common(1)[0][0] if body_lines else 0
-    right = (statistics.quantiles([ln.x1 for ln in body_lines], n=10)[-1]
-             if len(body_lines) >= 2 else max(ln.x1 for ln in lines))
-    gaps = [b.y0 - a.y1 for a, b in zip(body_lines, body_lines[1:])
-            if a.page == b.page and not is_heading(a) and 0 <= b.y0 - a.y1 < 3 * body]
+    right = (
+        statistics.quantiles([ln.x1 for ln in body_lines], n=10)[-1]
+        if len(body_lines) >= 2
+        else max(ln.x1 for ln in lines)
+    )
+    gaps = [
+        b.y0 - a.y1
+        for a, b in zip(body_lines, body_lines[1:])
+        if a.page == b.page and not is_heading(a) and 0 <= b.y0 - a.y1 < 3 * body
+    ]
     gap = statistics.median(gaps) if gaps else 0.3 * body
 
     blocks: list[Block] = []
@@ -201,8 +213,15 @@ def reflow(lines: list[Line]) -> list[Block]:
     for ln in lines:
         if is_heading(ln):
             lvl = level(ln)
-            if prev is not None and is_heading(prev) and level(prev) == lvl and blocks and \
-                    blocks[-1].heading == lvl and ln.page == prev.page and ln.y0 - prev.y1 < body:
+            if (
+                prev is not None
+                and is_heading(prev)
+                and level(prev) == lvl
+                and blocks
+                and blocks[-1].heading == lvl
+                and ln.page == prev.page
+                and ln.y0 - prev.y1 < body
+            ):
                 blocks[-1].text = _join(blocks[-1].text, ln.text)  # a heading on two lines
             else:
                 blocks.append(Block(ln.text, heading=lvl, page=ln.page))
@@ -236,12 +255,13 @@ def _read_lines(path: Path, pages: int) -> tuple[list[Line], dict[int, float]]:
             for index in batch:
                 textpage = document[index].get_textpage()
                 try:
-                    made_up[index] = {i for i in range(textpage.count_chars())
-                                      if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1}
+                    made_up[index] = {
+                        i for i in range(textpage.count_chars()) if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1
+                    }
                 finally:
                     textpage.close()
             raw_pages = dictionary_output(str(path), page_range=batch, keep_chars=True, disable_links=True)
-            more, more_heights = _lines_of(raw_pages, lambda page, i: i in made_up.get(page, ()))
+            more, more_heights = _lines_of(raw_pages, lambda page, i, made_up=made_up: i in made_up.get(page, ()))
             lines += more
             heights.update(more_heights)
     finally:
@@ -263,14 +283,16 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
     if pages == 0:
         raise ReaderError(f"{name}: the PDF has no pages")
     if pages > limits.max_pages:
-        raise ReaderError(f"{name}: {pages} pages is more than the {limits.max_pages}-page limit "
-                          "(QA_MAX_DOCUMENT_PAGES)")
+        raise ReaderError(
+            f"{name}: {pages} pages is more than the {limits.max_pages}-page limit (QA_MAX_DOCUMENT_PAGES)"
+        )
     try:
         lines, heights = _read_lines(path, pages)
     except Exception as exc:  # pdfium raises several types on damaged files
         raise ReaderError(f"{name}: the PDF could not be read ({type(exc).__name__}: {exc})") from exc
     if sum(len(ln.text) for ln in lines) < MIN_CHARS_PER_PAGE * pages:
-        raise ReaderError(f"{name}: the PDF has no text layer (a scanned document?); "
-                          "run it through OCR first, then upload the result")
+        raise ReaderError(
+            f"{name}: the PDF has no text layer (a scanned document?); run it through OCR first, then upload the result"
+        )
     blocks = reflow(drop_page_furniture(lines, heights, title))
     return Blocks(blocks, title)

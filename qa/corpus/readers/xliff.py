@@ -26,7 +26,9 @@ def read_xliff(path: Path) -> Units:
             target = next((c for c in unit if _local(c.tag) == "target"), None)
             if source is None or target is None:
                 continue
-            texts = {source_lang or detect_lang(inline_text(source)): _clean(inline_text(source)),
-                     target_lang or detect_lang(inline_text(target)): _clean(inline_text(target))}
+            texts = {
+                source_lang or detect_lang(inline_text(source)): _clean(inline_text(source)),
+                target_lang or detect_lang(inline_text(target)): _clean(inline_text(target)),
+            }
             pairs.append((texts.get("zh", ""), texts.get("en", "")))
     return _units(pairs, name, "translation units")

@@ -12,7 +12,8 @@ if connection is None:
     raise RuntimeError("run the migrations through qa.state.db.upgrade (it passes the connection)")
 
 # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table instead.
-context.configure(connection=connection, target_metadata=Base.metadata,
-                  render_as_batch=connection.dialect.name == "sqlite")
+context.configure(
+    connection=connection, target_metadata=Base.metadata, render_as_batch=connection.dialect.name == "sqlite"
+)
 with context.begin_transaction():
     context.run_migrations()

@@ -23,22 +23,21 @@ class KeywordIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: list[str]) -> "KeywordIndex":
+    def build(cls, texts: list[str]) -> KeywordIndex:
         return cls.build_from_tokens([tokenize(t) for t in texts])
 
     @classmethod
-    def build_from_tokens(cls, token_lists: list[list[str]]) -> "KeywordIndex":
+    def build_from_tokens(cls, token_lists: list[list[str]]) -> KeywordIndex:
         retriever = bm25s.BM25()
         # An empty document still needs one token so row numbers stay aligned with passages.
-        retriever.index([tokens or [EMPTY_TOKEN] for tokens in token_lists] or [[EMPTY_TOKEN]],
-                        show_progress=False)
+        retriever.index([tokens or [EMPTY_TOKEN] for tokens in token_lists] or [[EMPTY_TOKEN]], show_progress=False)
         return cls(retriever, len(token_lists))
 
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, size: int) -> "KeywordIndex":
+    def load(cls, folder: Path, size: int) -> KeywordIndex:
         retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         return cls(retriever, size)
 
@@ -63,8 +62,8 @@ class KeywordIndex:
             # Best first; equal scores in row order, so results do not depend on the partition.
             best = best[np.lexsort((candidates[best], -totals[best]))]
             best = best[totals[best] > 0]
-            scores[i, :len(best)] = totals[best]
-            rows[i, :len(best)] = candidates[best]
+            scores[i, : len(best)] = totals[best]
+            rows[i, : len(best)] = candidates[best]
         return scores, rows
 
     def _candidate_scores(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:

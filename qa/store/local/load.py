@@ -29,9 +29,18 @@ CURRENT = "CURRENT"
 class LocalStore(VersionedStore):
     """One verified version folder: passages, vectors (memory-mapped), FAISS, BM25, sentences."""
 
-    def __init__(self, folder: Path, manifest: dict, passages: list[Passage], vectors: np.ndarray,
-                 faiss_index: faiss.Index, keyword: KeywordIndex, documents: list[dict],
-                 sentence_spans: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        manifest: dict,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        faiss_index: faiss.Index,
+        keyword: KeywordIndex,
+        documents: list[dict],
+        sentence_spans: np.ndarray,
+        sentence_vectors: np.ndarray,
+    ) -> None:
         self.folder = folder
         self._manifest = manifest
         self.passages = passages
@@ -42,8 +51,9 @@ class LocalStore(VersionedStore):
         self.sentence_spans = sentence_spans  # rows of [passage row, start, end], grouped by row
         self.sentence_vectors = sentence_vectors
         self._row_of = {p.passage_id: i for i, p in enumerate(passages)}
-        self._partners = [[self._row_of[t.passage_id] for t in p.translations if t.passage_id in self._row_of]
-                          for p in passages]
+        self._partners = [
+            [self._row_of[t.passage_id] for t in p.translations if t.passage_id in self._row_of] for p in passages
+        ]
         self._langs = np.array([p.lang for p in passages], dtype="<U2")
         rows = np.asarray(sentence_spans[:, 0]) if len(sentence_spans) else np.zeros(0, int)
         self._sentence_bounds = np.searchsorted(rows, np.arange(len(passages) + 1))
@@ -66,18 +76,17 @@ class LocalStore(VersionedStore):
     def lang_of(self, rows: np.ndarray) -> np.ndarray:
         return self._langs[np.asarray(rows, dtype=np.int64)]
 
-    def list_passages(self, doc_id: str | None, lang: str | None, offset: int,
-                      limit: int) -> tuple[int, list[Passage]]:
-        items = [p for p in self.passages
-                 if (doc_id is None or p.doc_id == doc_id) and (lang is None or p.lang == lang)]
-        return len(items), items[offset: offset + limit]
+    def list_passages(self, doc_id: str | None, lang: str | None, offset: int, limit: int) -> tuple[int, list[Passage]]:
+        items = [
+            p for p in self.passages if (doc_id is None or p.doc_id == doc_id) and (lang is None or p.lang == lang)
+        ]
+        return len(items), items[offset : offset + limit]
 
     def documents(self) -> list[dict]:
         return self._documents
 
     # --- dense ---------------------------------------------------------------------------
-    def dense_search(self, queries: np.ndarray, k: int,
-                     lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def dense_search(self, queries: np.ndarray, k: int, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.vectors_matrix.shape[1])
         n = len(queries)
         out_scores = np.full((n, k), -np.inf, dtype=np.float32)
@@ -92,7 +101,7 @@ class LocalStore(VersionedStore):
             if lang is not None:
                 keep &= self._langs[np.maximum(rows[i], 0)] == lang
             s, r = scores[i][keep][:k], rows[i][keep][:k]
-            out_scores[i, :len(s)], out_rows[i, :len(r)] = s, r
+            out_scores[i, : len(s)], out_rows[i, : len(r)] = s, r
         return out_scores, out_rows
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
@@ -111,8 +120,10 @@ class LocalStore(VersionedStore):
         # Index s of owner k runs from starts[k]: offset within the owner plus its start.
         within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         indices = np.repeat(starts, counts) + within
-        return np.asarray(self.sentence_vectors[indices] if len(indices) else
-                          np.zeros((0, self.vectors_matrix.shape[1]), np.float32), dtype=np.float32), owners
+        return np.asarray(
+            self.sentence_vectors[indices] if len(indices) else np.zeros((0, self.vectors_matrix.shape[1]), np.float32),
+            dtype=np.float32,
+        ), owners
 
     # --- keyword -------------------------------------------------------------------------
     def keyword_search(self, queries: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,8 +152,7 @@ def read_manifest(folder: Path) -> dict:
         raise StoreCorrupt(f"{folder.name}/manifest.json is not a manifest: run `qa build`")
     stale = stale_components(manifest)
     if stale:
-        raise StoreStale(f"index {folder.name} was written by other rules ({', '.join(stale)}): "
-                         "run `qa build`")
+        raise StoreStale(f"index {folder.name} was written by other rules ({', '.join(stale)}): run `qa build`")
     return manifest
 
 
@@ -152,14 +162,14 @@ def verify_files(folder: Path, manifest: dict) -> None:
         if not path.is_file():
             raise StoreCorrupt(f"index file {folder.name}/{name} is missing: run `qa build`")
         if sha256_file(path) != expected:
-            raise StoreCorrupt(f"index file {folder.name}/{name} is corrupted (checksum mismatch): "
-                               "run `qa build`")
+            raise StoreCorrupt(f"index file {folder.name}/{name} is corrupted (checksum mismatch): run `qa build`")
 
 
 def check_fresh(manifest: dict, corpus_dir: Path, model_id: str) -> None:
     if manifest["model_id"] != model_id:
-        raise StoreStale(f"index was built with model {manifest['model_id']}, but QA_MODEL gives "
-                         f"{model_id}: run `qa build`")
+        raise StoreStale(
+            f"index was built with model {manifest['model_id']}, but QA_MODEL gives {model_id}: run `qa build`"
+        )
     if manifest["corpus_checksum"] != corpus_checksum(corpus_dir):
         raise StoreStale(f"the corpus in {corpus_dir} changed since the index was built: run `qa build`")
 
@@ -168,8 +178,9 @@ def check_fresh(manifest: dict, corpus_dir: Path, model_id: str) -> None:
 _PARSE_ERRORS = (OSError, ValueError, KeyError, EOFError, ValidationError, RuntimeError)
 
 
-def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | None = None,
-               folder: Path | None = None) -> LocalStore:
+def load_index(
+    index_dir: Path, corpus_dir: Path | None = None, model_id: str | None = None, folder: Path | None = None
+) -> LocalStore:
     """Load and verify the live version (or `folder`); with corpus_dir/model_id, also check freshness."""
     folder = folder or live_version(index_dir)
     manifest = read_manifest(folder)
@@ -191,5 +202,14 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
         raise StoreCorrupt(f"index {folder.name} is inconsistent: passage and vector counts differ")
     if len(sentence_spans) != len(sentence_vectors):
         raise StoreCorrupt(f"index {folder.name} is inconsistent: sentence and vector counts differ")
-    return LocalStore(folder, manifest, passages, vectors, faiss_index, keyword, documents,
-                      sentence_spans.reshape(-1, 3), sentence_vectors)
+    return LocalStore(
+        folder,
+        manifest,
+        passages,
+        vectors,
+        faiss_index,
+        keyword,
+        documents,
+        sentence_spans.reshape(-1, 3),
+        sentence_vectors,
+    )

@@ -46,11 +46,23 @@ def _write_files(tmp: Path, data: IndexData, kind: str) -> None:
     with open(tmp / "passages.jsonl", "w", encoding="utf-8") as handle:
         for passage in data.passages:
             handle.write(passage.model_dump_json() + "\n")
-    (tmp / "documents.json").write_text(json.dumps(
-        [{"doc_id": d.doc_id, "title": d.title, "source": d.source, "format": d.format,
-          "passages": {"zh": d.count("zh"), "en": d.count("en")},
-          "alignments": [a.model_dump() for a in d.alignments]} for d in data.documents],
-        ensure_ascii=False), encoding="utf-8")
+    (tmp / "documents.json").write_text(
+        json.dumps(
+            [
+                {
+                    "doc_id": d.doc_id,
+                    "title": d.title,
+                    "source": d.source,
+                    "format": d.format,
+                    "passages": {"zh": d.count("zh"), "en": d.count("en")},
+                    "alignments": [a.model_dump() for a in d.alignments],
+                }
+                for d in data.documents
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     np.save(tmp / "vectors.npy", data.vectors)
     np.save(tmp / "sentences.npy", data.sentence_spans)
     np.save(tmp / "sentence_vectors.npy", data.sentence_vectors)

@@ -57,8 +57,9 @@ class MilvusConnection:
     """A MilvusClient that is rebuilt after a failure, so the store recovers by itself when the
     server comes back (no restart of `qa serve`)."""
 
-    def __init__(self, uri: str, token: str = "",
-                 timeout: float = Settings.model_fields["milvus_timeout_seconds"].default) -> None:
+    def __init__(
+        self, uri: str, token: str = "", timeout: float = Settings.model_fields["milvus_timeout_seconds"].default
+    ) -> None:
         self.uri = uri
         self.token = token
         self.timeout = max(1, math.ceil(timeout))
@@ -71,8 +72,9 @@ class MilvusConnection:
                 try:
                     # A private connection alias: pymilvus otherwise shares one channel per uri
                     # across clients, and a broken one would outlive our reconnect.
-                    self._client = MilvusClient(uri=self.uri, token=self.token, timeout=self.timeout,
-                                                alias=f"qa-{uuid.uuid4().hex}")
+                    self._client = MilvusClient(
+                        uri=self.uri, token=self.token, timeout=self.timeout, alias=f"qa-{uuid.uuid4().hex}"
+                    )
                 except Exception as exc:
                     raise StoreUnavailable(f"Milvus at {self.uri} is unreachable ({_short(exc)})") from exc
             return self._client

@@ -42,8 +42,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_engine(db_file: Path, port: int, host: str = "127.0.0.1", log_level: str = "ERROR",
-                 wait_seconds: float = 30.0) -> subprocess.Popen:
+def start_engine(
+    db_file: Path, port: int, host: str = "127.0.0.1", log_level: str = "ERROR", wait_seconds: float = 30.0
+) -> subprocess.Popen:
     """Start the engine on `host:port` with its data in `db_file`; return once it accepts
     connections (raises RuntimeError if it exits or does not listen in time)."""
     binary = engine_binary()
@@ -52,13 +53,15 @@ def start_engine(db_file: Path, port: int, host: str = "127.0.0.1", log_level: s
     env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (str(binary.parent), env.get("LD_LIBRARY_PATH")) if p)
     log_file = db_file.with_name(db_file.name + ".log")  # a file, so a chatty engine never blocks
     with open(log_file, "ab") as log:
-        process = subprocess.Popen([str(binary), str(db_file), f"{host}:{port}", log_level], env=env,
-                                   stdout=log, stderr=log)
+        process = subprocess.Popen(
+            [str(binary), str(db_file), f"{host}:{port}", log_level], env=env, stdout=log, stderr=log
+        )
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"milvus engine exited with {process.returncode}: "
-                               f"{log_file.read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(
+                f"milvus engine exited with {process.returncode}: {log_file.read_text(errors='replace')[-2000:]}"
+            )
         try:
             with socket.create_connection((host, port), timeout=0.2):
                 return process
@@ -84,8 +87,10 @@ def main(argv: list[str]) -> int:
         print("usage: python -m qa.store.milvus.engine DB_FILE PORT [HOST]", file=sys.stderr)
         return 2
     process = start_engine(Path(argv[0]), int(argv[1]), argv[2] if len(argv) == 3 else "127.0.0.1")
-    print(f"milvus engine (pid {process.pid}) listening on http://{argv[2] if len(argv) == 3 else '127.0.0.1'}"
-          f":{argv[1]}", flush=True)
+    print(
+        f"milvus engine (pid {process.pid}) listening on http://{argv[2] if len(argv) == 3 else '127.0.0.1'}:{argv[1]}",
+        flush=True,
+    )
     try:
         return process.wait()
     except KeyboardInterrupt:

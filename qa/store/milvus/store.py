@@ -60,8 +60,7 @@ class _LRU:
 class MilvusStore(VersionedStore):
     """One index version in Milvus (see qa.store.base.PassageStore for the contract)."""
 
-    def __init__(self, connection: MilvusConnection, collection: str, manifest: dict,
-                 documents: list[dict]) -> None:
+    def __init__(self, connection: MilvusConnection, collection: str, manifest: dict, documents: list[dict]) -> None:
         self.connection = connection
         self.collection = collection
         self._manifest = manifest
@@ -87,9 +86,11 @@ class MilvusStore(VersionedStore):
         """Load the records of `rows` not yet cached (one query)."""
         missing = sorted({int(r) for r in rows if 0 <= int(r) < self.size and self._records.get(int(r)) is None})
         for start in range(0, len(missing), MAX_QUERY):
-            ids = missing[start:start + MAX_QUERY]
-            found = self._call("reading passages", lambda c, t, ids=ids: c.query(
-                self._passages, ids=ids, output_fields=["record", "partners"], timeout=t))
+            ids = missing[start : start + MAX_QUERY]
+            found = self._call(
+                "reading passages",
+                lambda c, t, ids=ids: c.query(self._passages, ids=ids, output_fields=["record", "partners"], timeout=t),
+            )
             for item in found:
                 self._keep(item)
 
@@ -114,9 +115,12 @@ class MilvusStore(VersionedStore):
     def row_of(self, passage_id: str) -> int | None:
         row = self._rows.get(passage_id)
         if row is None:
-            found = self._call("finding a passage", lambda c, t: c.query(
-                self._passages, filter=f"pid == {literal(passage_id)}",
-                output_fields=["row"], limit=1, timeout=t))
+            found = self._call(
+                "finding a passage",
+                lambda c, t: c.query(
+                    self._passages, filter=f"pid == {literal(passage_id)}", output_fields=["row"], limit=1, timeout=t
+                ),
+            )
             if not found:
                 return None
             row = int(found[0]["row"])
@@ -131,8 +135,7 @@ class MilvusStore(VersionedStore):
         self._fetch(rows)  # caches whole records: the caller usually needs the passages next
         return np.asarray([self.passage(r).lang for r in rows], dtype=str)
 
-    def list_passages(self, doc_id: str | None, lang: str | None, offset: int,
-                      limit: int) -> tuple[int, list[Passage]]:
+    def list_passages(self, doc_id: str | None, lang: str | None, offset: int, limit: int) -> tuple[int, list[Passage]]:
         if doc_id is not None and doc_id not in self._doc_ids:
             return 0, []
         clauses = []
@@ -145,9 +148,12 @@ class MilvusStore(VersionedStore):
             total = self.size
             rows = list(range(offset, min(offset + limit, total)))
         else:
-            total = int(self._call("counting passages", lambda c, t: c.query(
-                self._passages, filter=expr, output_fields=["count(*)"],
-                timeout=t))[0]["count(*)"])
+            total = int(
+                self._call(
+                    "counting passages",
+                    lambda c, t: c.query(self._passages, filter=expr, output_fields=["count(*)"], timeout=t),
+                )[0]["count(*)"]
+            )
             rows = self._page(expr, offset, limit) if offset < total else []
         self._fetch(rows)
         return total, [self.passage(r) for r in rows]
@@ -155,32 +161,37 @@ class MilvusStore(VersionedStore):
     def _page(self, expr: str, offset: int, limit: int) -> list[int]:
         """Rows `offset`..`offset+limit` (by row order) of those matching `expr`. The iterator walks
         primary keys in order, so deep pages work past Milvus' offset cap."""
+
         def walk(client, timeout):
             rows: list[int] = []
             skipped = 0
-            iterator = client.query_iterator(self._passages, batch_size=min(MAX_QUERY, max(limit, 1000)),
-                                             filter=expr, output_fields=["row"],
-                                             timeout=timeout)
+            iterator = client.query_iterator(
+                self._passages,
+                batch_size=min(MAX_QUERY, max(limit, 1000)),
+                filter=expr,
+                output_fields=["row"],
+                timeout=timeout,
+            )
             try:
                 while len(rows) < limit:
                     batch = iterator.next()
                     if not batch:
                         break
                     ids = sorted(int(item["row"]) for item in batch)
-                    take = ids[max(0, offset - skipped):]
+                    take = ids[max(0, offset - skipped) :]
                     skipped += len(ids) - len(take)
-                    rows.extend(take[:limit - len(rows)])
+                    rows.extend(take[: limit - len(rows)])
             finally:
                 iterator.close()
             return rows
+
         return self._call("listing passages", walk)
 
     def documents(self) -> list[dict]:
         return self._documents
 
     # --- dense ---------------------------------------------------------------------------
-    def dense_search(self, queries: np.ndarray, k: int,
-                     lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def dense_search(self, queries: np.ndarray, k: int, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.asarray(queries, dtype=np.float32).reshape(-1, self._dim)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)  # as the local store
         rows = np.full((len(queries), k), -1, dtype=np.int64)
@@ -191,9 +202,19 @@ class MilvusStore(VersionedStore):
         params = dict(self._search_params)
         if self._manifest.get("index_kind") == "HNSW":
             params["params"] = {"ef": max(64, limit)}
-        found = self._call("dense search", lambda c, t: c.search(
-            self._passages, data=list(queries), anns_field="dense", limit=limit, search_params=params,
-            output_fields=RECORD_FIELDS, timeout=t, **kwargs))
+        found = self._call(
+            "dense search",
+            lambda c, t: c.search(
+                self._passages,
+                data=list(queries),
+                anns_field="dense",
+                limit=limit,
+                search_params=params,
+                output_fields=RECORD_FIELDS,
+                timeout=t,
+                **kwargs,
+            ),
+        )
         return self._collect(found, scores, rows)
 
     def _collect(self, found, scores: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,9 +235,11 @@ class MilvusStore(VersionedStore):
         wanted = sorted(set(rows))
         by_row = {}
         for start in range(0, len(wanted), MAX_QUERY):
-            ids = wanted[start:start + MAX_QUERY]
-            for item in self._call("reading vectors", lambda c, t, ids=ids: c.query(
-                    self._passages, ids=ids, output_fields=["dense"], timeout=t)):
+            ids = wanted[start : start + MAX_QUERY]
+            for item in self._call(
+                "reading vectors",
+                lambda c, t, ids=ids: c.query(self._passages, ids=ids, output_fields=["dense"], timeout=t),
+            ):
                 by_row[int(item["row"])] = item["dense"]
         for i, row in enumerate(rows):
             if row not in by_row:
@@ -243,10 +266,17 @@ class MilvusStore(VersionedStore):
         """Sentences of the uncached `rows`, a few hundred passages per query."""
         missing = sorted({int(r) for r in rows if self._sentence_cache.get(int(r)) is None})
         for start in range(0, len(missing), SENTENCE_ROWS):
-            part = missing[start:start + SENTENCE_ROWS]
-            found = self._call("reading sentences", lambda c, t, part=part: c.query(
-                self._sentences, filter=f"row in {part}", limit=MAX_QUERY, timeout=t,
-                output_fields=["sid", "row", "span_start", "span_end", "vector"]))
+            part = missing[start : start + SENTENCE_ROWS]
+            found = self._call(
+                "reading sentences",
+                lambda c, t, part=part: c.query(
+                    self._sentences,
+                    filter=f"row in {part}",
+                    limit=MAX_QUERY,
+                    timeout=t,
+                    output_fields=["sid", "row", "span_start", "span_end", "vector"],
+                ),
+            )
             if len(found) >= MAX_QUERY and len(part) > 1:  # cut off: passages with very many sentences
                 for row in part:
                     self._fetch_sentences([row])
@@ -266,10 +296,14 @@ class MilvusStore(VersionedStore):
         unknown tokens too (as (-1, 0)), so frequent query words cost no call."""
         asked = sorted(t for t in tokens if self._vocab_cache.get(t) is None)
         for start in range(0, len(asked), MAX_QUERY):
-            part = asked[start:start + MAX_QUERY]
-            found = {item["token"]: (int(item["tid"]), int(item["df"])) for item in self._call(
-                "reading the keyword vocabulary", lambda c, t, part=part: c.query(
-                    self._vocab, ids=part, output_fields=["tid", "df"], timeout=t))}
+            part = asked[start : start + MAX_QUERY]
+            found = {
+                item["token"]: (int(item["tid"]), int(item["df"]))
+                for item in self._call(
+                    "reading the keyword vocabulary",
+                    lambda c, t, part=part: c.query(self._vocab, ids=part, output_fields=["tid", "df"], timeout=t),
+                )
+            }
             for token in part:
                 self._vocab_cache.put(token, found.get(token, (-1, 0)))
         out = {t: self._vocab_cache.get(t) for t in tokens}
@@ -281,14 +315,22 @@ class MilvusStore(VersionedStore):
         limit = min(k, self.size, MAX_QUERY)
         vocab = self._vocabulary({t for q in queries for t in q})
         # bm25s sums a token's weight once per occurrence in the query: weight = count.
-        sparse = [{vocab[t][0]: float(n) for t, n in Counter(t for t in q if t in vocab).items()}
-                  for q in queries]
+        sparse = [{vocab[t][0]: float(n) for t, n in Counter(t for t in q if t in vocab).items()} for q in queries]
         asked = [i for i, vec in enumerate(sparse) if vec]
         if limit <= 0 or not asked:
             return scores, rows
-        found = self._call("keyword search", lambda c, t: c.search(
-            self._passages, data=[sparse[i] for i in asked], anns_field="keywords", limit=limit,
-            search_params={"metric_type": "IP", "params": {}}, output_fields=RECORD_FIELDS, timeout=t))
+        found = self._call(
+            "keyword search",
+            lambda c, t: c.search(
+                self._passages,
+                data=[sparse[i] for i in asked],
+                anns_field="keywords",
+                limit=limit,
+                search_params={"metric_type": "IP", "params": {}},
+                output_fields=RECORD_FIELDS,
+                timeout=t,
+            ),
+        )
         hits = [[]] * len(queries)
         for i, found_i in zip(asked, found):
             hits[i] = [h for h in found_i if h["distance"] > 0]
@@ -303,9 +345,18 @@ class MilvusStore(VersionedStore):
         engine_bm25=True. For the comparison with keyword_search (qa.bench.milvus)."""
         scores = np.zeros((len(texts), k), dtype=np.float32)
         rows = np.full((len(texts), k), -1, dtype=np.int64)
-        found = self._call("engine BM25 search", lambda c, t: c.search(
-            self._passages, data=list(texts), anns_field="bm25", limit=min(k, self.size),
-            search_params={"metric_type": "BM25", "params": {}}, output_fields=[], timeout=t))
+        found = self._call(
+            "engine BM25 search",
+            lambda c, t: c.search(
+                self._passages,
+                data=list(texts),
+                anns_field="bm25",
+                limit=min(k, self.size),
+                search_params={"metric_type": "BM25", "params": {}},
+                output_fields=[],
+                timeout=t,
+            ),
+        )
         for i, hits in enumerate(found):
             for j, hit in enumerate(hits):
                 scores[i, j] = hit["distance"]
@@ -315,8 +366,13 @@ class MilvusStore(VersionedStore):
 
 # --- opening -----------------------------------------------------------------------------------
 def _blob(client, meta: str, version: str, kind: str, timeout: int) -> str | None:
-    rows = client.query(meta, filter=f"version == {literal(version)} and kind == {literal(kind)}",
-                        output_fields=["chunk", "text"], limit=MAX_QUERY, timeout=timeout)
+    rows = client.query(
+        meta,
+        filter=f"version == {literal(version)} and kind == {literal(kind)}",
+        output_fields=["chunk", "text"],
+        limit=MAX_QUERY,
+        timeout=timeout,
+    )
     if not rows:
         return None
     return "".join(r["text"] for r in sorted(rows, key=lambda r: r["chunk"]))
@@ -325,22 +381,24 @@ def _blob(client, meta: str, version: str, kind: str, timeout: int) -> str | Non
 def live_milvus_version(connection: MilvusConnection, collection: str) -> str | None:
     """Name of the live version (the CURRENT row), None when nothing was ever built. Cheap: for
     reload polling."""
+
     def read(client, timeout):
         if not client.has_collection(collection + META_SUFFIX, timeout=timeout):
             return None
         client.load_collection(collection + META_SUFFIX, timeout=timeout)
         return current_version(client, collection, timeout)
+
     return connection.call("reading the live version", read)
 
 
-def open_milvus_store(settings, version: str | None = None,
-                      connection: MilvusConnection | None = None) -> MilvusStore:
+def open_milvus_store(settings, version: str | None = None, connection: MilvusConnection | None = None) -> MilvusStore:
     """Open the live version (or `version`) of QA_MILVUS_COLLECTION at QA_MILVUS_URI.
 
     Raises StoreUnavailable (server unreachable, naming the uri), StoreMissing (nothing built),
     StoreStale (written by other rules) or StoreCorrupt (a collection of the set is gone)."""
-    connection = connection or MilvusConnection(settings.milvus_uri, settings.milvus_token,
-                                                settings.milvus_timeout_seconds)
+    connection = connection or MilvusConnection(
+        settings.milvus_uri, settings.milvus_token, settings.milvus_timeout_seconds
+    )
     collection = settings.milvus_collection
     version = version or live_milvus_version(connection, collection)
     where = f"Milvus at {connection.uri}, collection {collection}"
@@ -356,8 +414,9 @@ def open_milvus_store(settings, version: str | None = None,
         manifest = json.loads(manifest)
         stale = stale_components(manifest)
         if stale:
-            raise StoreStale(f"{where}: version {version} was written by other rules "
-                             f"({', '.join(stale)}): run `qa build`")
+            raise StoreStale(
+                f"{where}: version {version} was written by other rules ({', '.join(stale)}): run `qa build`"
+            )
         for name in collection_set(collection, version):
             if not client.has_collection(name, timeout=timeout):
                 raise StoreCorrupt(f"{where}: collection {name} of version {version} is missing: run `qa build`")

@@ -64,8 +64,9 @@ def _vector_index(params, field: str, index_type: str) -> None:
     params.add_index(field, index_type=index_type, metric_type="IP", params=extra)
 
 
-def _create_passages(client: MilvusClient, name: str, dim: int, index_type: str, engine_bm25: bool,
-                     timeout: int) -> None:
+def _create_passages(
+    client: MilvusClient, name: str, dim: int, index_type: str, engine_bm25: bool, timeout: int
+) -> None:
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("row", DataType.INT64, is_primary=True)
     schema.add_field("pid", DataType.VARCHAR, max_length=MAX_TEXT)
@@ -82,11 +83,15 @@ def _create_passages(client: MilvusClient, name: str, dim: int, index_type: str,
     _vector_index(params, "dense", index_type)
     params.add_index("keywords", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     if engine_bm25:
-        schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT, enable_analyzer=True,
-                         analyzer_params={"type": "chinese"})
+        schema.add_field(
+            "text", DataType.VARCHAR, max_length=MAX_TEXT, enable_analyzer=True, analyzer_params={"type": "chinese"}
+        )
         schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
-                                     input_field_names=["text"], output_field_names=["bm25"]))
+        schema.add_function(
+            Function(
+                name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["bm25"]
+            )
+        )
         params.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
     client.create_collection(name, schema=schema, index_params=params, timeout=timeout)
 
@@ -106,8 +111,9 @@ def _create_sentences(client: MilvusClient, name: str, dim: int, timeout: int) -
     client.create_collection(name, schema=schema, index_params=params, timeout=timeout)
 
 
-def _create_table(client: MilvusClient, name: str, key: str, fields: list[tuple[str, DataType, dict]],
-                  timeout: int) -> None:
+def _create_table(
+    client: MilvusClient, name: str, key: str, fields: list[tuple[str, DataType, dict]], timeout: int
+) -> None:
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field(key, DataType.VARCHAR, is_primary=True, max_length=MAX_TEXT)
     for field, dtype, extra in fields:
@@ -121,12 +127,18 @@ def _create_table(client: MilvusClient, name: str, key: str, fields: list[tuple[
 def ensure_meta(client: MilvusClient, collection: str, timeout: int) -> str:
     name = collection + META_SUFFIX
     if not client.has_collection(name, timeout=timeout):
-        _create_table(client, name, "key", [
-            ("version", DataType.VARCHAR, {"max_length": 256}),
-            ("kind", DataType.VARCHAR, {"max_length": 64}),
-            ("chunk", DataType.INT64, {}),
-            ("text", DataType.VARCHAR, {"max_length": MAX_TEXT}),
-        ], timeout)
+        _create_table(
+            client,
+            name,
+            "key",
+            [
+                ("version", DataType.VARCHAR, {"max_length": 256}),
+                ("kind", DataType.VARCHAR, {"max_length": 64}),
+                ("chunk", DataType.INT64, {}),
+                ("text", DataType.VARCHAR, {"max_length": MAX_TEXT}),
+            ],
+            timeout,
+        )
     client.load_collection(name, timeout=timeout)
     return name
 
@@ -143,8 +155,10 @@ def keyword_weights(tokens: list[list[str]]) -> tuple[list[dict[int, float]], di
     columns = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
     order = np.lexsort((columns, docs))  # regroup passage-major
     bounds = np.searchsorted(docs[order], np.arange(int(s["num_docs"]) + 1))
-    weights = [dict(zip(columns[order[a:b]].tolist(), np.asarray(s["data"])[order[a:b]].tolist()))
-               for a, b in zip(bounds[:-1], bounds[1:])]
+    weights = [
+        dict(zip(columns[order[a:b]].tolist(), np.asarray(s["data"])[order[a:b]].tolist()))
+        for a, b in zip(bounds[:-1], bounds[1:])
+    ]
     vocab = {t: i for t, i in retriever.vocab_dict.items() if t}
     return weights, vocab, np.diff(indptr).astype(np.int64)
 
@@ -171,13 +185,20 @@ def _passage_rows(data: IndexData, weights: list[dict[int, float]], engine_bm25:
     for i, passage in enumerate(data.passages):
         record = passage.model_dump_json()
         if len(record.encode()) > MAX_TEXT:
-            raise ValueError(f"passage {passage.passage_id} is too long for Milvus "
-                             f"({len(record.encode())} bytes as JSON, limit {MAX_TEXT})")
-        row = {"row": i, "pid": passage.passage_id, "doc_id": passage.doc_id, "lang": passage.lang,
-               "record": record,
-               "partners": [row_of[t.passage_id] for t in passage.translations if t.passage_id in row_of],
-               "dense": np.asarray(data.vectors[i], dtype=np.float32),
-               "keywords": weights[i]}
+            raise ValueError(
+                f"passage {passage.passage_id} is too long for Milvus "
+                f"({len(record.encode())} bytes as JSON, limit {MAX_TEXT})"
+            )
+        row = {
+            "row": i,
+            "pid": passage.passage_id,
+            "doc_id": passage.doc_id,
+            "lang": passage.lang,
+            "record": record,
+            "partners": [row_of[t.passage_id] for t in passage.translations if t.passage_id in row_of],
+            "dense": np.asarray(data.vectors[i], dtype=np.float32),
+            "keywords": weights[i],
+        }
         if engine_bm25:
             row["text"] = passage.text
         yield row
@@ -185,15 +206,29 @@ def _passage_rows(data: IndexData, weights: list[dict[int, float]], engine_bm25:
 
 def _blob_rows(version: str, kind: str, text: str):
     for n, start in enumerate(range(0, max(len(text), 1), CHUNK_CHARS)):
-        yield {"key": f"{version}/{kind}/{n}", "version": version, "kind": kind, "chunk": n,
-               "text": text[start:start + CHUNK_CHARS], "_v": [0.0, 0.0]}
+        yield {
+            "key": f"{version}/{kind}/{n}",
+            "version": version,
+            "kind": kind,
+            "chunk": n,
+            "text": text[start : start + CHUNK_CHARS],
+            "_v": [0.0, 0.0],
+        }
 
 
 def document_summaries(data: IndexData) -> list[dict]:
     """As the local store's documents.json (doc_id, title, source, format, passages, alignments)."""
-    return [{"doc_id": d.doc_id, "title": d.title, "source": d.source, "format": d.format,
-             "passages": {"zh": d.count("zh"), "en": d.count("en")},
-             "alignments": [a.model_dump() for a in d.alignments]} for d in data.documents]
+    return [
+        {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "source": d.source,
+            "format": d.format,
+            "passages": {"zh": d.count("zh"), "en": d.count("en")},
+            "alignments": [a.model_dump() for a in d.alignments],
+        }
+        for d in data.documents
+    ]
 
 
 def version_name(manifest: dict) -> str:
@@ -207,8 +242,9 @@ def _count(client: MilvusClient, name: str, timeout: int) -> int:
 
 
 # --- the build -------------------------------------------------------------------------------
-def write_milvus_version(target, data: IndexData, *, collection: str | None = None,
-                         index_type: str | None = None, engine_bm25: bool = False) -> str:
+def write_milvus_version(
+    target, data: IndexData, *, collection: str | None = None, index_type: str | None = None, engine_bm25: bool = False
+) -> str:
     """Write `data` as a new version, verify it, make it live, prune old ones; return its name.
 
     `target` is a Settings (QA_MILVUS_*) or a MilvusConnection (then give `collection`)."""
@@ -224,43 +260,92 @@ def write_milvus_version(target, data: IndexData, *, collection: str | None = No
     passages, sentences, vocab_name = collection_set(collection, version)
     dim = int(data.vectors.shape[1])
     weights, vocab, df = keyword_weights(data.keyword_tokens)
-    manifest = {**data.manifest, "version": version, "store": "milvus", "collection": collection,
-                "versions": data.manifest.get("versions") or component_versions(),
-                "dimension": dim, "passage_count": len(data.passages),
-                "sentence_count": len(data.sentence_spans), "vocabulary_size": len(vocab),
-                "index_kind": index_type,
-                "keyword": {"scoring": "bm25s lucene", "k1": 1.5, "b": 0.75, "engine_bm25": engine_bm25}}
+    manifest = {
+        **data.manifest,
+        "version": version,
+        "store": "milvus",
+        "collection": collection,
+        "versions": data.manifest.get("versions") or component_versions(),
+        "dimension": dim,
+        "passage_count": len(data.passages),
+        "sentence_count": len(data.sentence_spans),
+        "vocabulary_size": len(vocab),
+        "index_kind": index_type,
+        "keyword": {"scoring": "bm25s lucene", "k1": 1.5, "b": 0.75, "engine_bm25": engine_bm25},
+    }
 
     def build(client: MilvusClient, timeout: int) -> None:
         meta = ensure_meta(client, collection, timeout)
         _create_passages(client, passages, dim, index_type, engine_bm25, timeout)
         _create_sentences(client, sentences, dim, timeout)
-        _create_table(client, vocab_name, "token", [("tid", DataType.INT64, {}), ("df", DataType.INT64, {})],
-                      timeout)
-        _insert(client, passages, _passage_rows(data, weights, engine_bm25),
-                lambda r: 4 * dim + 12 * len(r["keywords"]) + len(r["record"]) * 2, timeout)
+        _create_table(client, vocab_name, "token", [("tid", DataType.INT64, {}), ("df", DataType.INT64, {})], timeout)
+        _insert(
+            client,
+            passages,
+            _passage_rows(data, weights, engine_bm25),
+            lambda r: 4 * dim + 12 * len(r["keywords"]) + len(r["record"]) * 2,
+            timeout,
+        )
         spans = np.asarray(data.sentence_spans).reshape(-1, 3)
-        _insert(client, sentences, ({"sid": i, "row": int(r), "span_start": int(s), "span_end": int(e),
-                                     "vector": np.asarray(data.sentence_vectors[i], dtype=np.float32)}
-                                    for i, (r, s, e) in enumerate(spans)), lambda r: 4 * dim + 32, timeout)
-        _insert(client, vocab_name, ({"token": t, "tid": i, "df": int(df[i]), "_v": [0.0, 0.0]}
-                                     for t, i in vocab.items()), lambda r: 48 + len(r["token"]) * 3, timeout)
-        _insert(client, meta, [*_blob_rows(version, "manifest", json.dumps(manifest, ensure_ascii=False)),
-                               *_blob_rows(version, "documents",
-                                           json.dumps(document_summaries(data), ensure_ascii=False))],
-                lambda r: len(r["text"]) * 3, timeout)
+        _insert(
+            client,
+            sentences,
+            (
+                {
+                    "sid": i,
+                    "row": int(r),
+                    "span_start": int(s),
+                    "span_end": int(e),
+                    "vector": np.asarray(data.sentence_vectors[i], dtype=np.float32),
+                }
+                for i, (r, s, e) in enumerate(spans)
+            ),
+            lambda r: 4 * dim + 32,
+            timeout,
+        )
+        _insert(
+            client,
+            vocab_name,
+            ({"token": t, "tid": i, "df": int(df[i]), "_v": [0.0, 0.0]} for t, i in vocab.items()),
+            lambda r: 48 + len(r["token"]) * 3,
+            timeout,
+        )
+        _insert(
+            client,
+            meta,
+            [
+                *_blob_rows(version, "manifest", json.dumps(manifest, ensure_ascii=False)),
+                *_blob_rows(version, "documents", json.dumps(document_summaries(data), ensure_ascii=False)),
+            ],
+            lambda r: len(r["text"]) * 3,
+            timeout,
+        )
         for name in (passages, sentences, vocab_name, meta):
             client.flush(name, timeout=timeout)
         expected = {passages: len(data.passages), sentences: len(spans), vocab_name: len(vocab)}
         for name, count in expected.items():
             client.load_collection(name, timeout=timeout)
             if _count(client, name, timeout) != count:
-                raise StoreCorrupt(f"Milvus collection {name} holds {_count(client, name, timeout)} rows, "
-                                   f"expected {count}: the version was not made live")
+                raise StoreCorrupt(
+                    f"Milvus collection {name} holds {_count(client, name, timeout)} rows, "
+                    f"expected {count}: the version was not made live"
+                )
         previous = current_version(client, collection, timeout)
         # The switch: one upsert of the CURRENT row; readers opening after it see the new set.
-        client.upsert(meta, [{"key": POINTER_KEY, "version": version, "kind": "pointer", "chunk": 0,
-                              "text": version, "_v": [0.0, 0.0]}], timeout=timeout)
+        client.upsert(
+            meta,
+            [
+                {
+                    "key": POINTER_KEY,
+                    "version": version,
+                    "kind": "pointer",
+                    "chunk": 0,
+                    "text": version,
+                    "_v": [0.0, 0.0],
+                }
+            ],
+            timeout=timeout,
+        )
         client.flush(meta, timeout=timeout)
         _switch_alias(client, collection, passages, timeout)
         _prune(client, collection, meta, keep={version, previous}, newest=version, timeout=timeout)

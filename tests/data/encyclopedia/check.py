@@ -30,8 +30,7 @@ def read_article(path: Path, lang: str, problems: list[str]) -> tuple[str, list[
     headings = [line for line in rest if HEADING[lang].match(line)]
     paragraphs = [line for line in rest if not HEADING[lang].match(line)]
     if len(paragraphs) != PARAGRAPHS or len(headings) != PARAGRAPHS:
-        problems.append(f"{path.name}: {len(paragraphs)} paragraphs, {len(headings)} headings "
-                        f"(want {PARAGRAPHS} each)")
+        problems.append(f"{path.name}: {len(paragraphs)} paragraphs, {len(headings)} headings (want {PARAGRAPHS} each)")
     # Paragraphs are separated by blank lines: no two text lines may touch.
     for a, b in zip(lines, lines[1:]):
         if a and b:
@@ -52,8 +51,7 @@ def load_articles(problems: list[str]) -> dict[str, dict[str, list[str]]]:
         if not en_path.exists():
             problems.append(f"{zh_path.name} has no {en_path.name}")
             continue
-        articles[slug] = {lang: read_article(HERE / f"{slug}.{lang}.txt", lang, problems)[2]
-                          for lang in LANGS}
+        articles[slug] = {lang: read_article(HERE / f"{slug}.{lang}.txt", lang, problems)[2] for lang in LANGS}
     return articles
 
 
@@ -95,16 +93,18 @@ def check_question(q: dict, articles: dict, problems: list[str]) -> None:
 def main() -> int:
     problems: list[str] = []
     articles = load_articles(problems)
-    questions = [json.loads(line) for line in
-                 (HERE / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [
+        json.loads(line) for line in (HERE / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     ids = Counter(q.get("id") for q in questions)
     problems += [f"{qid}: id used {n} times" for qid, n in ids.items() if n > 1]
     for q in questions:
         check_question(q, articles, problems)
 
     answerable = [q for q in questions if q.get("gold")]
-    per_para = Counter((ID.match(q["id"])["slug"], ID.match(q["id"])["k"], q["lang"])
-                       for q in answerable if ID.match(q["id"]))
+    per_para = Counter(
+        (ID.match(q["id"])["slug"], ID.match(q["id"])["k"], q["lang"]) for q in answerable if ID.match(q["id"])
+    )
     for slug in articles:
         for k in range(1, PARAGRAPHS + 1):
             for lang in LANGS:
@@ -117,9 +117,11 @@ def main() -> int:
         print(f"en words/paragraph: {min(words)}–{max(words)}  zh chars/paragraph: {min(chars)}–{max(chars)}")
     by_lang = Counter(q.get("lang") for q in answerable)
     unanswerable = Counter(q.get("lang") for q in questions if not q.get("gold"))
-    print(f"questions: {len(questions)}  answerable: {len(answerable)} "
-          f"(en {by_lang['en']}, zh {by_lang['zh']})  unanswerable: {sum(unanswerable.values())} "
-          f"(en {unanswerable['en']}, zh {unanswerable['zh']})")
+    print(
+        f"questions: {len(questions)}  answerable: {len(answerable)} "
+        f"(en {by_lang['en']}, zh {by_lang['zh']})  unanswerable: {sum(unanswerable.values())} "
+        f"(en {unanswerable['en']}, zh {unanswerable['zh']})"
+    )
     for problem in problems:
         print("PROBLEM:", problem)
     print("OK" if not problems else f"{len(problems)} problem(s)")

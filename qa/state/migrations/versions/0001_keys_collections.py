@@ -6,7 +6,7 @@ Revises:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("created_at", UtcDateTime(), nullable=False),
     )
     # The demo corpus (QA_CORPUS_DIR) is the collection `default` from the start.
-    op.bulk_insert(collections, [{"name": "default", "title": "", "created_at": datetime.now(timezone.utc)}])
+    op.bulk_insert(collections, [{"name": "default", "title": "", "created_at": datetime.now(UTC)}])
 
 
 def downgrade() -> None:
