@@ -37,9 +37,13 @@ def _wait_for_analytics(app, seconds: float = 30.0):
     return app.state.analytics
 
 
+ADMIN_KEY = "admin-key-for-analytics-tests"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
 @pytest.fixture
 def logged(settings, service, tmp_path):
-    app = app_with(settings, service, database_url=f"sqlite:///{tmp_path / 'state.db'}")
+    app = app_with(settings, service, database_url=f"sqlite:///{tmp_path / 'state.db'}", admin_keys=[ADMIN_KEY])
     with TestClient(app) as client:
         analytics = _wait_for_analytics(app)
         yield client, analytics
@@ -62,7 +66,7 @@ def test_every_ask_is_logged_and_counted_exactly(logged):
         down = {"answer_id": answer["answer_id"], "rating": "down", "reason": "wrong", "comment": "不对"}
         assert client.post("/v1/feedback", json=down).status_code == 201
     analytics.recorder.flush()
-    summary = client.get("/v1/admin/analytics/summary").json()
+    summary = client.get("/v1/admin/analytics/summary", headers=ADMIN).json()
     totals = summary["totals"]
     assert totals["asks"] == 40
     assert totals["up"] == 6 and totals["down"] == 3
@@ -79,12 +83,12 @@ def test_csv_export_round_trips(logged):
     client, analytics = logged
     asked = [_ask(client, q) for q in ["碳市场覆盖了哪些行业？", 'A "quoted", comma question?']]
     analytics.recorder.flush()
-    exported = client.get("/v1/admin/analytics/questions", params={"format": "csv"})
+    exported = client.get("/v1/admin/analytics/questions", params={"format": "csv"}, headers=ADMIN)
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [r["question"] for r in rows] == [a["question"] for a in reversed(asked)]
     assert [r["answer_id"] for r in rows] == [a["answer_id"] for a in reversed(asked)]
-    as_json = client.get("/v1/admin/analytics/questions").json()
+    as_json = client.get("/v1/admin/analytics/questions", headers=ADMIN).json()
     assert as_json["total"] == 2 and as_json["items"][0]["question"] == asked[-1]["question"]
 
 
@@ -162,7 +166,7 @@ def test_retention_purge_deletes_only_old_records(logged):
             )
         )
         session.add(Feedback(answer_id="ans_old", visitor="v", rating="down", at=old))
-    purged = client.post("/v1/admin/analytics/purge").json()
+    purged = client.post("/v1/admin/analytics/purge", headers=ADMIN).json()
     assert purged["deleted"] == {"asks": 1, "ratings": 1}
     with analytics.state.session() as session:
         assert [r.question for r in session.scalars(select(AskRecord))] == [ANSWERABLE[0]]
@@ -180,3 +184,12 @@ def test_a_failing_database_costs_log_lines_not_asks(logged, monkeypatch):
         assert client.post("/v1/ask", json={"question": question}).status_code == 200
     analytics.recorder.flush()
     assert analytics.recorder.dropped - before == len(ANSWERABLE)
+
+
+def test_the_analytics_need_an_admin_key(logged):
+    client, _ = logged
+    for path in ("summary", "questions", "gaps"):
+        refused = client.get(f"/v1/admin/analytics/{path}")
+        assert refused.status_code == 401, path
+    assert client.post("/v1/admin/analytics/purge").status_code == 401
+    assert client.get("/v1/admin/analytics/summary", headers={"Authorization": "Bearer wrong"}).status_code == 401

@@ -9,7 +9,7 @@ from pathlib import Path
 from qa.analytics.grouping import QuestionVectors, load_grouping
 from qa.analytics.recorder import AskEvent
 from qa.eval.gaps import fit_grouping
-from tests.analytics.test_feedback_api import logged  # noqa: F401  (the fixture)
+from tests.analytics.test_feedback_api import ADMIN, logged  # noqa: F401  (the fixture)
 
 TWINS = [json.loads(line) for line in (Path(__file__).parents[1] / "data" / "gap_twins.jsonl").open(encoding="utf-8")]
 
@@ -37,7 +37,7 @@ def test_twin_questions_fall_in_one_group(logged, service, capsys):  # noqa: F81
             )
             topic_of[twin[lang]] = twin["topic"]
     analytics.recorder.flush()
-    groups = client.get("/v1/admin/analytics/gaps", params={"limit": 500}).json()["groups"]
+    groups = client.get("/v1/admin/analytics/gaps", params={"limit": 500}, headers=ADMIN).json()["groups"]
     unanswered = {e["question"] for g in groups for e in g["examples"]}
     # Only unanswered questions are gaps; examples list at most five per group, so count via sizes.
     assert sum(g["size"] for g in groups) <= len(topic_of)
