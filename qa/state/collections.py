@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from qa.state.db import Base, UtcDateTime, utcnow
@@ -25,6 +25,8 @@ class Collection(Base):
 
     name: Mapped[str] = mapped_column(String(63), primary_key=True)
     title: Mapped[str] = mapped_column(String(200), default="")
+    # Questions the widget offers before the first one, per language ({"zh": [...], "en": [...]}).
+    starter_questions: Mapped[dict[str, list[str]] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -40,10 +42,12 @@ def get_collection(session: Session, name: str) -> Collection | None:
     return session.get(Collection, name)
 
 
-def add_collection(session: Session, name: str, title: str = "") -> Collection:
+def add_collection(
+    session: Session, name: str, title: str = "", starter_questions: dict[str, list[str]] | None = None
+) -> Collection:
     if not valid_name(name):
         raise ValueError(f"{name!r} is not a collection name (lowercase letters, digits, '-' and '_')")
-    row = Collection(name=name, title=title, created_at=utcnow())
+    row = Collection(name=name, title=title, starter_questions=starter_questions, created_at=utcnow())
     session.add(row)
     session.flush()
     return row
