@@ -230,7 +230,10 @@ def test_a_follow_up_is_sent_with_the_conversation_and_clear_starts_a_new_one(wi
     first, follow_up = FOLLOW_UPS[lang]
     expected = api.ask(follow_up, history=[first])
     alone = api.ask(follow_up)
-    assert expected["answerable"], expected
+    # The follow-up is found through the conversation; whether the paper states its answer
+    # (support stated) or only the closest sentence (related) is the answer model's call.
+    assert expected["support"] in ("stated", "related"), expected
+    quote = expected["answer"] or expected["closest"]
     assert expected["citations"][0]["passage_id"] != alone["citations"][0]["passage_id"], (
         "a follow-up the conversation changes"
     )
@@ -241,9 +244,13 @@ def test_a_follow_up_is_sent_with_the_conversation_and_clear_starts_a_new_one(wi
     reply = widget.ask(follow_up)
 
     assert bodies == [{"question": first}, {"question": follow_up, "history": [first]}]
-    expect(reply.locator('[data-role="answer"] mark')).to_have_text(expected["answer"]["text"])
-    primary = reply.locator('[data-role="citation"].primary')
-    expect(primary).to_have_attribute("data-passage-id", expected["answer"]["passage_id"])
+    if expected["support"] == "stated":
+        expect(reply.locator('[data-role="answer"] mark')).to_have_text(quote["text"])
+        primary = reply.locator('[data-role="citation"].primary')
+        expect(primary).to_have_attribute("data-passage-id", quote["passage_id"])
+    else:
+        expect(reply.locator('[data-role="closest"]')).to_contain_text(quote["text"])
+        primary = reply.locator('[data-role="citation"]').first
     primary.click()
     expect(reply.locator('[data-role="source"]')).to_be_visible()
     widget.page.screenshot(path=artifacts / f"widget-followup-{lang}.png")
@@ -308,6 +315,7 @@ def test_no_starter_questions_when_the_server_lists_none(widget, host_site, api)
     page = widget.page
     with page.expect_response(lambda r: r.url.endswith("/v1/collections")) as listed:
         widget.open(host_site.add_page("/no-starters.html", api.url))
-    assert "starter_questions" not in listed.value.text(), "the demo corpus lists no starter questions"
+    listed_default = {c["name"]: c for c in listed.value.json()["collections"]}["default"]
+    assert not listed_default.get("starter_questions"), "the demo corpus lists no starter questions"
     expect(page.locator("qa-chat .welcome")).to_be_visible()
     expect(widget.role("starter")).to_have_count(0)
