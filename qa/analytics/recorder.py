@@ -29,6 +29,7 @@ DROPPED = Counter(
 WRITE_BATCH = 200
 WARN_EVERY_SECONDS = 60.0
 PURGE_EVERY_SECONDS = 6 * 3600.0
+FLUSH_SECONDS = 30.0  # the longest a shutdown waits for the log to be written
 
 
 @dataclass
@@ -60,6 +61,9 @@ class Recorder:
         self._thread.start()
 
     def record(self, event: AskEvent) -> None:
+        if self._stop.is_set():
+            self._drop(1, "the question log is closed")
+            return
         try:
             self.buffer.put_nowait(event)
         except queue.Full:
@@ -118,9 +122,17 @@ class Recorder:
             if batch:
                 self._write(batch)
 
-    def flush(self) -> None:
-        """Wait until every record handed over so far is written (or dropped)."""
-        self.buffer.join()
+    def flush(self, timeout: float = FLUSH_SECONDS) -> bool:
+        """Wait until every record handed over so far is written or dropped (at most `timeout`
+        seconds, and not at all once the writer has stopped); False if some are still waiting."""
+        deadline = time.monotonic() + timeout
+        with self.buffer.all_tasks_done:
+            while self.buffer.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._thread.is_alive():
+                    return False
+                self.buffer.all_tasks_done.wait(min(remaining, 0.5))
+        return True
 
     def close(self) -> None:
         self.flush()

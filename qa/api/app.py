@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from qa import __version__
+from qa.analytics.service import Analytics
 from qa.api import metrics
 from qa.api.analytics import open_analytics
 from qa.api.deps import KEY_TOKEN_BUDGETS_STATE
@@ -50,18 +51,25 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
         if not holder.started:
             holder.start()
         app.state.reloader.start()  # picks up new index versions (QA_RELOAD_POLL_SECONDS)
-        # Opened beside the port, not before it: a slow or dead database delays nothing.
-        opener = threading.Thread(
-            target=lambda: setattr(app.state, "analytics", open_analytics(settings)),
-            name="qa-analytics-open",
-            daemon=True,
-        )
+        # Opened beside the port, not before it: a slow or dead database delays nothing. Each
+        # lifespan closes only what it opened (an app may be started more than once).
+        opened: list[Analytics] = []
+
+        def open_once() -> None:
+            log = open_analytics(settings) if app.state.analytics is None else None
+            if log is not None:
+                opened.append(log)
+                app.state.analytics = log
+
+        opener = threading.Thread(target=open_once, name="qa-analytics-open", daemon=True)
         opener.start()
         yield
         app.state.reloader.stop()
         opener.join(timeout=5)
-        if app.state.analytics is not None:
-            app.state.analytics.close()
+        for log in opened:
+            if app.state.analytics is log:
+                app.state.analytics = None
+            log.close()
 
     app = FastAPI(
         title="qa — bilingual search with citations",
