@@ -132,6 +132,9 @@ def _threshold(p_answerable: np.ndarray) -> float:
 
 
 def fit_abstention(items: Sequence[Item], fusion: Fusion, seed: int = 0) -> AbstentionModel:
+    # Search's `confident` separates answerable questions from off-topic ones; near misses are
+    # on topic by design and are the support model's to judge, so they stay out of this fit.
+    items = [i for i in items if i.question.kind != "near_miss"]
     x = feature_matrix(items, fusion)
     y = np.array([i.question.answerable for i in items], dtype=int)
     if len(set(y)) < 2:  # nothing to separate: never refuse
