@@ -28,8 +28,10 @@ def index_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(index_root: Path) -> Settings:
-    """Settings for the demo corpus with a session-private index folder."""
-    return Settings(corpus_dir=CORPUS_DIR, index_dir=index_root, auto_build=True)
+    """Settings for the demo corpus with a session-private index folder. The session's shared
+    service gives long queries the whole encoder: its long-query share is a budget every test
+    would spend from, so results would depend on test order; the share has tests of its own."""
+    return Settings(corpus_dir=CORPUS_DIR, index_dir=index_root, auto_build=True, long_query_share=1.0)
 
 
 @pytest.fixture(scope="session")
