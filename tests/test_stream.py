@@ -52,8 +52,10 @@ def test_passages_come_first_then_the_same_answer_as_json(client, body):
     assert [name for name, _ in got] == ["passages", "answer", "done"]
     passages, answer = got[0][1]["passages"], got[1][1]
     plain = client.post("/v1/ask", json=body).json()
+    assert answer["answer_id"] and plain["answer_id"] and answer["answer_id"] != plain["answer_id"]  # one per answer
     for data in (answer, plain):
         data.pop("took_ms")
+        data.pop("answer_id")
     assert answer == plain, "the streamed answer is the JSON answer"
     assert passages == answer["citations"], "the passages are the ones the answer cites"
     assert got[2][1]["took_ms"] >= 0
