@@ -137,6 +137,9 @@ def test_stateless_replicas_answer_as_faiss_and_survive_failures(milvus, built, 
                         index_dir=index_dir,
                         corpus_dir=corpus_dir,
                         auto_build="false",
+                        # The state (keys, question log) lives in a database outside the replicas,
+                        # as PostgreSQL would hold it in production.
+                        database_url=f"sqlite:///{root / 'shared-state.db'}",
                     ),
                     root / f"replica{i}.log",
                 )
