@@ -12,12 +12,13 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from prometheus_client import Counter
 
-from qa.state.analytics import AskRecord, purge_before
+from qa.state.analytics import AskRecord
 from qa.state.db import StateStore
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,9 @@ class AskEvent:
 
 
 class Recorder:
-    def __init__(self, state: StateStore, capacity: int, retention_days: int) -> None:
+    def __init__(self, state: StateStore, capacity: int, purge: Callable[[], tuple[int, int]]) -> None:
         self.state = state
-        self.retention = timedelta(days=retention_days)
+        self.purge = purge  # deletes what is past the retention period, every PURGE_EVERY_SECONDS
         self.buffer: queue.Queue[AskEvent] = queue.Queue(maxsize=capacity)
         self.dropped = 0
         self._last_warning = 0.0
@@ -99,19 +100,13 @@ class Recorder:
             for _ in batch:
                 self.buffer.task_done()
 
-    def purge(self) -> tuple[int, int]:
-        """Delete records and ratings older than the retention period; (asks, ratings) deleted."""
-        cutoff = datetime.now(UTC) - self.retention
-        with self.state.session() as session:
-            return purge_before(session, cutoff)
-
     def _purge_on_schedule(self) -> None:
         now = time.monotonic()
         if self._last_purge and now - self._last_purge < PURGE_EVERY_SECONDS:
             return
         self._last_purge = now
         try:
-            self.purge()
+            self.purge()  # the owner's: Analytics.purge
         except Exception as exc:  # retried at the next period; never stops the writer
             log.warning("question log: purge failed (%s)", exc)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from qa.analytics.grouping import QuestionVectors, load_grouping
 from qa.analytics.identity import Signer
 from qa.analytics.recorder import AskEvent, Recorder
 from qa.settings import Settings
-from qa.state.analytics import rate, shared_secret
+from qa.state.analytics import purge_before, rate, shared_secret
 from qa.state.db import StateStore
 
 log = logging.getLogger(__name__)
@@ -29,11 +29,7 @@ class Analytics:
         with state.session() as session:
             self.signer = Signer(shared_secret(session, SECRET_NAME))
         self.retention_seconds = settings.analytics_retention_days * 86400.0
-        self.recorder = (
-            Recorder(state, settings.analytics_buffer, settings.analytics_retention_days)
-            if settings.analytics
-            else None
-        )
+        self.recorder = Recorder(state, settings.analytics_buffer, self.purge) if settings.analytics else None
         self.record_searches = settings.analytics and settings.analytics_searches
         self.grouping = load_grouping()
         self.question_vectors = QuestionVectors(self.grouping, settings.threads)
@@ -63,9 +59,10 @@ class Analytics:
             return rate(session, answer_id, self.visitor(client), rating, reason, comment)
 
     def purge(self) -> tuple[int, int]:
-        if self.recorder is None:
-            return 0, 0
-        return self.recorder.purge()
+        """Delete records and ratings older than the retention period now; (asks, ratings)."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.retention_seconds)
+        with self.state.session() as session:
+            return purge_before(session, cutoff)
 
     def close(self) -> None:
         if self.recorder is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from qa.answer.extract import Answer, AskResult
 from qa.api.schemas import (
     AnswerSpan,
@@ -15,6 +17,7 @@ from qa.api.schemas import (
 )
 from qa.corpus.models import Passage
 from qa.search.engine import Hit, SearchResult
+from qa.store.base import PassageStore
 from qa.text.script import Script, in_script, script_of
 
 
@@ -91,3 +94,9 @@ def ask_response(question: str, result: AskResult, took_ms: float) -> AskRespons
 
 def document_out(summary: dict) -> DocumentSummary:
     return DocumentSummary(doc_id=summary["doc_id"], title=summary["title"], passages=summary["passages"])
+
+
+def nearest_passage(store: PassageStore, passage_id: str) -> dict[str, Any] | None:
+    """A cited passage in the API's shape, or None when the live index no longer has it."""
+    row = store.row_of(passage_id)
+    return passage_out(store.passage(row)).model_dump() if row is not None else None

@@ -22,7 +22,7 @@ from qa.api.analytics import get_analytics
 from qa.api.deps import get_service
 from qa.api.middleware.keys import KeyRing, presented_key
 from qa.api.policy import RoutePolicy, declare
-from qa.api.present import passage_out
+from qa.api.present import nearest_passage
 from qa.service import Service
 
 router = APIRouter(tags=["admin page"], include_in_schema=False)
@@ -81,11 +81,9 @@ def admin_page(
     language = _lang(request, lang)
     if not _signed_in(request, analytics):
         return _html(login_page(language))
-    store = service.store
 
     def nearest(passage_id: str) -> dict | None:
-        row = store.row_of(passage_id)
-        return passage_out(store.passage(row)).model_dump() if row is not None else None
+        return nearest_passage(service.store, passage_id)
 
     with analytics.state.session() as session:
         totals = summary(session, days)

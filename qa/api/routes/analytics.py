@@ -12,7 +12,7 @@ from qa.analytics.service import Analytics
 from qa.api.analytics import get_analytics
 from qa.api.deps import get_service
 from qa.api.policy import RoutePolicy, declare
-from qa.api.present import passage_out
+from qa.api.present import nearest_passage
 from qa.api.schemas import ErrorBody
 from qa.service import Service
 
@@ -69,11 +69,9 @@ def get_gaps(
     service: Service = Depends(get_service),
 ) -> dict:
     """What the documents are missing: unanswered questions grouped by topic, both languages."""
-    store = service.store
 
     def nearest(passage_id: str) -> dict | None:
-        row = store.row_of(passage_id)
-        return passage_out(store.passage(row)).model_dump() if row is not None else None
+        return nearest_passage(service.store, passage_id)
 
     with analytics.state.session() as session:
         groups = gaps(
