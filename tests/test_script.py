@@ -93,8 +93,8 @@ TRADITIONAL_QUESTION = "中國的風電和光伏裝機容量現在有多大？"
 def test_ask_in_traditional_gets_a_verbatim_quote_and_its_traditional_form(client, service):
     body = client.post("/v1/ask", json={"question": TRADITIONAL_QUESTION}).json()
     assert body["question_script"] == "zh-Hant"
-    assert body["answerable"], body
-    answer = body["answer"]
+    assert body["support"] in ("stated", "related"), body
+    answer = body["answer"] or body["closest"]  # a quote either way, converted the same way
     passage = service.store.passage(service.store.row_of(answer["passage_id"]))
     assert passage.text[answer["start"] : answer["end"]] == answer["text"]
     assert answer["text_converted"] == to_traditional(answer["text"])
@@ -108,8 +108,10 @@ def test_the_traditional_question_is_answered_like_its_simplified_twin(client):
     traditional = client.post("/v1/ask", json={"question": TRADITIONAL_QUESTION}).json()
     simplified = client.post("/v1/ask", json={"question": to_simplified(TRADITIONAL_QUESTION)}).json()
     assert simplified["question_script"] == "zh-Hans"
-    assert simplified["answer"]["text_converted"] is None
-    assert traditional["answer"]["text"] == simplified["answer"]["text"]
+    assert traditional["support"] == simplified["support"] != "none"
+    quotes = [body["answer"] or body["closest"] for body in (traditional, simplified)]
+    assert quotes[1]["text_converted"] is None
+    assert quotes[0]["text"] == quotes[1]["text"]
 
 
 def test_search_says_the_query_script_and_converts_nothing_for_english(client):
