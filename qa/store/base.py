@@ -128,3 +128,18 @@ class PassageStore(Protocol):
     def doc_freq(self, tokens: Sequence[str]) -> np.ndarray:
         """How many passages contain each token (0 for unknown tokens)."""
         ...
+
+
+def document_summaries(data: IndexData) -> list[dict[str, Any]]:
+    """What every backend stores of each document: doc_id, title, source, format, passages, alignments."""
+    return [
+        {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "source": d.source,
+            "format": d.format,
+            "passages": {"zh": d.count("zh"), "en": d.count("en")},
+            "alignments": [a.model_dump() for a in d.alignments],
+        }
+        for d in data.documents
+    ]

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.fsutil import atomic_write_text, fsync_dir, sha256_file
-from qa.store.base import IndexData
+from qa.store.base import IndexData, document_summaries
 from qa.store.local.keyword import KeywordIndex
 from qa.store.local.load import CURRENT
 from qa.store.local.vectors import build_faiss, choose_kind, write_faiss
@@ -48,17 +48,7 @@ def _write_files(tmp: Path, data: IndexData, kind: str) -> None:
             handle.write(passage.model_dump_json() + "\n")
     (tmp / "documents.json").write_text(
         json.dumps(
-            [
-                {
-                    "doc_id": d.doc_id,
-                    "title": d.title,
-                    "source": d.source,
-                    "format": d.format,
-                    "passages": {"zh": d.count("zh"), "en": d.count("en")},
-                    "alignments": [a.model_dump() for a in d.alignments],
-                }
-                for d in data.documents
-            ],
+            document_summaries(data),
             ensure_ascii=False,
         ),
         encoding="utf-8",

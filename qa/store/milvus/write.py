@@ -32,7 +32,7 @@ import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 
 from qa.settings import Settings
-from qa.store.base import IndexData, StoreCorrupt
+from qa.store.base import IndexData, StoreCorrupt, document_summaries
 from qa.store.format import component_versions
 from qa.store.milvus.client import (
     META_SUFFIX,
@@ -214,21 +214,6 @@ def _blob_rows(version: str, kind: str, text: str):
             "text": text[start : start + CHUNK_CHARS],
             "_v": [0.0, 0.0],
         }
-
-
-def document_summaries(data: IndexData) -> list[dict]:
-    """As the local store's documents.json (doc_id, title, source, format, passages, alignments)."""
-    return [
-        {
-            "doc_id": d.doc_id,
-            "title": d.title,
-            "source": d.source,
-            "format": d.format,
-            "passages": {"zh": d.count("zh"), "en": d.count("en")},
-            "alignments": [a.model_dump() for a in d.alignments],
-        }
-        for d in data.documents
-    ]
 
 
 def version_name(manifest: dict) -> str:
