@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.answer.extract import sentence_candidates
+from qa.answer.extract import prepare_candidates
+from qa.answer.question import read_question
 from qa.cli import cli
 from qa.corpus.store import corpus_checksum, load_documents
 from qa.search.engine import SearchEngine
@@ -148,7 +149,8 @@ def test_a_synonym_reaches_search_and_the_answer_sentence_choice(taught, encoder
     assert result.hits[0].keyword > 0
     # After the search the question and its sentences are tokenised with the index's terms.
     vec = engine.encode(question)
-    with_synonyms = sentence_candidates(question, vec, result.hits, engine)[0].features["terms"]
+    reading = read_question(question, "zh")
+    with_synonyms = prepare_candidates(engine.store, reading, vec, result.hits)[0].features["cover_own"]
     activate(NO_TERMS)  # as if the index had no terms
-    without = sentence_candidates(question, vec, result.hits, engine)[0].features["terms"]
+    without = prepare_candidates(engine.store, reading, vec, result.hits)[0].features["cover_own"]
     assert with_synonyms > without
