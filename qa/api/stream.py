@@ -36,11 +36,23 @@ from qa.text import detect_lang
 log = logging.getLogger(__name__)
 
 EVENT_STREAM = "text/event-stream"
-# What the OpenAPI schema says of a streamed 200 (the events are described in docs/API.md).
+# One server-sent event as clients parse it (OpenAPI 3.0/3.1 tools read `schema` as the
+# per-event schema); what each event's `data` holds is described in docs/API.md.
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string", "description": "JSON text"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+# What the OpenAPI schema says of a streamed 200.
 STREAM_RESPONSE = {
     "description": "With `Accept: text/event-stream`: events `passages`, `answer`, `done` (or "
     '`error`), and `: heartbeat` comment lines (docs/API.md "Streaming").',
-    "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
+    "content": {EVENT_STREAM: {"schema": SSE_EVENT_SCHEMA}},
 }
 
 

@@ -34,7 +34,7 @@ from qa.api.openai_schemas import (
 from qa.api.policy import RoutePolicy, declare
 from qa.api.routes.models import model_named
 from qa.api.schemas import AskRequest
-from qa.api.stream import EVENT_STREAM, event_stream
+from qa.api.stream import EVENT_STREAM, SSE_EVENT_SCHEMA, event_stream
 from qa.service import Service
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 
 CHUNK_STREAM_RESPONSE = {
     "description": "With `stream: true`: `chat.completion.chunk` events, then `data: [DONE]`.",
-    "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
+    "content": {EVENT_STREAM: {"schema": SSE_EVENT_SCHEMA}},
 }
 
 
