@@ -13,13 +13,16 @@ import pytest
 from click.testing import CliRunner
 
 from qa.bench import hello
+from qa.bench.asking import traditional_twins
 from qa.bench.inprocess import bench_queries
 from qa.bench.report import derive_ratios, markdown
 from qa.bench.scale import recommend_threshold, run_size
 from qa.bench.stats import latency_summary, ratio, recall_at_k
 from qa.bench.synthetic import ClusteredMixture
+from qa.bench.uploads import multipart_body
 from qa.cli import cli
 from qa.embed.batching import BatchingEncoder
+from qa.text.script import script_of, to_simplified
 
 
 def test_latency_summary_in_milliseconds():
@@ -74,6 +77,19 @@ def test_scale_run_on_a_tiny_set_finds_the_exact_neighbours():
     assert row["hnsw_recall@10"] >= 0.9
     for key in ("flat_latency", "hnsw_latency"):
         assert row[key]["n"] == 50
+
+
+def test_traditional_twins_are_the_chinese_questions_converted():
+    simplified, traditional = traditional_twins(["中国的风电装机容量是多少？", "What is the target?", "碳市场"])
+    assert simplified == ["中国的风电装机容量是多少？", "碳市场"]
+    assert traditional[0] != simplified[0] and script_of(traditional[0]) == "zh-Hant"
+    assert to_simplified(traditional[0]) == simplified[0]
+
+
+def test_upload_flood_body_is_a_well_formed_multipart_of_the_asked_size():
+    body = b"".join(multipart_body(3000, files=2))
+    assert body.count(b"a" * 3000) == 2 and body.endswith(b"--\r\n")
+    assert body.count(b'name="file"') == 2
 
 
 def test_bench_queries_are_distinct():
@@ -143,6 +159,12 @@ def test_tiny_bench_runs_every_leg_and_writes_ratios(tiny_corpus, cli_env, tmp_p
     assert results["rebuild"]["during_build"]["n"] >= 1
     assert results["build_throughput"]["texts"] == 12
     assert results["keyword_scale"][0]["passages"] == 3000
+    ask = results["ask"]
+    assert {"analytics_on", "analytics_off"} == set(ask["ask"]) and ask["ask"]["analytics_on"]["statuses"] == {"200": 4}
+    assert ask["ratios"]["ask_p50_analytics_on_over_off"] > 0
+    uploads = results["upload_flood"]
+    assert set(uploads["upload_statuses"]) <= {"0", "401"} and sum(uploads["upload_statuses"].values()) == 8
+    assert all(results["flood"][kind]["under_flood"]["n"] >= 1 for kind in ("long-query", "history"))
     for name in (
         "neighbour_search_p50_over_quiet_bare_p50",
         "neighbour_search_worst_over_quiet_bare_p50",
@@ -154,6 +176,7 @@ def test_tiny_bench_runs_every_leg_and_writes_ratios(tiny_corpus, cli_env, tmp_p
     table = (out_dir / report.with_suffix(".md").name).read_text()
     assert "one busy neighbour: search" in table and "during `qa build`" in table
     assert "keyword top-k" in table
+    assert "question log on / off" in table and "keyless uploads" in table and "history flood" in table
     assert set(live_children()) - before == set(), "a process the bench started is still running"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import faiss
 
+from qa.bench.asking import run_ask_leg
 from qa.bench.buildspeed import build_texts, run_build_throughput
 from qa.bench.contention import FLOOD_KINDS, run_flood_leg, run_neighbour_leg, run_rebuild_leg
 from qa.bench.http import run_http
@@ -20,6 +21,7 @@ from qa.bench.inprocess import bench_queries, run_inprocess
 from qa.bench.report import derive_ratios, markdown
 from qa.bench.scale import run_keyword_scale, run_scale
 from qa.bench.stats import latency_summary
+from qa.bench.uploads import run_upload_flood_leg
 from qa.embed.model import load_encoder
 from qa.embed.threads import usable_cores
 from qa.fsutil import atomic_write_json, atomic_write_text
@@ -40,6 +42,7 @@ FULL = {
     "build_rounds": 2,
     "build_texts": None,
     "keyword_sizes": (100_000, 1_000_000),
+    "ask_questions": 60,
 }
 QUICK = {
     "requests": 60,
@@ -51,6 +54,7 @@ QUICK = {
     "build_rounds": 1,
     "build_texts": 200,
     "keyword_sizes": (100_000,),
+    "ask_questions": 40,
 }
 # A smoke run of every leg in seconds (tests/test_bench.py), meaningless as figures.
 TINY = {
@@ -64,6 +68,8 @@ TINY = {
     "build_texts": 12,
     "keyword_sizes": (3_000,),
     "flood_seconds": 3,
+    "upload_bytes": 1024 * 1024,
+    "ask_questions": 4,
 }
 
 
@@ -71,62 +77,104 @@ def _step(message: str) -> None:
     click.secho(f"[{time.strftime('%H:%M:%S')}] {message}", err=True, dim=True)
 
 
-def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict, compare_defaults: bool = False) -> None:
-    """Index build, in-process search vs bare encoder + FAISS, HTTP vs a bare hello server,
-    then the hard cases: a busy neighbour, serving during a rebuild, build throughput."""
+SERVICE_LEGS = ("inprocess", "http", "ask", "neighbour", "flood", "upload_flood", "rebuild", "build_throughput")
+
+
+def run_service_benchmarks(
+    settings,
+    sizes: dict,
+    workdir: Path,
+    results: dict,
+    compare_defaults: bool = False,
+    legs: tuple[str, ...] = SERVICE_LEGS,
+    baseline_src: Path | None = None,
+) -> None:
+    """Index build, then the chosen legs: in-process search vs bare encoder + FAISS, HTTP vs a
+    bare hello server, asks (question log on/off, Traditional/Simplified, a baseline checkout),
+    then the hard cases: a busy neighbour, floods, serving during a rebuild, build throughput."""
     encoder = load_encoder(settings.model, settings.threads)
     encoder.encode_queries(["warm up"])
     index_dir = workdir / "index"
+    log = workdir / "servers.log"
     _step("building the index into a fresh folder")
     started = time.perf_counter()
     build_index(settings.corpus_dir, index_dir, encoder, settings.batch_size, progress=False)
     results["build_s"] = round(time.perf_counter() - started, 2)
-    service = open_service(
-        settings.model_copy(update={"index_dir": index_dir, "auto_build": False}), progress=False, encoder=encoder
-    )
-    _step("in process: search vs bare encoder + FAISS")
-    results["inprocess"] = run_inprocess(service, bench_queries(sizes["inprocess_queries"]))
-    _step(f"HTTP: hello vs /v1/search, {sizes['requests']} requests per level")
-    results["http"] = run_http(
-        index_dir, settings.corpus_dir, settings.model, bench_queries(sizes["requests"]), log=workdir / "servers.log"
-    )
-    queries = bench_queries(sizes["neighbour_queries"])
-    policies = ("qa", "libgomp-defaults") if compare_defaults else ("qa",)
-    results["neighbour"] = {}
-    for policy in policies:
+    if "inprocess" in legs:
+        service = open_service(
+            settings.model_copy(update={"index_dir": index_dir, "auto_build": False}), progress=False, encoder=encoder
+        )
+        _step("in process: search vs bare encoder + FAISS")
+        results["inprocess"] = run_inprocess(service, bench_queries(sizes["inprocess_queries"]))
+    if "http" in legs:
+        _step(f"HTTP: hello vs /v1/search, {sizes['requests']} requests per level")
+        results["http"] = run_http(
+            index_dir, settings.corpus_dir, settings.model, bench_queries(sizes["requests"]), log=log
+        )
+    if "ask" in legs:
         _step(
-            f"busy neighbour: {len(queries)} sequential searches, quiet then beside one CPU-bound "
-            f"process ({policy} thread policy)"
+            f"HTTP /v1/ask and /v1/search, {sizes['ask_questions']} questions: question log on vs off, "
+            "Traditional vs Simplified" + (f", against {baseline_src}" if baseline_src else "")
         )
-        results["neighbour"][policy] = run_neighbour_leg(
-            index_dir, settings.corpus_dir, settings.model, queries, policy
+        results["ask"] = run_ask_leg(
+            index_dir,
+            settings.corpus_dir,
+            settings.model,
+            bench_queries(sizes["ask_questions"]),
+            baseline_src=baseline_src,
+            log=log,
         )
-    results["flood"] = {}
-    for kind in FLOOD_KINDS:
-        _step(f"steady client under a {kind} flood from 8 other clients (default settings)")
-        results["flood"][kind] = run_flood_leg(
+    queries = bench_queries(sizes["neighbour_queries"])
+    if "neighbour" in legs:
+        policies = ("qa", "libgomp-defaults") if compare_defaults else ("qa",)
+        results["neighbour"] = {}
+        for policy in policies:
+            _step(
+                f"busy neighbour: {len(queries)} sequential searches, quiet then beside one CPU-bound "
+                f"process ({policy} thread policy)"
+            )
+            results["neighbour"][policy] = run_neighbour_leg(
+                index_dir, settings.corpus_dir, settings.model, queries, policy
+            )
+    if "flood" in legs:
+        results["flood"] = {}
+        for kind in FLOOD_KINDS:
+            _step(f"steady client under a {kind} flood from 8 other clients (default settings)")
+            results["flood"][kind] = run_flood_leg(
+                index_dir,
+                settings.corpus_dir,
+                settings.model,
+                queries,
+                kind,
+                max_seconds=sizes.get("flood_seconds", 20),
+                log=log,
+            )
+    if "upload_flood" in legs:
+        _step("server memory while 4 clients without a key send the largest uploads allowed, twice each")
+        results["upload_flood"] = run_upload_flood_leg(
             index_dir,
             settings.corpus_dir,
             settings.model,
             queries,
-            kind,
-            max_seconds=sizes.get("flood_seconds", 20),
-            log=workdir / "servers.log",
+            file_bytes=sizes.get("upload_bytes") or settings.max_document_bytes,
+            log=log,
         )
-    _step("/v1/search while `qa build` re-embeds a changed copy of the corpus")
-    results["rebuild"] = run_rebuild_leg(
-        index_dir,
-        settings.corpus_dir,
-        settings.model,
-        queries,
-        workdir,
-        max_requests=sizes["rebuild_requests"],
-        max_seconds=sizes["rebuild_seconds"],
-        log=workdir / "servers.log",
-    )
-    texts = build_texts(settings.corpus_dir)[: sizes["build_texts"]]
-    _step(f"build throughput: {len(texts)} texts, build path vs bare encoder")
-    results["build_throughput"] = run_build_throughput(encoder, texts, settings.batch_size, sizes["build_rounds"])
+    if "rebuild" in legs:
+        _step("/v1/search while `qa build` re-embeds a changed copy of the corpus")
+        results["rebuild"] = run_rebuild_leg(
+            index_dir,
+            settings.corpus_dir,
+            settings.model,
+            queries,
+            workdir,
+            max_requests=sizes["rebuild_requests"],
+            max_seconds=sizes["rebuild_seconds"],
+            log=log,
+        )
+    if "build_throughput" in legs:
+        texts = build_texts(settings.corpus_dir)[: sizes["build_texts"]]
+        _step(f"build throughput: {len(texts)} texts, build path vs bare encoder")
+        results["build_throughput"] = run_build_throughput(encoder, texts, settings.batch_size, sizes["build_rounds"])
 
 
 def encoder_figures(settings, results: dict) -> tuple[float, int]:
@@ -162,6 +210,20 @@ def encoder_figures(settings, results: dict) -> tuple[float, int]:
 )
 @click.option("--milvus-uri", default=None, help="A running Milvus for --store milvus.")
 @click.option(
+    "--leg",
+    "legs",
+    multiple=True,
+    type=click.Choice(SERVICE_LEGS),
+    help="Run only these service legs (repeatable); default: all of them.",
+)
+@click.option(
+    "--baseline-src",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Another checkout of qa (e.g. `git worktree add /tmp/base REV`): the ask leg also "
+    "times it, on its own index of the same corpus, in turn with this one.",
+)
+@click.option(
     "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-results"), show_default=True
 )
 def bench_command(
@@ -172,6 +234,8 @@ def bench_command(
     scale_only: bool,
     store: str,
     milvus_uri: str | None,
+    legs: tuple[str, ...],
+    baseline_src: Path | None,
     out_dir: Path,
 ) -> None:
     """Measure speed: in-process and HTTP search against their bare floors, build, cold start,
@@ -201,7 +265,9 @@ def bench_command(
     }
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         if not scale_only:
-            run_service_benchmarks(settings, sizes, Path(tmp), results, compare_defaults)
+            run_service_benchmarks(
+                settings, sizes, Path(tmp), results, compare_defaults, legs or SERVICE_LEGS, baseline_src
+            )
         if store == "milvus":
             # pymilvus is optional (the milvus extra): loaded only for --store milvus.
             from qa.bench.milvus import run_milvus_bench

@@ -138,7 +138,9 @@ def markdown(results: dict) -> str:
     if inproc:
         costs = ", ".join(f"{r['per_query_ms']} ms at batch {r['batch']}" for r in inproc["encoder_batch"])
         lines.append(_row("encoder cost per query", costs, "", ""))
+    lines += _ask_rows(results.get("ask"))
     lines += _hard_case_rows(results, ratios)
+    lines += _flood_rows(results)
     if results.get("build_s") is not None:
         lines.append(_row("index build (demo corpus, fresh folder)", f"{results['build_s']} s", "", ""))
     if http:
@@ -260,6 +262,76 @@ def _hard_case_rows(results: dict, ratios: dict) -> list[str]:
                 "",
                 f"{build['build_over_bare_throughput']}× bare encoder "
                 f"({build['bare_texts_per_s']} texts/s; target ≥ {BUILD_THROUGHPUT_TARGET})",
+            )
+        )
+    return rows
+
+
+ANALYTICS_TARGET = 1.1
+SCRIPT_TARGET = 1.1
+FLOOD_P50_TARGET = 3.0
+UPLOAD_RSS_TARGET_MB = 100
+
+
+def _ask_rows(leg: dict | None) -> list[str]:
+    if not leg:
+        return []
+    ratios = leg["ratios"]
+    rows = []
+    for path in ("ask", "search"):
+        for name, figures in leg[path].items():
+            rows.append(
+                _row(f"HTTP /v1/{path}, {name.replace('_', ' ')}, {figures['n']} in turn", _ms(figures), "", "")
+            )
+    rows.append(
+        _row(
+            "/v1/ask p50, question log on / off",
+            "",
+            "",
+            f"{ratios['ask_p50_analytics_on_over_off']}× (target ≤ {ANALYTICS_TARGET})",
+        )
+    )
+    for path in ("ask", "search"):
+        twins = leg[f"script_{path}"]
+        rows.append(
+            _row(
+                f"HTTP /v1/{path}, {leg['chinese_twins']} Chinese questions, Simplified / Traditional",
+                f"{_ms(twins['zh-Hans'])} / {_ms(twins['zh-Hant'])}",
+                "",
+                f"{ratios[f'{path}_p50_traditional_over_simplified']}× (target ≤ {SCRIPT_TARGET})",
+            )
+        )
+    for path in ("ask", "search"):
+        key = f"{path}_p50_now_over_baseline"
+        if key in ratios:
+            rows.append(_row(f"/v1/{path} p50, this checkout / baseline", "", "", f"{ratios[key]}×"))
+    return rows
+
+
+def _flood_rows(results: dict) -> list[str]:
+    rows = []
+    for kind, leg in (results.get("flood") or {}).items():
+        if not leg.get("under_flood"):
+            continue
+        served = leg["under_flood_statuses"]
+        rows.append(
+            _row(
+                f"steady /v1/search under a {kind} flood ({leg['clients']} clients), p50 / worst",
+                _worst(leg["under_flood"]),
+                "",
+                f"{leg['p50_x_quiet']}× quiet p50 {leg['quiet']['p50_ms']:.2f} ms (target ≤ {FLOOD_P50_TARGET}); "
+                f"steady statuses {served}, flood statuses {leg['flood_statuses']}",
+            )
+        )
+    uploads = results.get("upload_flood")
+    if uploads:
+        rows.append(
+            _row(
+                f"RSS under {uploads['clients']} × {uploads['rounds']} keyless uploads of 2 × {uploads['file_mb']} MB",
+                f"{uploads['memory_before']['rss_mb']} → peak {uploads['rss_peak_during_mb']} MB",
+                "",
+                f"+{uploads['rss_growth_mb']} MB (target ≤ +{UPLOAD_RSS_TARGET_MB}); "
+                f"uploads {uploads['upload_statuses']}, steady {uploads['steady_statuses']}",
             )
         )
     return rows

@@ -1,0 +1,156 @@
+"""`/v1/ask` and `/v1/search` over HTTP as a user meets them, side by side in one run:
+
+- the question log on against off (recording must not slow an ask down);
+- the same Chinese questions in Simplified and in Traditional script (folding the script
+  must not cost a Traditional reader time);
+- optionally, the same requests against another checkout of `qa` (`baseline_src`, e.g. the
+  commit before a change), which builds its own index from the same corpus.
+
+Every server runs at once and requests go to them in turn, one at a time, so machine noise
+falls on each alike; the ratios are what the targets are stated in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+from qa.bench.http import REQUEST_TIMEOUT, START_TIMEOUT, Server
+from qa.bench.stats import latency_summary, ratio
+from qa.text.script import script_of, to_traditional
+
+# A baseline checkout builds its index before it answers: allow for an unthreaded build.
+BASELINE_START_TIMEOUT = 900.0
+WARMUP = 3
+
+
+def traditional_twins(questions: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The Chinese questions of `questions` in Simplified, and the same in Traditional script."""
+    simplified = [q for q in questions if script_of(q) == "zh-Hans"]
+    return simplified, [to_traditional(q) for q in simplified]
+
+
+def _timed_post(client: httpx.Client, path: str, body: dict, statuses: dict[int, int]) -> float:
+    started = time.perf_counter()
+    response = client.post(path, json=body)
+    elapsed = time.perf_counter() - started
+    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    return elapsed
+
+
+def interleaved(clients: dict[str, httpx.Client], path: str, bodies: Sequence[dict]) -> dict[str, dict]:
+    """Each body to every server in turn (after a warm-up); latency and statuses per server."""
+    seconds: dict[str, list[float]] = {name: [] for name in clients}
+    statuses: dict[str, dict[int, int]] = {name: {} for name in clients}
+    for body in bodies[:WARMUP]:
+        for client in clients.values():
+            client.post(path, json=body)
+    for body in bodies:
+        for name, client in clients.items():
+            seconds[name].append(_timed_post(client, path, body, statuses[name]))
+    return {name: {**latency_summary(seconds[name]), "statuses": statuses[name]} for name in clients}
+
+
+def paired(client: httpx.Client, path: str, bodies: dict[str, Sequence[dict]]) -> dict[str, dict]:
+    """Parallel lists of bodies (the same question in two forms) to one server, alternating."""
+    names = list(bodies)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    statuses: dict[str, dict[int, int]] = {name: {} for name in names}
+    for index in range(len(bodies[names[0]])):
+        for name in names:
+            seconds[name].append(_timed_post(client, path, bodies[name][index], statuses[name]))
+    return {name: {**latency_summary(seconds[name]), "statuses": statuses[name]} for name in names}
+
+
+def _asks(questions: Sequence[str]) -> list[dict]:
+    return [{"question": q} for q in questions]
+
+
+def _searches(questions: Sequence[str]) -> list[dict]:
+    return [{"query": q, "top_k": 5} for q in questions]
+
+
+def _servers(
+    stack: ExitStack, index_dir: Path, corpus_dir: Path, model: str, baseline_src: Path | None, log: Path | None
+) -> dict[str, Server]:
+    common = {"QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(corpus_dir), "QA_MODEL": model}
+    servers = {
+        "analytics_off": stack.enter_context(
+            Server("qa.api.app:create_app", factory=True, env={**common, "QA_ANALYTICS": "false"}, log=log)
+        ),
+        "analytics_on": stack.enter_context(
+            Server("qa.api.app:create_app", factory=True, env={**common, "QA_ANALYTICS": "true"}, log=log)
+        ),
+    }
+    if baseline_src is not None:
+        baseline_env = {
+            **common,
+            "PYTHONPATH": str(baseline_src),
+            "QA_INDEX_DIR": str(index_dir.parent / "baseline-index"),
+            "QA_AUTO_BUILD": "true",
+        }
+        servers["baseline"] = stack.enter_context(
+            Server("qa.api.app:create_app", factory=True, env=baseline_env, log=log)
+        )
+    return servers
+
+
+def run_ask_leg(
+    index_dir: Path,
+    corpus_dir: Path,
+    model: str,
+    questions: Sequence[str],
+    baseline_src: Path | None = None,
+    log: Path | None = None,
+) -> dict:
+    """Sequential asks and searches, question log on vs off (and vs a baseline checkout), then
+    Simplified vs Traditional twins of the Chinese questions on the log-off server."""
+    asks, searches = _asks(questions), _searches(questions)
+    simplified, traditional = traditional_twins(questions)
+    out: dict = {"questions": len(questions), "chinese_twins": len(simplified)}
+    with ExitStack() as stack:
+        servers = _servers(stack, index_dir, corpus_dir, model, baseline_src, log)
+        for name, server in servers.items():
+            timeout = BASELINE_START_TIMEOUT if name == "baseline" else START_TIMEOUT
+            out[f"{name}_start_s"] = round(server.wait_ready("/readyz", timeout), 2)
+        clients = {
+            name: stack.enter_context(httpx.Client(base_url=server.url, timeout=REQUEST_TIMEOUT))
+            for name, server in servers.items()
+        }
+        out["ask"] = interleaved(clients, "/v1/ask", asks)
+        out["search"] = interleaved(clients, "/v1/search", searches)
+        off = clients["analytics_off"]
+        out["script_ask"] = paired(off, "/v1/ask", {"zh-Hans": _asks(simplified), "zh-Hant": _asks(traditional)})
+        out["script_search"] = paired(
+            off, "/v1/search", {"zh-Hans": _searches(simplified), "zh-Hant": _searches(traditional)}
+        )
+        out["analytics_on_memory"] = servers["analytics_on"].memory()
+    out["ratios"] = ask_ratios(out)
+    return out
+
+
+def ask_ratios(leg: dict) -> dict:
+    """The figures the targets name: log on / off, Traditional / Simplified, now / baseline."""
+    out = {
+        "ask_p50_analytics_on_over_off": ratio(
+            leg["ask"]["analytics_on"]["p50_ms"], leg["ask"]["analytics_off"]["p50_ms"]
+        ),
+        "ask_p50_traditional_over_simplified": ratio(
+            leg["script_ask"]["zh-Hant"]["p50_ms"], leg["script_ask"]["zh-Hans"]["p50_ms"]
+        ),
+        "search_p50_traditional_over_simplified": ratio(
+            leg["script_search"]["zh-Hant"]["p50_ms"], leg["script_search"]["zh-Hans"]["p50_ms"]
+        ),
+    }
+    if "baseline" in leg["ask"]:
+        out["ask_p50_now_over_baseline"] = ratio(
+            leg["ask"]["analytics_off"]["p50_ms"], leg["ask"]["baseline"]["p50_ms"]
+        )
+        out["search_p50_now_over_baseline"] = ratio(
+            leg["search"]["analytics_off"]["p50_ms"], leg["search"]["baseline"]["p50_ms"]
+        )
+    return out
