@@ -295,8 +295,8 @@ def _ask_rows(leg: dict | None) -> list[str]:
         twins = leg[f"script_{path}"]
         rows.append(
             _row(
-                f"HTTP /v1/{path}, {leg['chinese_twins']} Chinese questions, Simplified / Traditional",
-                f"{_ms(twins['zh-Hans'])} / {_ms(twins['zh-Hant'])}",
+                f"HTTP /v1/{path}, {leg['chinese_twins']} Chinese questions, p50 Simplified / Traditional",
+                f"{twins['zh-Hans']['p50_ms']:.2f} / {twins['zh-Hant']['p50_ms']:.2f}",
                 "",
                 f"{ratios[f'{path}_p50_traditional_over_simplified']}× (target ≤ {SCRIPT_TARGET})",
             )
