@@ -158,12 +158,26 @@ def test_a_site_key_works_only_from_its_own_page(pair):
     assert response.status_code == 403 and response.json()["error"]["code"] == "origin_not_allowed"
 
 
-def test_mcp_is_refused_to_a_key_of_another_collection(pair):
-    """/mcp serves `default` only: a site key must not read it there either."""
+MCP_CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_documents", "arguments": {}}}
+
+
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("POST", "/mcp", MCP_CALL),
+        (
+            "POST",
+            "/v1/chat/completions",
+            {"model": "qa", "messages": [{"role": "user", "content": "小提琴有几根弦？"}]},
+        ),
+        ("GET", "/v1/models", None),
+    ],
+    ids=["mcp", "chat", "models"],
+)
+def test_routes_that_serve_only_default_refuse_a_site_key(pair, method, path, body):
+    """/mcp and the OpenAI-compatible routes read `default` only: a site key must not read it there."""
     client, site, _ = pair
-    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_documents", "arguments": {}}}
-    response = client.post(
-        "/mcp", json=call, headers=site.headers() | {"Accept": "application/json, text/event-stream"}
-    )
+    headers = site.headers() | {"Accept": "application/json, text/event-stream"}
+    response = client.request(method, path, json=body, headers=headers)
     assert response.status_code == 403, response.text
     assert response.json()["error"]["code"] == "collection_forbidden" and DEFAULT_ARTICLE not in response.text
