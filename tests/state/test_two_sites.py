@@ -13,26 +13,22 @@ from _two_sites import DEFAULT_ARTICLE, Site, copy_article, open_sites, question
 from fastapi.testclient import TestClient
 
 from qa.service import open_service
-from qa.settings import Settings
 
 ADMIN = {"Authorization": "Bearer adm-secret"}
 ORIGINS = ["https://site-a.example", "https://site-b.example"]
 
 
 @pytest.fixture(scope="module")
-def sites(encoder, tmp_path_factory) -> Iterator[tuple[TestClient, list[Site]]]:
+def sites(settings, encoder, tmp_path_factory) -> Iterator[tuple[TestClient, list[Site]]]:
     """One app: `default` holds a third article; site-a and site-b one article each."""
     root = tmp_path_factory.mktemp("two-sites")
-    settings = Settings(
-        corpus_dir=copy_article(DEFAULT_ARTICLE, root / "corpus"),
-        index_dir=root / "index",
-        auto_build=True,
-        long_query_share=1.0,
+    mine = settings.model_copy(
+        update={"corpus_dir": copy_article(DEFAULT_ARTICLE, root / "corpus"), "index_dir": root / "index"}
     )
-    service = open_service(settings, progress=False, encoder=encoder)
-    app = app_with(settings, service, database_url="", admin_keys=["adm-secret"])
+    service = open_service(mine, progress=False, encoder=encoder)
+    app = app_with(mine, service, database_url="", admin_keys=["adm-secret"])
     with TestClient(app) as client:
-        yield client, open_sites(client, ADMIN, settings.index_dir, ORIGINS)
+        yield client, open_sites(client, ADMIN, mine.index_dir, ORIGINS)
 
 
 @pytest.fixture(params=[0, 1], ids=["site-a", "site-b"])
