@@ -2,8 +2,8 @@
 widget key per site limited to its collection and its page's origin.
 
 Shared by the HTTP test (tests/state/test_two_sites.py) and the real-Chromium one
-(tests/browser/test_two_sites.py), which pass their own client (a TestClient or an httpx.Client
-with a base_url: both post the same way).
+(tests/browser/test_widget_two_sites.py), which pass their own client (a TestClient, or an
+httpx.Client with a base_url: both post the same way).
 """
 
 from __future__ import annotations
