@@ -3,33 +3,15 @@ the JSON answer is unchanged."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 
 import pytest
 from _apps import app_with
+from _sse import STREAM, events
 from fastapi.testclient import TestClient
 
 from qa.embed.batching import QueueFull
-
-STREAM = {"Accept": "text/event-stream"}
-
-
-def events(response) -> list[tuple[str, object]]:
-    """(event name, parsed data) for each event, and ("comment", text) for each comment line."""
-    found, name, data = [], None, []
-    for line in response.iter_lines():
-        if line.startswith(":"):
-            found.append(("comment", line[1:].strip()))
-        elif line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            data.append(line.split(":", 1)[1].strip())
-        elif not line and (name or data):
-            found.append((name or "message", json.loads("\n".join(data))))
-            name, data = None, []
-    return found
 
 
 def streamed(client: TestClient, body: dict) -> list[tuple[str, object]]:

@@ -654,7 +654,9 @@
     async loadDocuments() {
       if (this.state.documents) return;
       try {
-        const res = await fetch(`${this.api}/v1/documents`,
+        // The subtitle names this collection's documents, never the default's.
+        const query = this.collection ? `?collection=${encodeURIComponent(this.collection)}` : "";
+        const res = await fetch(`${this.api}/v1/documents${query}`,
           { credentials: "omit", headers: apiHeaders(this.key) });
         const docs = res.ok ? await res.json() : null;
         if (!Array.isArray(docs)) return;

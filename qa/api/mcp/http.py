@@ -18,11 +18,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from qa.api.errors import error_response
+from qa.api.grant import grant_of
 from qa.api.mcp.tools import build_server
 from qa.api.middleware.keys import KeyRing, presented_key
 from qa.api.policy import RoutePolicy, declare
 from qa.service import Service, ServiceHolder
 from qa.settings import Settings
+from qa.store.collections import DEFAULT_COLLECTION
 
 MCP_PATH = "/mcp"
 MCP_POLICY = RoutePolicy(scope="ask")
@@ -57,6 +59,24 @@ class RequireApiKey:
                 else ("invalid_api_key", "the API key is not valid")
             )
             await error_response(401, code, message, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class DefaultCollectionOnly:
+    """The MCP tools read the collection `default` only, so a key limited to other collections
+    is refused here (403 `collection_forbidden`, as on /v1), before any tool runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not grant_of(scope).may_use(DEFAULT_COLLECTION):
+            await error_response(
+                403,
+                "collection_forbidden",
+                f"this key may not use the collection '{DEFAULT_COLLECTION}', the only one /mcp serves",
+            )(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -101,7 +121,7 @@ def mcp_router(holder: ServiceHolder, settings: Settings) -> APIRouter:
     router = APIRouter(lifespan=lifespan)
     # A Route, not a Mount: it answers `/mcp` itself (a Mount answers only `/mcp/…`, and this
     # app never redirects slashes). The transport app routes the same path to the MCP handler.
-    guarded = RequireApiKey(endpoint, settings.api_keys)
+    guarded = RequireApiKey(DefaultCollectionOnly(endpoint), settings.api_keys)
     router.routes.append(Route(MCP_PATH, endpoint=declare(MCP_POLICY)(guarded)))
     return router
 
