@@ -104,8 +104,8 @@ class Checkpoints:
     """Collects freshly embedded vectors and writes them as a cache part every
     CHECKPOINT_TEXTS texts (the `on_batch` of encode_texts)."""
 
-    def __init__(self, cache: EmbeddingCache, keys: list[bytes], every: int = CHECKPOINT_TEXTS) -> None:
-        self.cache, self.keys, self.every = cache, keys, every
+    def __init__(self, cache: EmbeddingCache, keys: list[bytes], every: int | None = None) -> None:
+        self.cache, self.keys, self.every = cache, keys, every or CHECKPOINT_TEXTS
         self._rows: list[int] = []
         self._vectors: list[np.ndarray] = []
 
