@@ -89,6 +89,7 @@ def test_two_editions_uploaded_become_searchable_with_pages_and_translations(api
     job = wait_for(api, accepted["job_id"])
     assert (job["status"], job["progress"], job["error"]) == ("done", 1.0, None)
     assert sorted(p.name for p in corpus.glob("energy*")) == ["energy.en.html", "energy.zh.pdf"]
+    assert job["resumed"] > 0  # the rest of the corpus came from the embedding cache
 
     detail = api.get("/v1/documents/energy").json()
     assert detail["indexed"] and detail["format"] == "pair"
