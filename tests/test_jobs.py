@@ -77,3 +77,20 @@ def test_a_cancel_reaches_a_running_job_and_puts_the_corpus_back(tmp_path: Path)
     assert jobs.wait_idle(30)
     assert jobs.get(job.job_id).status == "cancelled"
     assert (corpus / "kept.txt").read_text(encoding="utf-8") == "旧的。\n"
+
+
+def test_a_dead_database_leaves_the_port_open_and_the_job_routes_answer_503(settings, service, tmp_path: Path):
+    app = app_with(
+        settings,
+        service,
+        admin_keys=["admin-secret"],
+        corpus_dir=tmp_path / "corpus",
+        index_dir=tmp_path / "index",
+        access_log=False,
+        analytics=False,
+        database_url="postgresql://qa@127.0.0.1:1/qa",  # nothing listens on port 1
+    )
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        response = client.get("/v1/jobs/0123456789abcdef", headers=ADMIN)
+        assert response.status_code == 503 and response.json()["error"]["code"] == "state_unavailable"

@@ -51,7 +51,7 @@ router = APIRouter(prefix="/v1", tags=["documents"])
 # strips a trailing '-', so the id given must be its own slug to be the id indexed.
 DOC_ID = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9_])?")
 MAX_DOC_ID = 100
-_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
 _LOCK = threading.Lock()
 
 
@@ -168,7 +168,13 @@ def start_jobs(app) -> JobQueue:
 
 
 def get_jobs(request: Request) -> JobQueue:
-    return start_jobs(request.app)
+    try:
+        return start_jobs(request.app)
+    except Exception as exc:  # the database is away: jobs cannot be read or queued now
+        log.warning("document jobs unavailable: the state store failed to open (%s)", exc)
+        raise ApiError(
+            503, "state_unavailable", f"the state store cannot be reached: {exc.__class__.__name__}"
+        ) from exc
 
 
 def _doc_id(given: str | None, filenames: list[str]) -> str:
