@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
-from qa.api.job_recovery import LEGACY_JOBS_FILE, recover
+from qa.api import jobs as jobs_module
+from qa.api.job_recovery import LEGACY_JOBS_FILE, STALE_AFTER, recover
 from qa.api.jobs import JobQueue
 from qa.state import StateStore
 from qa.state.db import utcnow
@@ -112,3 +115,41 @@ def test_jobs_of_an_older_server_are_moved_from_jobs_json(tmp_path: Path):
     assert (rerun.status, rerun.index_version) == ("done", "v2") and "interrupted" in rerun.note
     assert not (index / LEGACY_JOBS_FILE).exists()
     assert sorted(p.name for p in corpus.iterdir()) == ["kept.txt", "new.txt"]
+
+
+def test_a_job_of_another_host_is_taken_as_dead_only_once_its_heartbeat_is_stale(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    fresh = running_row("elsewhere:123", *staged_change(corpus, "fresh"))
+    silent = running_row("elsewhere:456", *staged_change(corpus, "silent"))
+    silent.heartbeat = utcnow() - STALE_AFTER - timedelta(seconds=1)
+    with state.session() as session:
+        add_job(session, fresh)
+        add_job(session, silent)
+    recover(corpus, state)
+    with state.session() as session:
+        assert get_job(session, fresh.job_id).status == "running"
+        assert get_job(session, silent.job_id).status == "queued"
+
+
+def test_a_running_job_keeps_its_heartbeat_while_the_build_says_nothing(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(jobs_module, "HEARTBEAT_SECONDS", 0.05)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    beats: set = set()
+
+    def silent_build(progress) -> str:  # never reports progress, like a long parse
+        for _ in range(600):
+            with state.session() as session:
+                beats.add(get_job(session, progress.job.job_id).heartbeat)
+            if len(beats) >= 3:
+                return "v"
+            threading.Event().wait(0.02)
+        raise AssertionError("no heartbeat while the build ran")
+
+    jobs = JobQueue(corpus, silent_build, state)
+    job = jobs.submit("any", "delete")
+    assert jobs.wait_idle(30)
+    assert jobs.get(job.job_id).status == "done"

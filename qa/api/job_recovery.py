@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 STAGING_PREFIX = ".qa-upload-"  # hidden in the corpus folder (the corpus ignores dot names)
 BACKUP_PREFIX = ".qa-backup-"
 LEGACY_JOBS_FILE = "jobs.json"  # where jobs were kept before the state store held them
-# A job another host runs, silent this long, is taken as interrupted (its heartbeat is written
-# at every progress step; parsing a large corpus is the longest step without one).
-STALE_AFTER = timedelta(minutes=30)
+# A job another host runs, silent this long, is taken as interrupted (its worker writes a
+# heartbeat every qa.api.jobs.HEARTBEAT_SECONDS while it runs).
+STALE_AFTER = timedelta(minutes=5)
 REQUEUED_NOTE = (
     "interrupted by a server restart: its corpus change was rolled back and the job queued "
     "again; what it had embedded is reused from the embedding cache (see `resumed`)"

@@ -53,6 +53,9 @@ KEEP_JOBS = 1000
 # How often a running job writes its progress to the state store and reads whether it was
 # cancelled from another replica (a cancel made in this process is seen at once).
 SYNC_SECONDS = 1.0
+# How often a running job's heartbeat is written, whatever the build is doing (well inside
+# qa.api.job_recovery.STALE_AFTER, after which another host's restart takes the job as dead).
+HEARTBEAT_SECONDS = 30.0
 
 
 class JobCancelled(Exception):
@@ -314,7 +317,23 @@ class JobQueue:
         with self.state.session() as session:
             return report_progress(session, job.job_id, **job.changes())
 
+    def _beat(self, job_id: str, stop: threading.Event) -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                with self.state.session() as session:
+                    report_progress(session, job_id)
+            except Exception as exc:  # a missed beat only matters for 5 minutes of them
+                log.warning("could not write the heartbeat of job %s (%s)", job_id, exc)
+
     def _run(self, job: Job) -> None:
+        stop = threading.Event()
+        threading.Thread(target=self._beat, args=(job.job_id, stop), name="qa-job-heartbeat", daemon=True).start()
+        try:
+            self._run_steps(job)
+        finally:
+            stop.set()
+
+    def _run_steps(self, job: Job) -> None:
         change = CorpusChange(self.corpus_dir)
         job.backup_dir = change.backup
         self._sync(job)  # from here a crash is rolled back at the next start
