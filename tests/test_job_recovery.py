@@ -60,16 +60,23 @@ def test_a_job_of_a_live_worker_is_left_alone_and_a_dead_ones_rolled_back(tmp_pa
     live = running_row(f"{host}:{os.getppid()}", live_staging, live_backup)  # the test runner's parent
     dead_staging, dead_backup = staged_change(corpus, "dead")
     dead = running_row(f"{host}:{2**22 + 1}", dead_staging, dead_backup)  # above Linux's pid_max default
+    (corpus / "new.txt").unlink()
+    cancelled_staging, cancelled_backup = staged_change(corpus, "cancelled")
+    cancelled = running_row(f"{host}:{2**22 + 1}", cancelled_staging, cancelled_backup)
+    cancelled.cancel_requested = True  # a DELETE /v1/jobs/{id} the dead worker had not acted on
     stray = corpus / ".qa-backup-stray"
     stray.mkdir()
     with state.session() as session:
         add_job(session, live)
         add_job(session, dead)
+        add_job(session, cancelled)
     recover(corpus, state)
     with state.session() as session:
         assert get_job(session, live.job_id).status == "running"
         again = get_job(session, dead.job_id)
         assert (again.status, again.texts_embedded, again.backup_dir) == ("queued", 0, None)
+        assert get_job(session, cancelled.job_id).status == "cancelled"
+    assert not cancelled_staging.exists()
     assert live_staging.is_dir() and live_backup.is_dir() and dead_staging.is_dir()
     assert not dead_backup.exists() and not stray.exists()
 

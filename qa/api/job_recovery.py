@@ -107,9 +107,13 @@ def recover(corpus_dir: Path, state: StateStore, legacy_file: Path | None = None
                 continue
             if row.backup_dir is not None:
                 CorpusChange(corpus_dir, Path(row.backup_dir)).rollback([Path(p).name for p in row.staged])
-            row.status, row.note, row.owner, row.backup_dir = "queued", REQUEUED_NOTE, None, None
-            row.progress, row.texts_embedded, row.cancel_requested = 0.0, 0, False
-            log.warning("document job %s was interrupted; rolled back and queued again", row.job_id)
+            row.owner, row.backup_dir, row.progress, row.texts_embedded = None, None, 0.0, 0
+            if row.cancel_requested:  # it was being cancelled: the rollback finished that
+                row.status, row.finished = "cancelled", utcnow()
+                row.error = "cancelled while running; the corpus is as it was"
+            else:
+                row.status, row.note = "queued", REQUEUED_NOTE
+            log.warning("document job %s was interrupted; rolled back and %s", row.job_id, row.status)
         for row in jobs_with_status(session, "queued"):
             if not all(Path(p).is_file() for p in row.staged):
                 row.status, row.finished = "failed", utcnow()
