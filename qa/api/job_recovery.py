@@ -17,6 +17,7 @@ import socket
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from qa.fsutil import atomic_copy, fsync_dir
 from qa.state.db import StateStore, utcnow
@@ -145,7 +146,7 @@ def import_legacy(path: Path, state: StateStore) -> None:
     path.replace(path.with_name(path.name + ".imported"))
 
 
-def legacy_row(record: dict) -> JobRow:
+def legacy_row(record: dict[str, Any]) -> JobRow:
     def when(seconds: float | None) -> datetime | None:
         return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 

@@ -9,8 +9,9 @@ DELETE /v1/jobs/{id} that any replica may have answered).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, delete, select, update
+from sqlalchemy import JSON, Boolean, Float, Integer, Result, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from qa.state.db import Base, UtcDateTime, utcnow
@@ -81,7 +82,7 @@ def claim_next(session: Session, owner: str) -> JobRow | None:
             .values(status="running", owner=owner, started=now, heartbeat=now, progress=0.05)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+        if _changed(claimed) == 1:
             session.flush()
             row = session.get(JobRow, job_id, populate_existing=True)
             assert row is not None
@@ -96,7 +97,7 @@ def cancel_queued(session: Session, job_id: str, message: str) -> bool:
         .values(status="cancelled", finished=utcnow(), error=message, cancel_requested=True)
         .execution_options(synchronize_session=False)
     )
-    return done.rowcount == 1  # type: ignore[attr-defined]
+    return _changed(done) == 1
 
 
 def request_cancel(session: Session, job_id: str) -> None:
@@ -118,6 +119,11 @@ def report_progress(session: Session, job_id: str, **values: object) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(session.scalar(select(JobRow.cancel_requested).where(JobRow.job_id == job_id)))
+
+
+def _changed(result: Result[Any]) -> int:
+    """Rows an UPDATE matched (a CursorResult's rowcount, which Result's type does not show)."""
+    return int(getattr(result, "rowcount", 0))
 
 
 def prune_finished(session: Session, keep: int) -> None:
