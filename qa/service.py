@@ -6,8 +6,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from qa.corpus.readers import Limits
 from qa.embed.batching import BatchingEncoder
 from qa.embed.model import Encoder, load_encoder
 from qa.embed.tokens import token_counter
@@ -34,16 +36,31 @@ class Service:
     engine: SearchEngine
 
 
-def build_store(settings: Settings, encoder: Encoder, progress: bool = True, allow_empty: bool = False) -> str:
+def build_store(
+    settings: Settings,
+    encoder: Encoder,
+    progress: bool = True,
+    allow_empty: bool = False,
+    on_reused: Callable[[int], None] | None = None,
+) -> str:
     """Build a new index version from the corpus into the configured store; returns its name.
 
     With `allow_empty` an empty corpus gives an empty index (a server that documents are then
     uploaded to); `qa build` refuses it instead, since it is most likely a wrong QA_CORPUS_DIR.
+    Files are read in a child process within the document limits (QA_MAX_DOCUMENT_*), as at
+    upload; `on_reused(n)` hears how many texts came from the embedding cache.
     """
     if allow_empty:
         settings.corpus_dir.mkdir(parents=True, exist_ok=True)
     data = prepare_index_data(
-        settings.corpus_dir, encoder, settings.index_dir, settings.batch_size, progress, allow_empty
+        settings.corpus_dir,
+        encoder,
+        settings.index_dir,
+        settings.batch_size,
+        progress,
+        allow_empty,
+        Limits.from_settings(settings),
+        on_reused,
     )
     return write_store(settings, data)
 

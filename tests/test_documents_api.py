@@ -15,6 +15,7 @@ from qa.api.jobs import JobQueue
 from qa.corpus.parse import parse_path
 from qa.service import ServiceHolder, open_service
 from qa.settings import Settings
+from qa.state import StateStore
 from tests.conftest import CORPUS_DIR, PAPER, TINY_SECTION, paper_excerpt, write_interleaved
 from tests.editions_sim import GenPara, truth_units, write_html, write_pdf
 
@@ -88,6 +89,7 @@ def test_two_editions_uploaded_become_searchable_with_pages_and_translations(api
     job = wait_for(api, accepted["job_id"])
     assert (job["status"], job["progress"], job["error"]) == ("done", 1.0, None)
     assert sorted(p.name for p in corpus.glob("energy*")) == ["energy.en.html", "energy.zh.pdf"]
+    assert job["resumed"] > 0  # the rest of the corpus came from the embedding cache
 
     detail = api.get("/v1/documents/energy").json()
     assert detail["indexed"] and detail["format"] == "pair"
@@ -215,9 +217,10 @@ def test_a_failed_build_puts_the_corpus_back_as_it_was(tmp_path):
         progress(0.5)
         raise RuntimeError("the disk is full")
 
-    jobs = JobQueue(corpus, failing_build)
+    jobs = JobQueue(corpus, failing_build, StateStore(f"sqlite:///{tmp_path / 'state.db'}"))
     job = jobs.submit("kept", "add", staged=[staged / "kept.zh-en.txt"])
     assert jobs.wait_idle(30)
+    job = jobs.get(job.job_id)
     assert (job.status, job.error) == ("failed", "the disk is full")
     assert sorted(p.name for p in corpus.iterdir()) == ["kept.zh-en.txt"]
     assert (corpus / "kept.zh-en.txt").read_text(encoding="utf-8") == "旧的。\nOld.\n"

@@ -13,13 +13,14 @@ from fastapi.testclient import TestClient
 from starlette.routing import Match
 
 from qa.api.app import create_app
-from qa.api.jobs import JOBS_FILE, JobQueue, JobRecords
+from qa.api.jobs import JobQueue
 from qa.api.middleware.limits import BodyLimitMiddleware
 from qa.api.policy import PolicyTable, RoutePolicy
 from qa.corpus.readers import Limits, ReaderError
 from qa.corpus.readers.isolated import read_isolated
 from qa.service import ServiceHolder
 from qa.settings import Settings
+from qa.state import StateStore
 from tests._apps import app_with
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
@@ -102,7 +103,8 @@ def uploads(settings, service, tmp_path: Path):
         access_log=False,
     )
     never = threading.Event()
-    app.state.document_jobs = JobQueue(corpus, lambda progress: never.wait(60) or "never")
+    state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    app.state.document_jobs = JobQueue(corpus, lambda progress: never.wait(60) or "never", state)
     with TestClient(app) as client:
         yield client, corpus
     never.set()
@@ -156,14 +158,14 @@ def test_jobs_are_cancelled_queued_or_running_and_the_corpus_is_put_back(tmp_pat
             progress.texts(1)  # raises once the job is cancelled
             threading.Event().wait(0.01)
 
-    jobs = JobQueue(corpus, endless_build)
+    jobs = JobQueue(corpus, endless_build, StateStore(f"sqlite:///{tmp_path / 'state.db'}"))
     running = jobs.submit("kept", "add", staged=[stage / "kept.txt"])
     queued = jobs.submit("other", "add", staged=[stage / "other.txt"])
     assert started.wait(30)
     assert jobs.cancel(queued.job_id).status == "cancelled"
     jobs.cancel(running.job_id)
     assert jobs.wait_idle(30)
-    assert (running.status, queued.status) == ("cancelled", "cancelled")
+    assert (jobs.get(running.job_id).status, jobs.get(queued.job_id).status) == ("cancelled", "cancelled")
     assert sorted(p.name for p in corpus.iterdir()) == ["kept.txt"]
     assert (corpus / "kept.txt").read_text(encoding="utf-8") == "旧的。\n"
 
@@ -179,7 +181,8 @@ def test_a_job_interrupted_by_a_crash_is_rolled_back_queued_again_and_leftovers_
         released.wait(60)  # the "process" dies here: the job stays running on disk
         raise RuntimeError("gone")
 
-    first = JobQueue(corpus, build_then_crash, JobRecords(index / JOBS_FILE))
+    state = StateStore(f"sqlite:///{index / 'state.db'}")
+    first = JobQueue(corpus, build_then_crash, state)
     staging = corpus / ".qa-upload-abc"  # as the upload route stages a file
     staging.mkdir()
     (staging / "kept.txt").write_text("新的。\n", encoding="utf-8")
@@ -194,10 +197,11 @@ def test_a_job_interrupted_by_a_crash_is_rolled_back_queued_again_and_leftovers_
         built.set()
         return "v2"
 
-    restarted = JobQueue(corpus, build, JobRecords(index / JOBS_FILE))
+    restarted = JobQueue(corpus, build, state)  # in this process: the first worker's claim is a former life's
     again = restarted.get(job.job_id)
     assert again is not None and again.note and "rolled back" in again.note
     assert restarted.wait_idle(30) and built.is_set()
+    again = restarted.get(job.job_id)
     assert (again.status, again.index_version) == ("done", "v2")
     assert sorted(p.name for p in corpus.iterdir()) == ["kept.txt"]  # staging and backups gone
     assert (corpus / "kept.txt").read_text(encoding="utf-8") == "新的。\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import asynccontextmanager
 
@@ -39,6 +40,8 @@ from qa.api.routes import (
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
+logger = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None, holder: ServiceHolder | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -46,8 +49,12 @@ def create_app(settings: Settings | None = None, holder: ServiceHolder | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # Jobs first: a job a crash interrupted is rolled back before the index is opened.
-        documents.start_jobs(app)
+        # Jobs first: a job a crash interrupted is rolled back before the index is opened. A
+        # dead database must not keep the port closed: the job routes answer 503 until it is back.
+        try:
+            documents.start_jobs(app)
+        except Exception as exc:
+            logger.warning("document jobs are off until the state store opens (%s)", exc)
         if not holder.started:
             holder.start()
         app.state.reloader.start()  # picks up new index versions (QA_RELOAD_POLL_SECONDS)

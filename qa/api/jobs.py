@@ -1,50 +1,61 @@
-"""Document jobs: one background worker puts uploaded files into the corpus, rebuilds, and reloads.
+"""Document jobs: a worker puts uploaded files into the corpus, rebuilds, and reloads.
 
-A job runs after the request that made it has answered 202. Jobs run one at a time, in order,
-so two uploads never race on the corpus folder or the index; a job's length is bounded by the
-document limits (QA_MAX_DOCUMENT_*: units, paragraphs, characters), and any job can be
-cancelled (`cancel`, DELETE /v1/jobs/{id}), so a slow job delays the ones behind it by a bounded
-time, never forever. The build writes a new index version beside the live one (unchanged text
-is not embedded again) and the server switches to it only when it is complete. When a step
-fails or is cancelled, the files the job replaced or removed are put back, so corpus and index
-stay as they were, and the job says why.
+A job runs after the request that made it has answered 202. Jobs are rows of the state store
+(qa.state.jobs), so they survive a restart and every worker and replica sees them; a worker
+claims the oldest queued job with a transactional status update, so jobs run one at a time per
+worker, in order, and no job runs twice. A job's length is bounded by the document limits
+(QA_MAX_DOCUMENT_*), and any job can be cancelled (`cancel`, DELETE /v1/jobs/{id}, answered by
+any replica), so a slow job delays the ones behind it by a bounded time, never forever. The build
+writes a new index version beside the live one (unchanged text is not embedded again) and the
+server switches to it only when it is complete. When a step fails or is cancelled, the files the
+job replaced or removed are put back, so corpus and index stay as they were, and the job says why.
 
-Jobs are written to a small JSON file in the index folder (`JobRecords`), so they survive a
-restart: at start (`recover`), a job that was running is rolled back (its corpus change
-undone, so the last good index is served at once) and queued again, and staging or backup
-folders that no job needs any more are removed.
+After a crash (qa.api.job_recovery) a job that was running is rolled back and queued again
+rather than failed: its upload is still staged, so running it again is what the uploader asked
+for, and the embedding cache keeps what it had embedded (`resumed` counts the texts reused).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import queue
 import shutil
-import tempfile
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from qa.fsutil import atomic_copy, atomic_write_json, fsync_dir
+from qa.api.job_recovery import CorpusChange, recover, this_process
+from qa.corpus.errors import CorpusError
+from qa.corpus.sources import corpus_sources
+from qa.state.db import StateStore, utcnow
+from qa.state.jobs import (
+    UNFINISHED,
+    JobRow,
+    add_job,
+    cancel_queued,
+    claim_next,
+    get_job,
+    jobs_with_status,
+    latest_unfinished,
+    prune_finished,
+    report_progress,
+    request_cancel,
+)
 
 log = logging.getLogger(__name__)
 
 Status = Literal["queued", "running", "done", "failed", "cancelled"]
-UNFINISHED = ("queued", "running")
 KEEP_JOBS = 1000
-STAGING_PREFIX = ".qa-upload-"  # hidden in the corpus folder (the corpus ignores dot names)
-BACKUP_PREFIX = ".qa-backup-"
-JOBS_FILE = "jobs.json"
-RESUMED_NOTE = (
-    "interrupted by a server restart: its corpus change was rolled back and the job "
-    "queued again (texts embedded before the restart are embedded again)"
-)
+# How often a running job writes its progress to the state store and reads whether it was
+# cancelled from another replica (a cancel made in this process is seen at once).
+SYNC_SECONDS = 1.0
+# How often a running job's heartbeat is written, whatever the build is doing (well inside
+# qa.api.job_recovery.STALE_AFTER, after which another host's restart takes the job as dead).
+HEARTBEAT_SECONDS = 30.0
 
 
 class JobCancelled(Exception):
@@ -70,6 +81,7 @@ class Job:
     backup_dir: Path | None = None  # while running: the files the job removed, for a rollback
     texts_embedded: int = 0
     texts_expected: int | None = None  # an estimate, from the passages of the uploaded document
+    resumed: int = 0  # texts the build took from the embedding cache instead of embedding
     note: str | None = None
     cancel_requested: bool = False
 
@@ -81,130 +93,110 @@ class Job:
         left = max(0, self.texts_expected - self.texts_embedded)
         return round((time.time() - self.started) / self.texts_embedded * left, 1)
 
-    def to_record(self) -> dict:
-        record = asdict(self)
-        record.pop("cancel_requested")
-        for key in ("staging_dir", "backup_dir"):
-            record[key] = str(record[key]) if record[key] is not None else None
-        record["staged"] = [str(p) for p in self.staged]
-        return record
+    def changes(self) -> dict[str, object]:
+        """The columns a worker writes (never `cancel_requested`: another replica sets it)."""
+        return {
+            "status": self.status,
+            "progress": self.progress,
+            "error": self.error,
+            "note": self.note,
+            "started": _when(self.started),
+            "finished": _when(self.finished),
+            "index_version": self.index_version,
+            "backup_dir": str(self.backup_dir) if self.backup_dir else None,
+            "texts_embedded": self.texts_embedded,
+            "resumed": self.resumed,
+        }
 
     @classmethod
-    def from_record(cls, record: dict) -> Job:
-        known = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
-        job = cls(**known)
-        job.staged = [Path(p) for p in job.staged]
-        job.staging_dir = Path(job.staging_dir) if job.staging_dir else None
-        job.backup_dir = Path(job.backup_dir) if job.backup_dir else None
-        return job
+    def from_row(cls, row: JobRow) -> Job:
+        return cls(
+            job_id=row.job_id,
+            doc_id=row.doc_id,
+            kind="delete" if row.kind == "delete" else "add",
+            status=row.status,  # type: ignore[arg-type]
+            progress=row.progress,
+            error=row.error,
+            created=row.created.timestamp(),
+            started=row.started.timestamp() if row.started else None,
+            finished=row.finished.timestamp() if row.finished else None,
+            index_version=row.index_version,
+            staged=[Path(p) for p in row.staged],
+            remove=list(row.remove),
+            staging_dir=Path(row.staging_dir) if row.staging_dir else None,
+            backup_dir=Path(row.backup_dir) if row.backup_dir else None,
+            texts_embedded=row.texts_embedded,
+            texts_expected=row.texts_expected,
+            resumed=row.resumed,
+            note=row.note,
+            cancel_requested=row.cancel_requested,
+        )
 
 
-class JobRecords:
-    """Where jobs are kept between restarts: one JSON file, replaced atomically on each change.
-    (The one place to swap for a shared state store.)"""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def load(self) -> list[Job]:
-        if self.path is None or not self.path.is_file():
-            return []
-        try:
-            return [Job.from_record(r) for r in json.loads(self.path.read_text(encoding="utf-8"))]
-        except (ValueError, TypeError, KeyError) as exc:  # damaged: start afresh, say so
-            log.warning("ignoring the job records in %s (%s)", self.path, exc)
-            return []
-
-    def save(self, jobs: list[Job]) -> None:
-        if self.path is None:
-            return
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(self.path, [j.to_record() for j in jobs])
-
-
-class CorpusChange:
-    """Swap files in the corpus folder with a way back: removed files are kept until commit."""
-
-    def __init__(self, corpus_dir: Path, backup: Path | None = None) -> None:
-        self.corpus_dir = corpus_dir
-        # Hidden inside the corpus folder (same file system; the corpus ignores dot names).
-        self.backup = backup or Path(tempfile.mkdtemp(prefix=BACKUP_PREFIX, dir=corpus_dir))
-        self.added: list[Path] = []
-        self.removed: list[str] = []
-
-    def remove(self, name: str) -> None:
-        path = self.corpus_dir / name
-        if path.exists():
-            atomic_copy(path, self.backup / name)  # whole in the backup before the original goes
-            path.unlink()
-            self.removed.append(name)
-
-    def add(self, staged: Path) -> None:
-        target = self.corpus_dir / staged.name
-        if target.exists() and staged.name not in self.removed:
-            self.remove(staged.name)
-        atomic_copy(staged, target)
-        self.added.append(target)
-
-    def rollback(self, added_names: list[str] = ()) -> None:
-        """Undo: remove what was added (also `added_names`, for a change interrupted by a
-        crash), and put back every file of the backup."""
-        for path in [*self.added, *(self.corpus_dir / n for n in added_names)]:
-            path.unlink(missing_ok=True)
-        for saved in self.backup.iterdir() if self.backup.is_dir() else ():
-            atomic_copy(saved, self.corpus_dir / saved.name)
-        fsync_dir(self.corpus_dir)
-        self.close()
-
-    def close(self) -> None:
-        shutil.rmtree(self.backup, ignore_errors=True)
+def _when(seconds: float | None) -> datetime | None:
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 
 
 class JobProgress:
     """Handed to `rebuild`: call it with a share (0–1) of the build, `texts(n)` as texts are
-    embedded; both raise JobCancelled once the job is cancelled."""
+    embedded, `reused(n)` with the texts taken from the embedding cache; each raises
+    JobCancelled once the job is cancelled."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, sync: Callable[[Job], bool] = lambda job: False) -> None:
+        """`sync(job)` writes the job's progress and returns whether a cancel was asked."""
         self.job = job
+        self._sync = sync
+        self._synced = time.monotonic()
 
     def check(self) -> None:
+        if time.monotonic() - self._synced >= SYNC_SECONDS:
+            self._synced = time.monotonic()
+            self.job.cancel_requested = self._sync(self.job) or self.job.cancel_requested
         if self.job.cancel_requested:
             raise JobCancelled("cancelled")
 
     def __call__(self, share: float) -> None:
-        self.check()
         self.job.progress = max(self.job.progress, round(0.1 + 0.85 * max(0.0, min(1.0, share)), 3))
+        self.check()
 
     def texts(self, count: int) -> None:
-        self.check()
         job = self.job
         job.texts_embedded += count
         if job.texts_expected:
             self(0.9 * min(1.0, job.texts_embedded / job.texts_expected))
+        else:
+            self.check()
+
+    def reused(self, count: int) -> None:
+        self.job.resumed += count
+        self.check()
 
 
 class JobQueue:
-    """The jobs of this server and the one worker thread that runs them."""
+    """The jobs in the state store, and this process's worker thread that runs them."""
 
     def __init__(
-        self, corpus_dir: Path, rebuild: Callable[[JobProgress], str], records: JobRecords | None = None
+        self,
+        corpus_dir: Path,
+        rebuild: Callable[[JobProgress], str],
+        state: StateStore,
+        legacy_file: Path | None = None,
     ) -> None:
         """`rebuild(progress)` builds the index from the corpus folder, switches the server to
-        it and returns the new version; it raises when either step fails."""
+        it and returns the new version; it raises when either step fails. `legacy_file` is an
+        older server's jobs.json, moved into the state store once."""
         self.corpus_dir = corpus_dir
         self.rebuild = rebuild
-        self.records = records or JobRecords(None)
-        self.jobs: OrderedDict[str, Job] = OrderedDict()
-        self._queue: queue.Queue[Job] = queue.Queue()
+        self.state = state
+        self.owner = this_process()
+        self._running: Job | None = None  # the job this process runs (fresher than its row)
+        self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        for job in recover(corpus_dir, self.records):
-            self.jobs[job.job_id] = job
-        for job in self.jobs.values():
-            if job.status == "queued":
-                self._enqueue(job)
+        recover(corpus_dir, state, legacy_file)
+        with state.session() as session:
+            if jobs_with_status(session, "queued"):
+                self._start_worker()
 
     def submit(
         self,
@@ -224,74 +216,127 @@ class JobQueue:
             staging_dir=staging_dir,
             texts_expected=texts_expected,
         )
-        with self._lock:
-            self.jobs[job.job_id] = job
-            while len(self.jobs) > KEEP_JOBS:
-                self.jobs.popitem(last=False)
-        self._save()
-        self._enqueue(job)
+        row = JobRow(
+            job_id=job.job_id,
+            doc_id=doc_id,
+            kind=kind,
+            status="queued",
+            progress=0.0,
+            created=utcnow(),
+            staged=[str(p) for p in job.staged],
+            remove=job.remove,
+            staging_dir=str(staging_dir) if staging_dir else None,
+            texts_embedded=0,
+            texts_expected=texts_expected,
+            resumed=0,
+            cancel_requested=False,
+        )
+        with self.state.session() as session:
+            add_job(session, row)
+            prune_finished(session, KEEP_JOBS)
+        job.created = row.created.timestamp()
+        self._start_worker()
         return job
 
-    def _enqueue(self, job: Job) -> None:
+    def _start_worker(self) -> None:
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
+            self._wake.set()
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="qa-documents", daemon=True)
                 self._thread.start()
-        self._queue.put(job)
-
-    def _save(self) -> None:
-        with self._lock:
-            jobs = list(self.jobs.values())
-        self.records.save(jobs)
 
     def get(self, job_id: str) -> Job | None:
-        return self.jobs.get(job_id)
+        running = self._running
+        if running is not None and running.job_id == job_id:
+            return running
+        with self.state.session() as session:
+            row = get_job(session, job_id)
+            return Job.from_row(row) if row is not None else None
 
     def cancel(self, job_id: str) -> Job | None:
         """Cancel a queued job at once, a running one at its next progress step (its corpus
         change is then rolled back); a finished job is left as it is."""
-        job = self.jobs.get(job_id)
-        if job is None or job.status not in UNFINISHED:
-            return job
-        job.cancel_requested = True
-        if job.status == "queued":
-            job.status, job.finished, job.error = "cancelled", time.time(), "cancelled before it ran"
-            _discard_staging(job)
-            self._save()
-        return job
+        with self.state.session() as session:
+            row = get_job(session, job_id)
+            if row is None or row.status not in UNFINISHED:
+                return Job.from_row(row) if row is not None else None
+            if cancel_queued(session, job_id, "cancelled before it ran"):
+                if row.staging_dir:
+                    shutil.rmtree(row.staging_dir, ignore_errors=True)
+            else:
+                request_cancel(session, job_id)
+        running = self._running
+        if running is not None and running.job_id == job_id:
+            running.cancel_requested = True
+        return self.get(job_id)
 
     def pending(self, doc_id: str) -> Job | None:
         """The latest job for this document that has not finished."""
-        for job in reversed(self.jobs.values()):
-            if job.doc_id == doc_id and job.status in UNFINISHED:
-                return job
-        return None
+        with self.state.session() as session:
+            row = latest_unfinished(session, doc_id)
+            found = Job.from_row(row) if row is not None else None
+        running = self._running
+        return running if found and running and running.job_id == found.job_id else found
 
     def wait_idle(self, timeout: float = 600) -> bool:
-        """For tests and shutdown: True once every submitted job has finished."""
+        """For tests and shutdown: True once no job in the state store is left unfinished."""
         deadline = time.monotonic() + timeout
-        while any(j.status in UNFINISHED for j in list(self.jobs.values())):
+        while True:
+            with self.state.session() as session:
+                if not jobs_with_status(session, *UNFINISHED):
+                    return True
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
-        return True
 
     def _work(self) -> None:
         while True:
-            job = self._queue.get()
+            self._wake.clear()
             try:
-                if job.status == "queued":  # not cancelled meanwhile
-                    self._run(job)
+                with self.state.session() as session:
+                    row = claim_next(session, self.owner)
+                    job = Job.from_row(row) if row is not None else None
+            except Exception:  # the database is away: try again when woken or on the next submit
+                log.exception("could not read the document jobs")
+                job = None
+            if job is None:
+                with self._lock:
+                    if not self._wake.is_set():  # nothing was submitted meanwhile: stop
+                        self._thread = None
+                        return
+                continue
+            self._running = job
+            try:
+                self._run(job)
             except Exception:  # never let the worker die: the next job must still run
                 log.exception("document job %s crashed", job.job_id)
             finally:
-                self._queue.task_done()
+                self._running = None
+
+    def _sync(self, job: Job) -> bool:
+        with self.state.session() as session:
+            return report_progress(session, job.job_id, **job.changes())
+
+    def _beat(self, job_id: str, stop: threading.Event) -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                with self.state.session() as session:
+                    report_progress(session, job_id)
+            except Exception as exc:  # a missed beat only matters for 5 minutes of them
+                log.warning("could not write the heartbeat of job %s (%s)", job_id, exc)
 
     def _run(self, job: Job) -> None:
-        job.status, job.started, job.progress = "running", time.time(), 0.05
+        stop = threading.Event()
+        threading.Thread(target=self._beat, args=(job.job_id, stop), name="qa-job-heartbeat", daemon=True).start()
+        try:
+            self._run_steps(job)
+        finally:
+            stop.set()
+
+    def _run_steps(self, job: Job) -> None:
         change = CorpusChange(self.corpus_dir)
         job.backup_dir = change.backup
-        self._save()  # from here a crash is rolled back at the next start
+        self._sync(job)  # from here a crash is rolled back at the next start
         try:
             # The document's current files (looked up now: an earlier job may have changed them).
             for name in job.remove or _files_of(self.corpus_dir, job.doc_id):
@@ -299,7 +344,7 @@ class JobQueue:
             for staged in job.staged:
                 change.add(staged)
             job.progress = 0.1
-            job.index_version = self.rebuild(JobProgress(job))
+            job.index_version = self.rebuild(JobProgress(job, self._sync))
         except Exception as exc:
             change.rollback()
             if isinstance(exc, JobCancelled):
@@ -312,44 +357,16 @@ class JobQueue:
             job.status, job.progress = "done", 1.0
         finally:
             job.finished, job.backup_dir = time.time(), None
-            _discard_staging(job)
-            self._save()
-
-
-def recover(corpus_dir: Path, records: JobRecords) -> list[Job]:
-    """After a restart: roll back the corpus change of every job that was running (so the
-    index matches the corpus and is served at once), queue it again when its files are still
-    staged, and remove the staging and backup folders no job needs. Safe to call twice."""
-    jobs = records.load()
-    for job in jobs:
-        if job.status == "running":
-            if job.backup_dir is not None:
-                CorpusChange(corpus_dir, job.backup_dir).rollback([p.name for p in job.staged])
-            job.backup_dir, job.progress, job.texts_embedded = None, 0.0, 0
-            job.status, job.note = "queued", RESUMED_NOTE
-            log.warning("document job %s was interrupted; rolled back and queued again", job.job_id)
-        if job.status == "queued" and not all(p.is_file() for p in job.staged):
-            job.status, job.finished = "failed", time.time()
-            job.error = "its uploaded files were lost in a server restart; upload again"
-    needed = {j.staging_dir for j in jobs if j.status == "queued" and j.staging_dir is not None}
-    for leftover in corpus_dir.glob(".qa-*") if corpus_dir.is_dir() else ():
-        if leftover.is_dir() and leftover.name.startswith((STAGING_PREFIX, BACKUP_PREFIX)) and leftover not in needed:
-            shutil.rmtree(leftover, ignore_errors=True)
-            log.info("removed the leftover %s", leftover)
-    if jobs:
-        records.save(jobs)
-    return jobs
-
-
-def _discard_staging(job: Job) -> None:
-    if job.staging_dir is not None:
-        shutil.rmtree(job.staging_dir, ignore_errors=True)
+            if job.staging_dir is not None:
+                shutil.rmtree(job.staging_dir, ignore_errors=True)
+            self._sync(job)
 
 
 def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
-    from qa.corpus.sources import corpus_sources
-
-    return [p.name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for p in s.files]
+    try:
+        return [p.name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for p in s.files]
+    except CorpusError:
+        return []
 
 
 def _message(exc: Exception) -> str:

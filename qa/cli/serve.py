@@ -6,12 +6,13 @@ import click
 import uvicorn
 
 from qa.api.connections import GuardedH11Protocol
-from qa.api.jobs import JOBS_FILE, JobRecords, recover
+from qa.api.job_recovery import LEGACY_JOBS_FILE, recover
 from qa.cli.common import fail
 from qa.embed.model import load_encoder
 from qa.embed.threads import usable_cores
 from qa.service import open_index
 from qa.settings import Settings, get_settings
+from qa.state import open_state
 
 DEFAULTS = Settings.model_fields  # the help names the settings' own defaults
 
@@ -38,7 +39,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
             err=True,
         )
     # Jobs a crash interrupted are rolled back first, so the last good index matches the corpus.
-    recover(settings.corpus_dir, JobRecords(settings.index_dir / JOBS_FILE))
+    try:
+        recover(settings.corpus_dir, open_state(settings), settings.index_dir / LEGACY_JOBS_FILE)
+    except Exception as exc:  # a dead database must not keep the port closed (the app retries)
+        click.echo(f"qa: warning: document jobs not recovered yet: {exc}", err=True)
     if settings.auto_build and workers > 1:
         # Several workers would each build: build once before binding, so they load a finished
         # index. One worker opens its port at once and loads (or builds) in the background,

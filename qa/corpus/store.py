@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from qa.corpus.errors import CorpusError
 from qa.corpus.meaning import Embed
 from qa.corpus.models import Document
-from qa.corpus.readers import EXTENSIONS, Limits
+from qa.corpus.readers import EXTENSIONS, Blocks, Limits, Units, read_file
 from qa.corpus.sources import Source, corpus_sources, group_sources, parse_name, parse_source
 from qa.fsutil import atomic_copy
 from qa.text.terms import terms_checksum
 
 DOCUMENT_SUFFIXES = tuple(EXTENSIONS)
 # Bump when parsing changes what passages come out, so built indexes are seen as stale.
+Reader = Callable[[Path, Limits], Blocks | Units]
 PARSER_VERSION = 4  # 4: equal-length runs pair one to one, PDF spaces as written, uncertain links
 
 
@@ -49,15 +51,20 @@ def check_unique(documents: list[Document]) -> None:
 
 
 def load_documents(
-    corpus_dir: Path, embed: Embed | None = None, limits: Limits = Limits(), allow_empty: bool = False
+    corpus_dir: Path,
+    embed: Embed | None = None,
+    limits: Limits = Limits(),
+    allow_empty: bool = False,
+    reader: Reader = read_file,
 ) -> list[Document]:
-    """Parse every document of the folder (an empty one only with `allow_empty`).
+    """Parse every document of the folder (an empty one only with `allow_empty`); non-text
+    files are read by `reader(path, limits)` (the build's reads in a child process).
 
     `embed(texts) -> normalised vectors` aligns two language editions by meaning; without it
     they are aligned by paragraph length. The interleaved layout is aligned by length either way.
     """
     documents = (
-        [parse_source(source, embed, limits) for source in corpus_sources(corpus_dir)]
+        [parse_source(source, embed, limits, reader) for source in corpus_sources(corpus_dir)]
         if corpus_dir.is_dir() or not allow_empty
         else []
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,8 +18,10 @@ import numpy as np
 
 from qa.corpus.align import alignment_margins, flag_uncertain, unlinked_passages
 from qa.corpus.models import Document, Passage
+from qa.corpus.parsed import PARSED_DIR, ParsedFiles
+from qa.corpus.readers import Limits
 from qa.corpus.store import corpus_checksum, load_documents
-from qa.embed.cache import EmbeddingCache, encode_texts, encode_with_cache, text_key
+from qa.embed.cache import Checkpoints, EmbeddingCache, encode_texts, encode_with_cache, text_key
 from qa.embed.model import Encoder
 from qa.store.format import FORMAT_VERSION, component_versions
 from qa.store.local.write import build_lock, write_local_version
@@ -88,7 +91,8 @@ class AlignmentEmbedder:
 
     def __init__(self, encoder: Encoder, cache_dir: Path, batch_size: int) -> None:
         self.encoder, self.batch_size = encoder, batch_size
-        self.cached = EmbeddingCache(cache_dir, encoder.model_id, encoder.dimension).load()
+        self.cache = EmbeddingCache(cache_dir, encoder.model_id, encoder.dimension)
+        self.cached = self.cache.load()
         self.fresh: dict[bytes, np.ndarray] = {}
 
     def __call__(self, texts: list[str]) -> np.ndarray:
@@ -96,20 +100,28 @@ class AlignmentEmbedder:
         keys = [text_key(self.encoder.model_id, t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts) if k not in self.cached and k not in self.fresh}
         if todo:
-            vectors = encode_texts(self.encoder, list(todo.values()), self.batch_size)
+            # Checkpointed like the index texts: a crash while aligning keeps what was embedded.
+            vectors = encode_texts(
+                self.encoder, list(todo.values()), self.batch_size, on_batch=Checkpoints(self.cache, list(todo))
+            )
             self.fresh.update(zip(todo, vectors))
         known = [self.fresh.get(k) if k in self.fresh else self.cached[k] for k in keys]
         return np.stack(known) if known else np.zeros((0, self.encoder.dimension), np.float32)
 
 
 def prepare_index_data(corpus_dir: Path, encoder: Encoder, cache_dir: Path, batch_size: int = 32,
-                       progress: bool = True, allow_empty: bool = False) -> IndexData:
-    """Parse, split, tokenise and embed the corpus; nothing is written but the embedding cache."""
+                       progress: bool = True, allow_empty: bool = False, limits: Limits = Limits(),
+                       on_reused: Callable[[int], None] | None = None) -> IndexData:
+    """Parse, split, tokenise and embed the corpus; nothing is written but the caches (embeddings,
+    and files read in a child process within `limits`: qa.corpus.parsed). `on_reused(n)` hears
+    how many texts were taken from the embedding cache."""
     started = time.perf_counter()
     checksum = corpus_checksum(corpus_dir)
     terms = read_terms(corpus_dir)  # recorded in the manifest: questions are cut the same way
     embedder = AlignmentEmbedder(encoder, cache_dir, batch_size)
-    documents = load_documents(corpus_dir, embed=embedder, allow_empty=allow_empty)
+    reader = ParsedFiles(cache_dir / PARSED_DIR)
+    documents = load_documents(corpus_dir, embed=embedder, limits=limits, allow_empty=allow_empty, reader=reader)
+    reader.prune()
     passages = [p for doc in documents for p in doc.passages]
     # Sentence vectors let ranking and /v1/ask weigh the best sentence without encoding at query time.
     spans, sentence_texts = sentence_table(passages)
@@ -117,7 +129,7 @@ def prepare_index_data(corpus_dir: Path, encoder: Encoder, cache_dir: Path, batc
     texts = [fold_traditional(t) for t in [p.text for p in passages] + sentence_texts]
     log.info("embedding %d passages and %d sentences from %d document(s)",
              len(passages), len(sentence_texts), len(documents))
-    all_vectors = encode_with_cache(encoder, texts, cache_dir, batch_size, progress, known=embedder.fresh)
+    all_vectors = encode_with_cache(encoder, texts, cache_dir, batch_size, progress, embedder.fresh, on_reused)
     vectors, sentence_vectors = all_vectors[: len(passages)], all_vectors[len(passages):]
     row_of = {p.passage_id: i for i, p in enumerate(passages)}
     alignment = score_alignments(documents, row_of, vectors)

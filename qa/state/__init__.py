@@ -12,7 +12,7 @@ classes, imports it below (so the migrations see its metadata) and adds a migrat
 
 from __future__ import annotations
 
-from qa.state import analytics, collections, keys  # noqa: F401  (register their tables on Base.metadata)
+from qa.state import analytics, collections, jobs, keys  # noqa: F401  (register their tables on Base.metadata)
 from qa.state.db import Base, StateStore, database_url, open_state
 
 __all__ = ["Base", "StateStore", "database_url", "open_state"]

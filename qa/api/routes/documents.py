@@ -28,18 +28,20 @@ from starlette.formparsers import MultiPartException
 
 from qa.api.deps import get_service, may_use
 from qa.api.errors import ApiError
-from qa.api.jobs import JOBS_FILE, KEEP_JOBS, STAGING_PREFIX, Job, JobProgress, JobQueue, JobRecords
+from qa.api.job_recovery import LEGACY_JOBS_FILE, STAGING_PREFIX
+from qa.api.jobs import KEEP_JOBS, Job, JobProgress, JobQueue
 from qa.api.middleware.limits import is_multipart
 from qa.api.policy import RoutePolicy, declare
 from qa.api.schemas import ErrorBody
 from qa.corpus.errors import CorpusError
 from qa.corpus.models import Alignment
 from qa.corpus.parse import slugify
+from qa.corpus.parsed import PARSED_DIR, ParsedFiles
 from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, check_allowed, check_size, format_of
-from qa.corpus.readers.isolated import read_isolated
 from qa.corpus.sources import corpus_sources, group_sources, parse_name, parse_source
 from qa.embed.shared import SharedBuildEncoder
 from qa.service import Service
+from qa.state import open_state
 from qa.store.collections import DEFAULT_COLLECTION
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ router = APIRouter(prefix="/v1", tags=["documents"])
 # strips a trailing '-', so the id given must be its own slug to be the id indexed.
 DOC_ID = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9_])?")
 MAX_DOC_ID = 100
-_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
 _LOCK = threading.Lock()
 
 
@@ -69,6 +71,9 @@ class JobStatus(BaseModel):
     texts_embedded: int = Field(0, description="Texts this job's build has embedded so far.")
     texts_expected: int | None = Field(
         None, description="Texts it is expected to embed (estimated from the uploaded document's passages)."
+    )
+    resumed: int = Field(
+        0, description="Texts the build took from the embedding cache instead of embedding them again."
     )
     eta_seconds: float | None = Field(None, description="Seconds left at the speed so far.")
     note: str | None = Field(
@@ -104,6 +109,7 @@ def job_status(job: Job) -> JobStatus:
         index_version=job.index_version,
         texts_embedded=job.texts_embedded,
         texts_expected=job.texts_expected,
+        resumed=job.resumed,
         eta_seconds=job.eta_seconds,
         note=job.note,
     )
@@ -123,7 +129,7 @@ def _rebuild(app):
         encoder = SharedBuildEncoder(encoder, progress.texts, waiting, settings.build_encoder_share)
         progress(0.0)
         # Into the configured store (FAISS folder or Milvus); deleting the last document is allowed.
-        build_store(settings, encoder, progress=False, allow_empty=True)
+        build_store(settings, encoder, progress=False, allow_empty=True, on_reused=progress.reused)
         progress(0.9)
         if holder.service is None:  # a server started without an index: load it now
             holder.error = None
@@ -149,18 +155,26 @@ def _build_encoder(app):
 
 def start_jobs(app) -> JobQueue:
     """The app's job queue, made at start-up: it recovers the jobs a restart interrupted (their
-    corpus change rolled back) before the index is opened, and runs the queued ones."""
+    corpus change rolled back) before the index is opened, and runs the queued ones. Jobs are
+    rows of the state store (QA_DATABASE_URL or state.db), shared by every worker and replica."""
     with _LOCK:
         jobs = getattr(app.state, "document_jobs", None)
         if jobs is None:
             settings = app.state.settings
-            records = JobRecords(settings.index_dir / JOBS_FILE)
-            jobs = app.state.document_jobs = JobQueue(settings.corpus_dir, _rebuild(app), records)
+            jobs = app.state.document_jobs = JobQueue(
+                settings.corpus_dir, _rebuild(app), open_state(settings), settings.index_dir / LEGACY_JOBS_FILE
+            )
     return jobs
 
 
 def get_jobs(request: Request) -> JobQueue:
-    return start_jobs(request.app)
+    try:
+        return start_jobs(request.app)
+    except Exception as exc:  # the database is away: jobs cannot be read or queued now
+        log.warning("document jobs unavailable: the state store failed to open (%s)", exc)
+        raise ApiError(
+            503, "state_unavailable", f"the state store cannot be reached: {exc.__class__.__name__}"
+        ) from exc
 
 
 def _doc_id(given: str | None, filenames: list[str]) -> str:
@@ -304,7 +318,7 @@ def _accept(
         for lang, upload in parts.items():
             _save(upload, staging / names[lang], limits.max_bytes)
             staged.append(staging / names[lang])
-        expected = _validate(staged, limits)
+        expected = _validate(staged, limits, ParsedFiles(settings.index_dir / PARSED_DIR))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -313,16 +327,16 @@ def _accept(
     return JobAccepted(job_id=job.job_id, doc_id=doc_id)
 
 
-def _validate(staged: list[Path], limits: Limits) -> int:
-    """Read every file (in a child process) and check the document has paragraphs; returns its
-    passage count (what its build will embed, about)."""
+def _validate(staged: list[Path], limits: Limits, reader: ParsedFiles) -> int:
+    """Read every file (in a child process, kept for the build: qa.corpus.parsed) and check the
+    document has paragraphs; returns its passage count (what its build will embed, about)."""
     sources = group_sources(staged)
     if len(sources) != 1:
         raise ApiError(422, "invalid_request", "the files do not form one document")
     try:
         for path in staged:  # plain text is parsed in process: its checks (binary data) first
             check_allowed(path, limits)
-        doc = parse_source(sources[0], None, limits, read_isolated)
+        doc = parse_source(sources[0], None, limits, reader)
     except ReaderError as exc:
         raise ApiError(422, "unreadable_document", str(exc)) from exc
     except (CorpusError, ValueError) as exc:

@@ -19,7 +19,14 @@ from qa.corpus.readers import Block, Blocks, Limits, ReaderError, Units, check_a
 MEMORY_CAP_BYTES = 3 * 1024**3
 
 
-def _decode(payload: dict) -> Blocks | Units:
+def to_payload(result: Blocks | Units) -> dict:
+    """A reader's result as JSON-ready data (what the child sends, what qa.corpus.parsed keeps)."""
+    if isinstance(result, Units):
+        return {"kind": "units", "pairs": result.pairs, "title": result.title}
+    return {"kind": "blocks", "blocks": [asdict(b) for b in result.blocks], "title": result.title}
+
+
+def from_payload(payload: dict) -> Blocks | Units:
     if payload["kind"] == "units":
         return Units([tuple(p) for p in payload["pairs"]], payload.get("title", ""))
     return Blocks([Block(**b) for b in payload["blocks"]], payload.get("title", ""))
@@ -51,7 +58,7 @@ def read_isolated(path: Path, limits: Limits = Limits()) -> Blocks | Units:
     payload = json.loads(done.stdout)
     if "error" in payload:
         raise ReaderError(payload["error"])
-    return _decode(payload)
+    return from_payload(payload)
 
 
 def _child(path: str, limits_json: str) -> None:
@@ -67,11 +74,7 @@ def _child(path: str, limits_json: str) -> None:
     except MemoryError:
         payload = {"error": f"{Path(path).name}: reading needs more memory than allowed; refused"}
     else:
-        payload = (
-            {"kind": "units", "pairs": result.pairs, "title": result.title}
-            if isinstance(result, Units)
-            else {"kind": "blocks", "blocks": [asdict(b) for b in result.blocks], "title": result.title}
-        )
+        payload = to_payload(result)
     sys.stdout.write(json.dumps(payload, ensure_ascii=False))
 
 
