@@ -44,8 +44,6 @@ DEFERRED = {
     "qa/bench/cli.py: qa.bench.milvus": "pymilvus is the optional milvus extra",
     # Owned by other helpers this round; each entry goes when its import moves to the top.
     "qa/api/jobs.py: qa.corpus.sources": "pending: documents service (issue 20 item 4)",
-    "qa/api/routes/documents.py: qa.service": "pending: documents service (issue 20 item 4)",
-    "qa/api/routes/documents.py: qa.embed.model": "pending: documents service (issue 20 item 4)",
     "qa/corpus/readers/__init__.py: qa.corpus.readers.pdf": "pending: readers register themselves",
     "qa/corpus/readers/__init__.py: qa.corpus.readers.html": "pending: readers register themselves",
     "qa/corpus/readers/__init__.py: qa.corpus.readers.docx": "pending: readers register themselves",
