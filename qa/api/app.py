@@ -36,12 +36,14 @@ from qa.api.routes import (
     search,
     widget,
 )
+from qa.corpus.readers import Limits
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None, holder: ServiceHolder | None = None) -> FastAPI:
     settings = settings or get_settings()
+    Limits.from_settings(settings)  # an unknown QA_DOCUMENT_FORMATS stops the start, not the first upload
     holder = holder or ServiceHolder(settings)
 
     @asynccontextmanager

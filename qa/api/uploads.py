@@ -19,7 +19,7 @@ from qa.api.errors import ApiError
 from qa.api.jobs import STAGING_PREFIX
 from qa.corpus.errors import CorpusError
 from qa.corpus.parse import slugify
-from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, check_allowed, check_size, format_of
+from qa.corpus.readers import Limits, ReaderError, accepted_extensions, check_allowed, check_size, format_of, is_allowed
 from qa.corpus.readers.isolated import read_isolated
 from qa.corpus.sources import group_sources, parse_name, parse_source
 
@@ -82,12 +82,11 @@ def _doc_id(given: str | None, filenames: list[str]) -> str:
 def _extension(upload: UploadFile, limits: Limits) -> str:
     name = Path(upload.filename or "").name
     suffix = Path(name).suffix.lower()
-    fmt = format_of(Path(name))
-    allowed = limits.formats or tuple(dict.fromkeys(EXTENSIONS.values()))
-    if fmt is None or fmt not in allowed:
-        accepted = ", ".join(sorted(e for e, f in EXTENSIONS.items() if f in allowed))
+    if not is_allowed(format_of(Path(name)), limits):
         raise ApiError(
-            415, "unsupported_document_type", f"{name or 'the upload'}: unsupported file type; accepted: {accepted}"
+            415,
+            "unsupported_document_type",
+            f"{name or 'the upload'}: unsupported file type; accepted: {accepted_extensions(limits)}",
         )
     return suffix
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from qa.corpus.readers import ReaderError, Units
+from qa.corpus.readers.registry import ReaderError, Units
 from qa.corpus.readers.xmlsafe import safe_parser
 from qa.text import clean_line
 

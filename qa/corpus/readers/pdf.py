@@ -29,7 +29,7 @@ import pypdfium2.raw as pdfium_c
 from pdftext.extraction import dictionary_output
 from pdftext.postprocessing import handle_hyphens, postprocess_text
 
-from qa.corpus.readers import Block, Blocks, Limits, ReaderError
+from qa.corpus.readers.registry import Block, Blocks, Limits, Reader, ReaderError, register
 from qa.text import cjk_count, detect_lang
 
 # Share of the page height where running headers and footers live.
@@ -296,3 +296,6 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
         )
     blocks = reflow(drop_page_furniture(lines, heights, title))
     return Blocks(blocks, title)
+
+
+register(Reader("pdf", (".pdf",), read_pdf))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.corpus.readers import ReaderError, Units
 from qa.corpus.readers.parallel import _clean, _units, lang_of
+from qa.corpus.readers.registry import Reader, ReaderError, Units, register
 from qa.text import detect_lang
 
 
@@ -26,3 +26,6 @@ def read_po(path: Path) -> Units:
         source, translated = _clean(entry.msgid), _clean(entry.msgstr)
         pairs.append((translated, source) if target == "zh" else (source, translated))
     return _units(pairs, name, "translated entries")
+
+
+register(Reader("po", (".po",), lambda path, _limits: read_po(path), parallel=True, plain_text=True))

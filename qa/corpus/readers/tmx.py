@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.corpus.readers import ReaderError, Units
 from qa.corpus.readers.parallel import XML_LANG, _clean, _local, _parse, _units, inline_text, lang_of
+from qa.corpus.readers.registry import Reader, ReaderError, Units, register
 
 
 def read_tmx(path: Path) -> Units:
@@ -26,3 +26,6 @@ def read_tmx(path: Path) -> Units:
                 texts[lang] = _clean(inline_text(seg))
         pairs.append((texts.get("zh", ""), texts.get("en", "")))
     return _units(pairs, name, "translation units")
+
+
+register(Reader("tmx", (".tmx",), lambda path, _limits: read_tmx(path), parallel=True))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.corpus.readers import ReaderError, Units
 from qa.corpus.readers.parallel import _clean, _local, _parse, _units, inline_text, lang_of
+from qa.corpus.readers.registry import Reader, ReaderError, Units, register
 from qa.text import detect_lang
 
 
@@ -32,3 +32,6 @@ def read_xliff(path: Path) -> Units:
             }
             pairs.append((texts.get("zh", ""), texts.get("en", "")))
     return _units(pairs, name, "translation units")
+
+
+register(Reader("xliff", (".xliff", ".xlf"), lambda path, _limits: read_xliff(path), parallel=True))
