@@ -42,16 +42,9 @@ DEFERRED = {
     "qa/store/backends.py: qa.store.milvus.write": "pymilvus is the optional milvus extra",
     "qa/store/backends.py: qa.store.milvus.client": "pymilvus is the optional milvus extra",
     "qa/bench/cli.py: qa.bench.milvus": "pymilvus is the optional milvus extra",
+    "qa/eval/cli.py: qa.eval.session": "torch and the index load for an evaluation run, not for `qa --help`",
     # Owned by other helpers this round; each entry goes when its import moves to the top.
     "qa/api/jobs.py: qa.corpus.sources": "pending: documents service (issue 20 item 4)",
-    "qa/eval/cli.py: qa.settings": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/cli.py: qa.fsutil": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/cli.py: qa.eval.session": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/runner.py: qa.api.present": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/runner.py: qa.answer.extract": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/session.py: qa.embed.model": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/session.py: qa.service": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/session.py: qa.settings": "pending: eval imports at the top (issue 20 item 3)",
 }
 
 
