@@ -175,7 +175,7 @@ def test_no_import_cycles():
 def test_loading_an_index_does_not_import_the_build_stack():
     code = (
         "import sys, qa.store.local.load, qa.store.backends; "
-        "print(sorted(m for m in ('qa.index.build', 'torch', 'sentence_transformers', 'qa.embed.model') "
+        "print(sorted(m for m in ('qa.index.build', 'torch', 'sentence_transformers', 'qa.embed.model', 'pdftext') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
