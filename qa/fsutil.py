@@ -39,7 +39,7 @@ def atomic_write_text(target: Path, text: str) -> Path:
     return atomic_write_bytes(target, text.encode("utf-8"))
 
 
-def atomic_write_json(target: Path, obj) -> Path:
+def atomic_write_json(target: Path, obj: object) -> Path:
     return atomic_write_text(target, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 

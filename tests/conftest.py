@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from qa.analytics.recorder import AskEvent
 from qa.embed.model import Encoder, load_encoder
 from qa.settings import PROJECT_ROOT, Settings
 
@@ -115,3 +118,24 @@ def cli_env(monkeypatch):
 
     yield point
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def old_ask() -> Callable[[int], AskEvent]:
+    """An unanswered ask logged `days` ago (answer id `ans_old`), for retention and time windows."""
+
+    def make(days: int) -> AskEvent:
+        return AskEvent(
+            answer_id="ans_old",
+            question="旧问题",
+            lang="zh",
+            script=None,
+            support="none",
+            confidence=0.1,
+            cited=[],
+            latency_ms=1.0,
+            visitor="v",
+            at=datetime.now(UTC) - timedelta(days=days),
+        )
+
+    return make

@@ -26,8 +26,13 @@ class Gate:
         return [item.upper() for item in items]
 
 
-def submit_in_thread(queue: BoundedBatchQueue, item: str, results: dict) -> threading.Thread:
+def submit_in_thread(queue: BoundedBatchQueue, item: str, results: dict, client: str | None = None) -> threading.Thread:
+    """Submit `item` from a new thread (as the API's `client`, if named); its result or error
+    lands in `results[item]`."""
+
     def run() -> None:
+        if client is not None:
+            ENCODER_CLIENT.set(client)
         try:
             results[item] = queue.submit(item)
         except Exception as exc:  # kept for the assertions
@@ -197,34 +202,19 @@ def test_large_items_together_get_only_their_share_of_the_worker():
     assert set(results) == {"a" * 480, "b" * 480, "short"}
 
 
-def submit_as(queue: BoundedBatchQueue, client: str, item: str, results: dict) -> threading.Thread:
-    """submit_in_thread, with the item's client named as the API names it."""
-
-    def run() -> None:
-        ENCODER_CLIENT.set(client)
-        try:
-            results[item] = queue.submit(item)
-        except Exception as exc:  # kept for the assertions
-            results[item] = exc
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 def test_a_flooding_client_waits_behind_a_client_that_sends_one_query():
     gate = Gate()
     queue = BoundedBatchQueue(gate, cost=len, max_batch=1, max_pending_cost=10_000)
     results: dict = {}
     flood = [f"f{n}" * 4 for n in range(6)]  # long queries, back to back
-    threads = [submit_as(queue, "flood", flood[0], results)]
+    threads = [submit_in_thread(queue, flood[0], results, "flood")]
     assert gate.entered.wait(30)  # the encoder is busy with the flood's first query
     for n in range(1, 6):
-        threads.append(submit_as(queue, "flood", flood[n], results))
+        threads.append(submit_in_thread(queue, flood[n], results, "flood"))
         wait_until_queued(queue, 8 * (n + 1))
-    threads.append(submit_as(queue, "steady", "s0", results))  # a short one
+    threads.append(submit_in_thread(queue, "s0", results, "steady"))  # a short one
     wait_until_queued(queue, 50)
-    threads.append(submit_as(queue, "other", "o" * 8, results))  # as long, but its first
+    threads.append(submit_in_thread(queue, "o" * 8, results, "other"))  # as long, but its first
     wait_until_queued(queue, 58)
     gate.opened.set()
     for thread in threads:
@@ -239,12 +229,12 @@ def test_a_full_queue_refuses_the_client_already_waiting_not_the_one_that_is_not
     gate = Gate()
     queue = BoundedBatchQueue(gate, cost=len, max_batch=1, max_pending_cost=10)
     results: dict = {}
-    threads = [submit_as(queue, "flood", "f" * 8, results)]
+    threads = [submit_in_thread(queue, "f" * 8, results, "flood")]
     assert gate.entered.wait(30)
-    threads.append(submit_as(queue, "flood", "g" * 8, results))  # the flood's second: over the bound
+    threads.append(submit_in_thread(queue, "g" * 8, results, "flood"))  # the flood's second: over the bound
     threads[-1].join()
     assert isinstance(results["g" * 8], QueueFull)
-    threads.append(submit_as(queue, "steady", "s" * 8, results))  # nothing waiting: admitted
+    threads.append(submit_in_thread(queue, "s" * 8, results, "steady"))  # nothing waiting: admitted
     wait_until_queued(queue, 16)
     gate.opened.set()
     for thread in threads:

@@ -16,6 +16,7 @@ from qa.corpus.parse import parse_path
 from qa.service import ServiceHolder, open_service
 from qa.settings import Settings
 from qa.state import StateStore
+from tests._apps import app_with
 from tests.conftest import CORPUS_DIR, PAPER, TINY_SECTION, paper_excerpt, write_interleaved
 from tests.editions_sim import GenPara, truth_units, write_html, write_pdf
 
@@ -167,20 +168,9 @@ def test_uploads_and_jobs_need_the_admin_key(api):
     assert api.get("/v1/jobs/whatever", headers=ADMIN).status_code == 404
 
 
-def test_an_upload_over_the_size_limit_is_refused_with_413(api, folders):
-    corpus, index = folders
-    settings = Settings(
-        corpus_dir=corpus,
-        index_dir=index,
-        admin_keys="admin-secret",
-        reload_poll_seconds=0,
-        access_log=False,
-        max_document_bytes=2048,
-    )
-    holder = ServiceHolder(settings)
-    holder.service = api.app.state.holder.service
-    holder.ready.set()
-    with TestClient(create_app(settings, holder)) as client:
+def test_an_upload_over_the_size_limit_is_refused_with_413(api):
+    small = app_with(api.app.state.settings, api.app.state.holder.service, max_document_bytes=2048)
+    with TestClient(small) as client:
         big = ("一段中文。\nOne English line.\n" * 400).encode()
         response = client.post("/v1/documents", headers=ADMIN, files={"file": ("big.txt", big, "text/plain")})
     assert response.status_code == 413

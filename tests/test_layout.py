@@ -38,43 +38,12 @@ RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 # Imports inside functions that are allowed: "file: module" → why the import waits.
 DEFERRED = {
-    "qa/store/backends.py: qa.store.milvus.store": "pymilvus is the optional milvus extra",
+    "qa/store/backends.py: qa.store.milvus.load": "pymilvus is the optional milvus extra",
+    "qa/store/backends.py: qa.store.milvus.write": "pymilvus is the optional milvus extra",
     "qa/store/backends.py: qa.store.milvus.client": "pymilvus is the optional milvus extra",
     "qa/bench/cli.py: qa.bench.milvus": "pymilvus is the optional milvus extra",
-    # Owned by other helpers this round; each entry goes when its import moves to the top.
-    "qa/api/routes/documents.py: qa.service": "pending: documents service (issue 20 item 4)",
-    "qa/api/routes/documents.py: qa.embed.model": "pending: documents service (issue 20 item 4)",
-    "qa/corpus/readers/__init__.py: qa.corpus.readers.pdf": "pending: readers register themselves",
-    "qa/corpus/readers/__init__.py: qa.corpus.readers.html": "pending: readers register themselves",
-    "qa/corpus/readers/__init__.py: qa.corpus.readers.docx": "pending: readers register themselves",
-    "qa/corpus/readers/__init__.py: qa.corpus.readers.markdown": "pending: readers register themselves",
-    "qa/corpus/readers/__init__.py: qa.corpus.readers.tmx": "pending: readers register themselves",
-    "qa/corpus/readers/__init__.py: qa.corpus.readers.xliff": "pending: readers register themselves",
-    "qa/corpus/readers/__init__.py: qa.corpus.readers.po": "pending: readers register themselves",
-    "qa/corpus/store.py: qa.corpus.readers.isolated": "pending: readers register themselves",
-    "qa/eval/cli.py: qa.settings": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/cli.py: qa.fsutil": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/cli.py: qa.eval.session": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/runner.py: qa.api.present": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/runner.py: qa.answer.extract": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/session.py: qa.embed.model": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/session.py: qa.service": "pending: eval imports at the top (issue 20 item 3)",
-    "qa/eval/session.py: qa.settings": "pending: eval imports at the top (issue 20 item 3)",
+    "qa/eval/cli.py: qa.eval.session": "torch and the index load for an evaluation run, not for `qa --help`",
 }
-# Import cycles being removed this round (by the helpers who own those files); expected empty.
-KNOWN_CYCLES = [
-    [
-        "qa.corpus.readers",
-        "qa.corpus.readers.docx",
-        "qa.corpus.readers.html",
-        "qa.corpus.readers.markdown",
-        "qa.corpus.readers.parallel",
-        "qa.corpus.readers.pdf",
-        "qa.corpus.readers.po",
-        "qa.corpus.readers.tmx",
-        "qa.corpus.readers.xliff",
-    ],
-]
 
 
 def module_name(path: Path, root: Path = PROJECT_ROOT) -> str:
@@ -197,14 +166,14 @@ def test_every_listed_deferral_still_exists():
     assert sorted(set(DEFERRED) - deferred_imports(MODULES)) == []
 
 
-def test_no_import_cycles_beyond_those_being_removed():
-    assert cycles(import_graph(MODULES)) == KNOWN_CYCLES
+def test_no_import_cycles():
+    assert cycles(import_graph(MODULES)) == []
 
 
 def test_loading_an_index_does_not_import_the_build_stack():
     code = (
         "import sys, qa.store.local.load, qa.store.backends; "
-        "print(sorted(m for m in ('qa.index.build', 'torch', 'sentence_transformers', 'qa.embed.model') "
+        "print(sorted(m for m in ('qa.index.build', 'torch', 'sentence_transformers', 'qa.embed.model', 'pdftext') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,8 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from qa.corpus.readers import Blocks, Limits, ReaderError, Units, read_file
+from qa.corpus.readers import (
+    Blocks,
+    Limits,
+    Reader,
+    ReaderError,
+    Units,
+    format_of,
+    formats,
+    parallel_formats,
+    read_file,
+)
 from qa.corpus.readers.isolated import read_isolated
+from qa.corpus.readers.registry import register
 from qa.corpus.sources import corpus_sources, parse_source
 from qa.corpus.store import ingest, load_documents
 
@@ -422,12 +433,18 @@ def test_a_translation_memory_in_the_corpus_is_a_parallel_document(tmp_path):
     ]
 
 
-def test_settings_know_the_same_formats_as_the_readers():
-    from qa.corpus.readers import ALL_FORMATS
-    from qa.settings import DOCUMENT_FORMATS, Settings
+def test_the_formats_settings_accept_are_the_registered_readers():
+    from qa.settings import Settings
 
-    assert set(DOCUMENT_FORMATS) == set(ALL_FORMATS)
     limits = Limits.from_settings(Settings(document_formats="PDF, .html", max_document_pages=7))
     assert limits.formats == ("pdf", "html") and limits.max_pages == 7
-    with pytest.raises(ValueError, match="unknown document formats"):
-        Settings(document_formats="pdf,exe")
+    with pytest.raises(ValueError, match=r"unknown document formats \['exe'\]"):
+        Limits.from_settings(Settings(document_formats="pdf,exe"))
+
+
+def test_every_reader_registers_its_format_and_no_extension_names_two():
+    assert sorted(formats()) == ["docx", "html", "md", "pdf", "po", "tmx", "txt", "xliff"]
+    assert sorted(parallel_formats()) == ["po", "tmx", "xliff"]
+    with pytest.raises(ValueError, match="already name another format"):
+        register(Reader("notes", (".md",), None))
+    assert format_of(Path("a.md")) == "md"

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Match
 
@@ -89,9 +90,8 @@ def test_an_upload_over_the_limit_is_cut_off_while_streaming_or_refused_by_its_d
     assert (status, received) == (413, [])
 
 
-@pytest.fixture
-def uploads(settings, service, tmp_path: Path):
-    """An app with an admin key whose jobs are queued but never built."""
+def upload_app(settings, service, tmp_path: Path, **changes) -> tuple[FastAPI, Path]:
+    """An app with an admin key over an empty corpus folder in `tmp_path` (and that folder)."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     app = app_with(
@@ -101,7 +101,15 @@ def uploads(settings, service, tmp_path: Path):
         corpus_dir=corpus,
         index_dir=tmp_path / "index",
         access_log=False,
+        **changes,
     )
+    return app, corpus
+
+
+@pytest.fixture
+def uploads(settings, service, tmp_path: Path):
+    """An app with an admin key whose jobs are queued but never built."""
+    app, corpus = upload_app(settings, service, tmp_path)
     never = threading.Event()
     state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     app.state.document_jobs = JobQueue(corpus, lambda progress: never.wait(60) or "never", state)
@@ -225,17 +233,7 @@ def test_a_translation_memory_over_the_unit_limit_is_refused_in_the_reading_chil
 
 
 def test_plain_text_over_the_unit_limit_is_refused_at_upload(settings, service, tmp_path: Path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    app = app_with(
-        settings,
-        service,
-        admin_keys=["admin-secret"],
-        corpus_dir=corpus,
-        index_dir=tmp_path / "index",
-        access_log=False,
-        max_document_units=3,
-    )
+    app, corpus = upload_app(settings, service, tmp_path, max_document_units=3)
     text = "".join(f"第{n}段中文。\nParagraph {n} in English.\n" for n in range(5))
     with TestClient(app) as client:
         response = client.post(
@@ -316,3 +314,8 @@ def test_an_undeclared_upload_is_cut_off_with_413_as_it_passes_the_limit(tmp_pat
     ]
     status, reads = call_counting_reads(app, "POST", "/v1/documents", headers, chunks)
     assert status == 413 and reads < len(chunks)
+
+
+def test_a_server_with_an_unknown_document_format_does_not_start(settings, service):
+    with pytest.raises(ValueError, match=r"unknown document formats \['exe'\]"):
+        app_with(settings, service, document_formats=["pdf", "exe"])

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -68,7 +69,7 @@ def _ratings(session: Session, since: datetime) -> dict[str, list[Feedback]]:
     return by_answer
 
 
-def summary(session: Session, days: int = 30, collection: str | None = None) -> dict:
+def summary(session: Session, days: int = 30, collection: str | None = None) -> dict[str, Any]:
     """Totals, per day, per collection and per language, and the median latency, over `days`."""
     since = _since(days)
     query = select(AskRecord).where(AskRecord.at >= since, AskRecord.kind == "ask")
@@ -97,7 +98,7 @@ def summary(session: Session, days: int = 30, collection: str | None = None) -> 
     }
 
 
-def questions(session: Session, wanted: QuestionFilter) -> tuple[int, list[dict]]:
+def questions(session: Session, wanted: QuestionFilter) -> tuple[int, list[dict[str, Any]]]:
     """(how many match, the page asked for), newest first, each with its ratings."""
     since = _since(wanted.days)
     query = select(AskRecord).where(AskRecord.at >= since).order_by(AskRecord.at.desc(), AskRecord.id.desc())
@@ -136,7 +137,7 @@ def questions(session: Session, wanted: QuestionFilter) -> tuple[int, list[dict]
     return len(items), items[wanted.offset : wanted.offset + wanted.limit]
 
 
-def to_csv(items: list[dict]) -> str:
+def to_csv(items: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -149,13 +150,13 @@ def gaps(
     session: Session,
     vectors: Callable[[list[str]], np.ndarray],
     min_similarity: float,
-    nearest: Callable[[str], dict | None],
+    nearest: Callable[[str], dict[str, Any] | None],
     days: int = 30,
     collection: str | None = None,
     sort: str = "size",
     limit: int = 50,
     most_questions: int = 2000,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The newest `most_questions` unanswered questions grouped by meaning (qa.analytics.grouping),
     largest (or newest) groups first, each with its languages, examples and nearest passage."""
     query = (

@@ -73,12 +73,12 @@ def _evidence(result: SearchResult) -> list[str]:
     return [top.text, *(t.text for t in top.translations)]
 
 
-def question_coverage(engine, question: str, texts: list[str]) -> float:
+def question_coverage(engine: SearchEngine, question: str, texts: list[str]) -> float:
     """IDF-weighted share of the question's tokens in `texts` (qa.search.confidence.coverage)."""
     return coverage(engine.store, tokenize(question), texts)
 
 
-def _drop(engine, question: str, alone: SearchResult, joined: SearchResult, rule: Rule) -> float:
+def _drop(engine: SearchEngine, question: str, alone: SearchResult, joined: SearchResult, rule: Rule) -> float:
     """How much worse the in-context top paragraph matches the question itself (≤ 0 is worse)."""
     own = {h.passage.passage_id: h.score for h in alone.hits}
     floor = alone.hits[-1].score
@@ -90,7 +90,9 @@ def _drop(engine, question: str, alone: SearchResult, joined: SearchResult, rule
     return score_drop + rule.term_weight * term_drop
 
 
-def read(engine, question: str, context: Reading | None, top_k: int, lang: str | None, rule: Rule) -> Reading:
+def read(
+    engine: SearchEngine, question: str, context: Reading | None, top_k: int, lang: str | None, rule: Rule
+) -> Reading:
     """The question alone, or joined to `context` when the rule says it leans on it."""
     vec = engine.encode(question)
     depth = max(top_k, PROBE_DEPTH)

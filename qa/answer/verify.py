@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Set as AbstractSet
 
 from qa.answer.question import (
     CAPACITY,
@@ -84,7 +85,7 @@ TOPIC_FEATURES = (
 )
 
 
-def _missing_top(weights: dict[str, float], found: set[str]) -> float:
+def _missing_top(weights: dict[str, float], found: AbstractSet[str]) -> float:
     """The rarest question word the evidence lacks, relative to the rarest word of the question."""
     if not weights:
         return 0.0

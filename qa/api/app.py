@@ -37,6 +37,7 @@ from qa.api.routes import (
     search,
     widget,
 )
+from qa.corpus.readers import Limits
 from qa.service import ServiceHolder
 from qa.settings import Settings, get_settings
 
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, holder: ServiceHolder | None = None) -> FastAPI:
     settings = settings or get_settings()
+    Limits.from_settings(settings)  # an unknown QA_DOCUMENT_FORMATS stops the start, not the first upload
     holder = holder or ServiceHolder(settings)
 
     @asynccontextmanager

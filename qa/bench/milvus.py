@@ -35,7 +35,8 @@ from qa.store.local.load import load_index
 from qa.store.local.write import write_local_version
 from qa.store.milvus.client import MilvusConnection
 from qa.store.milvus.engine import free_port, start_engine, stop_engine
-from qa.store.milvus.store import open_milvus_store, write_milvus_version
+from qa.store.milvus.load import open_milvus_store
+from qa.store.milvus.write import write_milvus_version
 from qa.text import tokenize
 
 

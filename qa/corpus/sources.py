@@ -20,7 +20,7 @@ from qa.corpus.errors import CorpusError
 from qa.corpus.meaning import Embed
 from qa.corpus.models import Document
 from qa.corpus.parse import looks_interleaved, parse_interleaved, parse_monolingual, parse_pair, read_text, slugify
-from qa.corpus.readers import EXTENSIONS, PARALLEL_FORMATS, Blocks, Limits, Units, format_of, read_file
+from qa.corpus.readers import Blocks, Limits, Units, format_of, read_file
 from qa.corpus.readers.text import text_blocks
 from qa.text.terms import TERMS_FILES
 
@@ -177,8 +177,6 @@ def is_document_name(name: str) -> bool:
 
 
 __all__ = [
-    "EXTENSIONS",
-    "PARALLEL_FORMATS",
     "FileName",
     "Source",
     "corpus_sources",

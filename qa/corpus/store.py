@@ -9,14 +9,14 @@ from pathlib import Path
 from qa.corpus.errors import CorpusError
 from qa.corpus.meaning import Embed
 from qa.corpus.models import Document
-from qa.corpus.readers import EXTENSIONS, Blocks, Limits, Units, read_file
+from qa.corpus.readers import Blocks, Limits, Units, extensions, read_file
+from qa.corpus.readers.isolated import read_isolated
 from qa.corpus.sources import Source, corpus_sources, group_sources, parse_name, parse_source
 from qa.fsutil import atomic_copy
 from qa.text.terms import terms_checksum
 
-DOCUMENT_SUFFIXES = tuple(EXTENSIONS)
 # Bump when parsing changes what passages come out, so built indexes are seen as stale.
-Reader = Callable[[Path, Limits], Blocks | Units]
+ReadFile = Callable[[Path, Limits], Blocks | Units]
 PARSER_VERSION = 4  # 4: equal-length runs pair one to one, PDF spaces as written, uncertain links
 
 
@@ -55,7 +55,7 @@ def load_documents(
     embed: Embed | None = None,
     limits: Limits = Limits(),
     allow_empty: bool = False,
-    reader: Reader = read_file,
+    reader: ReadFile = read_file,
 ) -> list[Document]:
     """Parse every document of the folder (an empty one only with `allow_empty`); non-text
     files are read by `reader(path, limits)` (the build's reads in a child process).
@@ -118,7 +118,7 @@ def ingest(
     if not path.is_file():
         raise CorpusError(f"{path} is not a file")
     if parse_name(path) is None:
-        raise CorpusError(f"{path.name}: only {', '.join(sorted(DOCUMENT_SUFFIXES))} files can be ingested")
+        raise CorpusError(f"{path.name}: only {', '.join(sorted(extensions()))} files can be ingested")
     return ingest_files(partners(path), corpus_dir, embed, limits, reader)
 
 
@@ -126,8 +126,6 @@ def ingest_files(
     paths: list[Path], corpus_dir: Path, embed: Embed | None = None, limits: Limits = Limits(), reader=None
 ) -> list[Path]:
     """Check that `paths` form one readable document, then copy them in (each file atomically)."""
-    from qa.corpus.readers.isolated import read_isolated
-
     source = source_of(paths)
     # Fail before copying anything if it cannot be parsed; untrusted files are read in a child.
     doc = parse_source(source, embed, limits, reader or read_isolated)

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from qa.eval.report import format_cv, format_report
+from qa.fsutil import atomic_write_json
+from qa.settings import PROJECT_ROOT
 
 DEFAULT_FILES = ("tests/data/dev.jsonl", "tests/data/dev2.jsonl")
 DEFAULT_OUT = Path("eval-results") / "eval.json"
@@ -15,8 +17,6 @@ DEFAULT_OUT = Path("eval-results") / "eval.json"
 
 def default_questions() -> list[Path]:
     """The repository's dev files, when run from a checkout (or the package's own checkout)."""
-    from qa.settings import PROJECT_ROOT
-
     for root in (Path.cwd(), PROJECT_ROOT):
         found = [root / name for name in DEFAULT_FILES if (root / name).is_file()]
         if found:
@@ -91,8 +91,6 @@ def eval_command(
     """
     import httpx
 
-    from qa.fsutil import atomic_write_json
-
     paths = list(questions) or default_questions()
     try:
         extra = [_parse_set(s) for s in sets]
@@ -109,12 +107,12 @@ def eval_command(
         if folds:
             if url:
                 raise ValueError("--folds runs in process (it re-scores candidates); drop --url")
-            from qa.eval.session import cross_validate_sets
+            from qa.eval.session import cross_validate_sets  # torch and the index: for a run, not --help
 
             report = cross_validate_sets(paths, extra, folds, fit_out, followups)
             text = format_cv(report)
         else:
-            from qa.eval.session import run_sets
+            from qa.eval.session import run_sets  # torch and the index: for a run, not --help
 
             report = run_sets(paths, extra, url)
             text = "\n\n".join(format_report(r) for r in report["files"])

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from qa.answer.extract import ask
+from qa.api.present import ask_response, search_response
 from qa.eval.fit import MODES, mode_lang
 from qa.eval.metrics import Ranked, abstention_summary, first_hit_rank, ranking_summary
 from qa.eval.questions import Question, load_questions
@@ -64,16 +66,11 @@ class InProcessClient:
         self.service = service
 
     def search(self, query: str, lang: str | None) -> Lookup:
-        from qa.api.present import search_response
-
         result = self.service.engine.search(query, TOP_K, lang)
         body = search_response(query, result, 0.0).model_dump(mode="json")
         return Lookup(body["results"], body["confident"])
 
     def ask(self, question: str) -> dict:
-        from qa.answer.extract import ask
-        from qa.api.present import ask_response
-
         return ask_response(question, ask(self.service.engine, question), 0.0).model_dump(mode="json")
 
     def describe(self) -> dict:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from qa.embed.model import load_encoder
 from qa.eval import fit, followup
 from qa.eval.questions import load_questions
 from qa.eval.runner import InProcessClient, live_client, run_file
 from qa.fsutil import atomic_write_json
+from qa.service import open_service
+from qa.settings import get_settings
 
 
 def _services(paths: list[Path], extra: list[tuple[Path, Path]]):
     """(service, questions file, set name) triples: the files on the configured corpus (named
     by file), then the other corpora (named by corpus folder)."""
-    from qa.embed.model import load_encoder
-    from qa.service import open_service
-    from qa.settings import get_settings
-
     settings = get_settings()
     encoder = load_encoder(settings.model, settings.threads)
     pairs = []

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import JSON, Float, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import JSON, CursorResult, Float, Integer, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -88,6 +89,7 @@ def rate(session: Session, answer_id: str, visitor: str, rating: str, reason: st
 
 def purge_before(session: Session, cutoff: datetime) -> tuple[int, int]:
     """Delete log rows and feedback older than `cutoff`; (asks, ratings) deleted."""
-    asks = session.execute(delete(AskRecord).where(AskRecord.at < cutoff)).rowcount or 0
-    ratings = session.execute(delete(Feedback).where(Feedback.at < cutoff)).rowcount or 0
+    # A DELETE's result is a cursor result: it has a row count.
+    asks = cast(CursorResult[Any], session.execute(delete(AskRecord).where(AskRecord.at < cutoff))).rowcount or 0
+    ratings = cast(CursorResult[Any], session.execute(delete(Feedback).where(Feedback.at < cutoff))).rowcount or 0
     return asks, ratings

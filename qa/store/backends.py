@@ -33,7 +33,7 @@ def open_store(settings: Settings, model_id: str | None = None, check_corpus: bo
 def write_store(settings: Settings, data: IndexData) -> str:
     """Write `data` as a new version, switch to it atomically and return its name."""
     if settings.vector_store == "milvus":
-        from qa.store.milvus.store import write_milvus_version  # pymilvus: optional, only when configured
+        from qa.store.milvus.write import write_milvus_version  # pymilvus: optional, only when configured
 
         return write_milvus_version(
             _milvus_connection(settings),
@@ -48,7 +48,7 @@ def write_store(settings: Settings, data: IndexData) -> str:
 def live_version_name(settings: Settings) -> str | None:
     """Name of the version a fresh open would serve (cheap: polled by running servers)."""
     if settings.vector_store == "milvus":
-        from qa.store.milvus.store import live_milvus_version  # pymilvus: optional, only when configured
+        from qa.store.milvus.load import live_milvus_version  # pymilvus: optional, only when configured
 
         try:
             return live_milvus_version(_milvus_connection(settings), settings.milvus_collection)
@@ -72,7 +72,7 @@ def _milvus_connection(settings: Settings) -> MilvusConnection:
 def _open_milvus(settings: Settings, model_id: str | None, check_corpus: bool) -> PassageStore:
     """Open the live Milvus version. Replicas need no corpus: the corpus checksum is compared only
     where the corpus folder exists (the builder's machine); the model must always match."""
-    from qa.store.milvus.store import open_milvus_store  # pymilvus: optional, only when configured
+    from qa.store.milvus.load import open_milvus_store  # pymilvus: optional, only when configured
 
     store = open_milvus_store(settings, connection=_milvus_connection(settings))
     where = f"Milvus index {settings.milvus_collection} at {settings.milvus_uri}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -145,27 +146,14 @@ def test_log_holds_no_address_and_visitors_rotate_daily(logged):
     assert signer.visitor("ip:1.2.3.4", today) == signer.visitor("ip:1.2.3.4", today)
 
 
-def test_retention_purge_deletes_only_old_records(logged):
+def test_retention_purge_deletes_only_old_records(logged, old_ask):
     client, analytics = logged
     _ask(client, ANSWERABLE[0])
     analytics.recorder.flush()
-    old = datetime.now(UTC) - timedelta(days=120)
+    old = old_ask(120)
     with analytics.state.session() as session:
-        session.add(
-            AskRecord(
-                answer_id="ans_old",
-                at=old,
-                question="旧问题",
-                lang="zh",
-                script=None,
-                support="none",
-                confidence=0.1,
-                cited=[],
-                latency_ms=5.0,
-                visitor="v",
-            )
-        )
-        session.add(Feedback(answer_id="ans_old", visitor="v", rating="down", at=old))
+        session.add(AskRecord(**asdict(old)))
+        session.add(Feedback(answer_id=old.answer_id, visitor="v", rating="down", at=old.at))
     purged = client.post("/v1/admin/analytics/purge", headers=ADMIN).json()
     assert purged["deleted"] == {"asks": 1, "ratings": 1}
     with analytics.state.session() as session:

@@ -153,29 +153,38 @@ def stated_en(answer_id: str = "ans-stated") -> dict:
     )
 
 
-def related_en(message: str | None = None, answer_id: str = "ans-related") -> dict:
-    sentence = "New energy vehicles made up more than 40 percent of new car sales in 2024"
-    return ask_response(
+# Per language: a question the documents relate to but do not answer, the closest sentence, the
+# paragraph it stands in, the reply's answer id and the question's script.
+RELATED_ASKS = {
+    "en": (
         "How many electric cars did China export in 2024?",
-        "related",
-        capacity_hits("en")[::-1],
-        closest=span(EN_VEHICLES, sentence, "green.en.0020"),
-        message=message,
-        answer_id=answer_id,
-    )
-
-
-def related_zh(message: str | None = None) -> dict:
-    sentence = "2024年新能源汽车占新车销量的40%以上"
-    return ask_response(
+        "New energy vehicles made up more than 40 percent of new car sales in 2024",
+        EN_VEHICLES,
+        "ans-related",
+        None,
+    ),
+    "zh": (
         "2024年中国出口了多少辆电动汽车？",
+        "2024年新能源汽车占新车销量的40%以上",
+        ZH_VEHICLES,
+        "ans-related-zh",
+        "zh-Hans",
+    ),
+}
+
+
+def related(lang: str, message: str | None = None, answer_id: str | None = None) -> dict:
+    """A `related` reply in `lang`: the closest quote, no answer."""
+    question, sentence, paragraph, default_id, script = RELATED_ASKS[lang]
+    return ask_response(
+        question,
         "related",
-        capacity_hits("zh")[::-1],
-        closest=span(ZH_VEHICLES, sentence, "green.zh.0020"),
+        capacity_hits(lang)[::-1],
+        closest=span(paragraph, sentence, f"green.{lang}.0020"),
         message=message,
-        answer_id="ans-related-zh",
-        lang="zh",
-        question_script="zh-Hans",
+        answer_id=answer_id or default_id,
+        lang=lang,
+        question_script=script,
     )
 
 

@@ -29,8 +29,7 @@ from tests.browser.contract import (
     capacity_hits,
     converted_zh_hant,
     json_reply,
-    related_en,
-    related_zh,
+    related,
     sse,
     stated_en,
 )
@@ -100,7 +99,7 @@ def test_contract_stated_answer_is_highlighted_and_rated_up(widget, contract, ar
 
 @pytest.mark.parametrize("ui", list(UI_PAGES))
 def test_contract_related_is_set_apart_from_an_answer(widget, contract, axe_source, artifacts, ui):
-    data = related_zh() if ui != "en" else related_en()
+    data = related("en" if ui == "en" else "zh")
     contract.asks.append(json_reply(data))
     widget.open(contract.add_page(f"/related-{ui}.html", lang=UI_PAGES[ui]))
 
@@ -132,7 +131,7 @@ def test_contract_related_is_set_apart_from_an_answer(widget, contract, axe_sour
 
 def test_contract_related_uses_the_servers_message(widget, contract):
     message = "The documents don't say how many electric cars China exported in 2024."
-    contract.asks.append(json_reply(related_en(message=message)))
+    contract.asks.append(json_reply(related("en", message=message)))
     widget.open(contract.add_page("/related-message.html"))
 
     reply = widget.ask("How many electric cars did China export in 2024?")
@@ -154,7 +153,7 @@ def test_contract_each_level_and_todays_fields_fall_back_honestly(widget, contra
             {**stated, "support": "none", "answerable": False, "answer": None, "message": "Not covered here."},
             "none",
         ),
-        ("related without a closest", {**related_en(), "closest": None}, "none"),
+        ("related without a closest", {**related("en"), "closest": None}, "none"),
         ("stated without an answer", {**stated, "answer": None}, "none"),
     ]
     widget.open(contract.add_page("/levels.html"))
@@ -271,7 +270,7 @@ def test_contract_thumbs_down_offers_reasons_and_a_comment(widget, contract, axe
 @pytest.mark.parametrize(("status", "expected"), [(500, "couldn't be sent"), (404, "no longer be rated")])
 def test_contract_feedback_failure_is_polite_and_the_chat_goes_on(widget, contract, status, expected):
     contract.feedback = json_reply({"error": {"code": "x", "message": "nope"}}, status)
-    contract.asks += [json_reply(stated_en()), json_reply(related_en())]
+    contract.asks += [json_reply(stated_en()), json_reply(related("en"))]
     widget.open(contract.add_page("/feedback-fails.html"))
     reply = widget.ask("What is China's installed wind and solar capacity?")
 
@@ -289,7 +288,7 @@ def test_contract_feedback_failure_is_polite_and_the_chat_goes_on(widget, contra
 def test_contract_starter_questions_from_the_script_tag(widget, contract, artifacts):
     starters = {"zh": ["中国的风电装机容量是多少？", "碳市场覆盖哪些行业？"], "en": ["What is the carbon market?"]}
     extra = "data-starter-questions='" + json.dumps(starters, ensure_ascii=False) + "'"
-    contract.asks.append(json_reply(related_zh()))
+    contract.asks.append(json_reply(related("zh")))
     widget.open(contract.add_page("/starters.html", lang="zh-CN", extra=extra))
 
     buttons = widget.role("starter")
@@ -463,7 +462,7 @@ def test_contract_streamed_sources_appear_before_the_answer(widget, artifacts):
 
 def test_contract_related_in_traditional_on_a_phone(widget, contract, axe_source, artifacts):
     """A Traditional question the documents only touch: the closest quote converted, set apart."""
-    data = related_zh(message="文件未說明2024年中國出口電動汽車的數量。")
+    data = related("zh", message="文件未說明2024年中國出口電動汽車的數量。")
     data["question"], data["question_script"] = "2024年中國出口了多少輛電動汽車？", "zh-Hant"
     data["closest"]["text_converted"] = to_traditional(data["closest"]["text"])
     contract.asks.append(json_reply(data))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
@@ -22,7 +21,7 @@ QUESTIONS = [
 ]
 
 
-def test_summary_gaps_export_and_purge(cli_env, settings, service, tmp_path, monkeypatch):
+def test_summary_gaps_export_and_purge(cli_env, settings, service, tmp_path, monkeypatch, old_ask):
     cli_env(settings.corpus_dir, settings.index_dir)
     monkeypatch.setenv("QA_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
     get_settings.cache_clear()
@@ -42,19 +41,7 @@ def test_summary_gaps_export_and_purge(cli_env, settings, service, tmp_path, mon
                 visitor="v",
             )
         )
-    old = AskEvent(
-        answer_id="ans_old",
-        question="旧问题",
-        lang="zh",
-        script=None,
-        support="none",
-        confidence=0.1,
-        cited=[],
-        latency_ms=1.0,
-        visitor="v",
-        at=datetime.now(UTC) - timedelta(days=200),
-    )
-    analytics.record(old)
+    analytics.record(old_ask(200))
     analytics.close()
     runner = CliRunner()
 

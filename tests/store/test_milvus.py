@@ -21,7 +21,8 @@ from tests.milvus_engine import index_data, milvus, private_milvus, two_document
 
 from qa.store.milvus import write as milvus_write  # noqa: E402  (after the skip in tests.milvus_engine)
 from qa.store.milvus.client import MilvusConnection, collection_set  # noqa: E402
-from qa.store.milvus.store import open_milvus_store, write_milvus_version  # noqa: E402
+from qa.store.milvus.load import open_milvus_store  # noqa: E402
+from qa.store.milvus.write import write_milvus_version  # noqa: E402
 
 QUESTIONS = [
     "碳达峰碳中和是必由之路吗",

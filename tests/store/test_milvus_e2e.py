@@ -171,7 +171,7 @@ def test_stateless_replicas_answer_as_faiss_and_survive_failures(milvus, built, 
 
 def test_a_build_killed_midway_leaves_the_live_version(milvus, built):  # noqa: F811
     from qa.store.milvus.client import MilvusConnection
-    from qa.store.milvus.store import open_milvus_store
+    from qa.store.milvus.load import open_milvus_store
 
     root, corpus = built
     settings = Settings(vector_store="milvus", milvus_uri=milvus.uri, milvus_collection="e2e")

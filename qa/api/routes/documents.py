@@ -6,113 +6,45 @@ DELETE /v1/jobs/{job_id}  cancels a queued or running job (its corpus change is 
 GET  /v1/documents/{id}   what the served index holds for the document (API key, like /v1/documents)
 DELETE /v1/documents/{id} → 202, the document leaves the corpus and the index
 
-An upload is checked before it is accepted: type, size and pages from settings, and every file
-is read in a child process with a time and memory limit, so a malformed or hostile file gets a
+An upload is checked before it is accepted (qa.api.uploads): a malformed or hostile file gets a
 4xx with a message and never reaches the corpus or the index.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from qa.api.deps import get_service, may_use
 from qa.api.errors import ApiError
-from qa.api.job_recovery import LEGACY_JOBS_FILE, STAGING_PREFIX
-from qa.api.jobs import KEEP_JOBS, Job, JobProgress, JobQueue
+from qa.api.job_recovery import LEGACY_JOBS_FILE
+from qa.api.jobs import KEEP_JOBS, JobProgress, JobQueue
 from qa.api.middleware.limits import is_multipart
 from qa.api.policy import RoutePolicy, declare
+from qa.api.routes.document_schemas import DocumentDetail, JobAccepted, JobStatus
 from qa.api.schemas import ErrorBody
+from qa.api.uploads import stage_upload
 from qa.corpus.errors import CorpusError
-from qa.corpus.models import Alignment
-from qa.corpus.parse import slugify
 from qa.corpus.parsed import PARSED_DIR, ParsedFiles
-from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, check_allowed, check_size, format_of
-from qa.corpus.sources import corpus_sources, group_sources, parse_name, parse_source
+from qa.corpus.readers import Limits
+from qa.corpus.sources import corpus_sources
+from qa.embed.model import load_encoder
 from qa.embed.shared import SharedBuildEncoder
-from qa.service import Service
+from qa.service import Service, build_store
 from qa.state import open_state
 from qa.store.collections import DEFAULT_COLLECTION
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["documents"])
 
-# Ends in a letter, digit or '_': the corpus names a document by slugify(file name), which
-# strips a trailing '-', so the id given must be its own slug to be the id indexed.
-DOC_ID = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9_])?")
-MAX_DOC_ID = 100
 _ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
 _LOCK = threading.Lock()
-
-
-class JobAccepted(BaseModel):
-    job_id: str
-    doc_id: str
-
-
-class JobStatus(BaseModel):
-    job_id: str
-    doc_id: str
-    kind: str = Field(description="add or delete")
-    status: str = Field(description="queued, running, done, failed or cancelled")
-    progress: float = Field(ge=0, le=1)
-    error: str | None = None
-    index_version: str | None = Field(None, description="The index version that serves the change.")
-    texts_embedded: int = Field(0, description="Texts this job's build has embedded so far.")
-    texts_expected: int | None = Field(
-        None, description="Texts it is expected to embed (estimated from the uploaded document's passages)."
-    )
-    resumed: int = Field(
-        0, description="Texts the build took from the embedding cache instead of embedding them again."
-    )
-    eta_seconds: float | None = Field(None, description="Seconds left at the speed so far.")
-    note: str | None = Field(
-        None, description="E.g. that a restart interrupted the job, which was rolled back and queued again."
-    )
-
-
-class DocumentDetail(BaseModel):
-    doc_id: str
-    indexed: bool = Field(description="Whether the served index holds the document.")
-    title: dict[str, str] = Field(default_factory=dict)
-    format: str | None = None
-    source: str | None = None
-    files: list[str] = Field(default_factory=list, description="Its files in the corpus folder.")
-    passages: dict[str, int] = Field(default_factory=dict)
-    aligned_units: int = 0
-    weak_alignments: list[Alignment] = Field(
-        default_factory=list,
-        description="Aligned units the build found doubtful (low similarity, "
-        "length misfit or a better rival paragraph).",
-    )
-    job: JobStatus | None = Field(None, description="The latest unfinished job for this document.")
-
-
-def job_status(job: Job) -> JobStatus:
-    return JobStatus(
-        job_id=job.job_id,
-        doc_id=job.doc_id,
-        kind=job.kind,
-        status=job.status,
-        progress=job.progress,
-        error=job.error,
-        index_version=job.index_version,
-        texts_embedded=job.texts_embedded,
-        texts_expected=job.texts_expected,
-        resumed=job.resumed,
-        eta_seconds=job.eta_seconds,
-        note=job.note,
-    )
 
 
 def _rebuild(app):
@@ -120,8 +52,6 @@ def _rebuild(app):
     settings, holder = app.state.settings, app.state.holder
 
     def rebuild(progress: JobProgress) -> str:
-        from qa.service import build_store
-
         served = holder.service
         encoder = served.encoder if served is not None else _build_encoder(app)
         queries = getattr(getattr(served, "engine", None), "encoder", None)
@@ -146,8 +76,6 @@ def _rebuild(app):
 def _build_encoder(app):
     encoder = getattr(app.state, "build_encoder", None)
     if encoder is None:
-        from qa.embed.model import load_encoder
-
         settings = app.state.settings
         encoder = app.state.build_encoder = load_encoder(settings.model, settings.threads)
     return encoder
@@ -175,53 +103,6 @@ def get_jobs(request: Request) -> JobQueue:
         raise ApiError(
             503, "state_unavailable", f"the state store cannot be reached: {exc.__class__.__name__}"
         ) from exc
-
-
-def _doc_id(given: str | None, filenames: list[str]) -> str:
-    if given is not None:
-        if not DOC_ID.fullmatch(given) or slugify(given) != given:
-            raise ApiError(
-                422,
-                "invalid_doc_id",
-                "doc_id must be 1–100 characters of a–z, 0–9, '-' "
-                "and '_', starting with a letter or digit and not ending with '-'",
-            )
-        return given
-    name = parse_name(Path(filenames[0])) if filenames[0] else None
-    if name is None:
-        raise ApiError(422, "invalid_doc_id", "give a doc_id, or a file name with an extension")
-    # A long file name gives a shortened id (the file is stored under the id, not its name).
-    derived = slugify(slugify(name.stem)[:MAX_DOC_ID])
-    if not DOC_ID.fullmatch(derived):
-        raise ApiError(422, "invalid_doc_id", "no valid id can be made from the file name; give a doc_id")
-    return derived
-
-
-def _extension(upload: UploadFile, limits: Limits) -> str:
-    name = Path(upload.filename or "").name
-    suffix = Path(name).suffix.lower()
-    fmt = format_of(Path(name))
-    allowed = limits.formats or tuple(dict.fromkeys(EXTENSIONS.values()))
-    if fmt is None or fmt not in allowed:
-        accepted = ", ".join(sorted(e for e, f in EXTENSIONS.items() if f in allowed))
-        raise ApiError(
-            415, "unsupported_document_type", f"{name or 'the upload'}: unsupported file type; accepted: {accepted}"
-        )
-    return suffix
-
-
-def _save(upload: UploadFile, target: Path, limit: int) -> None:
-    written = 0
-    with open(target, "wb") as handle:
-        while chunk := upload.file.read(1 << 20):
-            written += len(chunk)
-            if written > limit:
-                raise ApiError(
-                    413,
-                    "document_too_large",
-                    f"{upload.filename}: larger than the {limit / 1e6:.1f} MB limit (QA_MAX_DOCUMENT_BYTES)",
-                )
-            handle.write(chunk)
 
 
 # The upload form, documented here because the route reads it itself (after the admin check).
@@ -307,50 +188,12 @@ def _accept(
     if file is None and (zh is None or en is None):
         raise ApiError(422, "invalid_request", "send one part 'file', or both editions as parts 'zh' and 'en'")
     parts = {"": file} if file is not None else {"zh": zh, "en": en}
-    suffixes = {lang: _extension(upload, limits) for lang, upload in parts.items()}
-    doc_id = _doc_id(doc_id, [Path(p.filename or "").name for p in parts.values()])
-    names = {lang: f"{doc_id}.{lang}{suffix}" if lang else f"{doc_id}{suffix}" for lang, suffix in suffixes.items()}
-    corpus_dir: Path = settings.corpus_dir
-    corpus_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=corpus_dir))
-    try:
-        staged = []
-        for lang, upload in parts.items():
-            _save(upload, staging / names[lang], limits.max_bytes)
-            staged.append(staging / names[lang])
-        expected = _validate(staged, limits, ParsedFiles(settings.index_dir / PARSED_DIR))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    job = get_jobs(request).submit(doc_id, "add", staged=staged, staging_dir=staging, texts_expected=expected)
-    log.info("document %s accepted as job %s (%s)", doc_id, job.job_id, ", ".join(names.values()))
-    return JobAccepted(job_id=job.job_id, doc_id=doc_id)
-
-
-def _validate(staged: list[Path], limits: Limits, reader: ParsedFiles) -> int:
-    """Read every file (in a child process, kept for the build: qa.corpus.parsed) and check the
-    document has paragraphs; returns its passage count (what its build will embed, about)."""
-    sources = group_sources(staged)
-    if len(sources) != 1:
-        raise ApiError(422, "invalid_request", "the files do not form one document")
-    try:
-        for path in staged:  # plain text is parsed in process: its checks (binary data) first
-            check_allowed(path, limits)
-        doc = parse_source(sources[0], None, limits, reader)
-    except ReaderError as exc:
-        raise ApiError(422, "unreadable_document", str(exc)) from exc
-    except (CorpusError, ValueError) as exc:
-        raise ApiError(422, "unreadable_document", str(exc)) from exc
-    for lang in ("zh", "en") if sources[0].is_pair else ():
-        if not doc.count(lang):
-            raise ApiError(422, "unreadable_document", f"the {lang} edition has no paragraphs")
-    if not doc.passages:
-        raise ApiError(422, "unreadable_document", "no paragraphs found in the document")
-    try:  # plain text is parsed here, not by a reader: the same limits on what it holds
-        check_size(sources[0].doc_id, len(doc.passages), sum(len(p.text) for p in doc.passages), limits)
-    except ReaderError as exc:
-        raise ApiError(422, "unreadable_document", str(exc)) from exc
-    return len(doc.passages)
+    upload = stage_upload(parts, doc_id, settings.corpus_dir, limits, ParsedFiles(settings.index_dir / PARSED_DIR))
+    job = get_jobs(request).submit(
+        upload.doc_id, "add", staged=upload.staged, staging_dir=upload.staging_dir, texts_expected=upload.passages
+    )
+    log.info("document %s accepted as job %s (%s)", upload.doc_id, job.job_id, ", ".join(p.name for p in upload.staged))
+    return JobAccepted(job_id=job.job_id, doc_id=upload.doc_id)
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS)
@@ -360,7 +203,7 @@ def get_job(job_id: str, request: Request) -> JobStatus:
     job = get_jobs(request).get(job_id)
     if job is None:
         raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}' (the last {KEEP_JOBS} jobs are kept)")
-    return job_status(job)
+    return JobStatus.of(job)
 
 
 @router.delete("/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS)
@@ -372,7 +215,7 @@ def cancel_job(job_id: str, request: Request) -> JobStatus:
     job = get_jobs(request).cancel(job_id)
     if job is None:
         raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}'")
-    return job_status(job)
+    return JobStatus.of(job)
 
 
 def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
@@ -392,7 +235,7 @@ def get_document(doc_id: str, request: Request, service: Service = Depends(get_s
     if entry is None:
         if pending is None:
             raise ApiError(404, "document_not_found", f"no document with id '{doc_id[:200]}'")
-        return DocumentDetail(doc_id=doc_id, indexed=False, files=files, job=job_status(pending))
+        return DocumentDetail(doc_id=doc_id, indexed=False, files=files, job=JobStatus.of(pending))
     prefix = f"{doc_id}."
     weak = [
         a
@@ -409,7 +252,7 @@ def get_document(doc_id: str, request: Request, service: Service = Depends(get_s
         passages=entry["passages"],
         aligned_units=len(entry.get("alignments", [])),
         weak_alignments=weak,
-        job=job_status(pending) if pending else None,
+        job=JobStatus.of(pending) if pending else None,
     )
 
 

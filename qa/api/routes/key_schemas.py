@@ -86,19 +86,7 @@ class KeyOut(BaseModel):
 
     @classmethod
     def of(cls, row: ApiKey) -> KeyOut:
-        return cls(
-            id=row.id,
-            name=row.name,
-            scopes=row.scopes,
-            collections=row.collections,
-            filter=row.filter,
-            origins=row.origins,
-            rate_per_minute=row.rate_per_minute,
-            tokens_per_minute=row.tokens_per_minute,
-            expires_at=row.expires_at,
-            created_at=row.created_at,
-            revoked_at=row.revoked_at,
-        )
+        return cls.model_validate(row, from_attributes=True)
 
 
 class KeyCreated(KeyOut):

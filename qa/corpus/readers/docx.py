@@ -10,7 +10,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from qa.corpus.readers import Block, Blocks, Limits, ReaderError
+from qa.corpus.readers.registry import Block, Blocks, Limits, Reader, ReaderError, register
 from qa.text import clean_line
 
 MAX_ENTRIES = 10_000
@@ -83,3 +83,6 @@ def read_docx(path: Path, limits: Limits = Limits()) -> Blocks:
         else:
             blocks.append(Block(text))
     return Blocks(blocks, title)
+
+
+register(Reader("docx", (".docx",), read_docx))

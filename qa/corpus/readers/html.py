@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from qa.corpus.readers import Block, Blocks, ReaderError
+from qa.corpus.readers.registry import Block, Blocks, Reader, ReaderError, register
 from qa.corpus.readers.xmlsafe import safe_parser
 from qa.text import clean_line
 
@@ -73,3 +73,6 @@ def html_blocks(html: str | bytes, name: str = "page") -> Blocks:
 
 def read_html(path: Path) -> Blocks:
     return html_blocks(Path(path).read_bytes(), Path(path).name)
+
+
+register(Reader("html", (".html", ".htm", ".xhtml"), lambda path, _limits: read_html(path)))

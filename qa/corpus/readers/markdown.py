@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from qa.corpus.readers import Block, Blocks
+from qa.corpus.readers.registry import Block, Blocks, Reader, register
 from qa.text import cjk_count, clean_line
 
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -80,3 +80,6 @@ def markdown_blocks(raw: str) -> Blocks:
 
 def read_markdown(path: Path) -> Blocks:
     return markdown_blocks(Path(path).read_text(encoding="utf-8-sig", errors="replace"))
+
+
+register(Reader("md", (".md", ".markdown"), lambda path, _limits: read_markdown(path), plain_text=True))

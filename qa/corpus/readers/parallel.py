@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from qa.corpus.readers import ReaderError, Units
+from qa.corpus.readers.registry import ReaderError, Units
 from qa.corpus.readers.xmlsafe import safe_parser
 from qa.text import clean_line
 
@@ -20,7 +20,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _CODE_TAGS = {"bpt", "ept", "ph", "it", "x", "bx", "ex", "sc", "ec", "sub"}
 
 
-def _local(tag) -> str:
+def local_name(tag) -> str:
+    """An XML tag's name without its namespace ("" for comments and processing instructions)."""
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
@@ -28,7 +29,7 @@ def inline_text(element) -> str:
     """The segment's text without the native codes its inline tags carry."""
     parts = [element.text or ""]
     for child in element:
-        if _local(child.tag) not in _CODE_TAGS:
+        if local_name(child.tag) not in _CODE_TAGS:
             parts.append(inline_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
@@ -43,7 +44,8 @@ def lang_of(code: str | None) -> str | None:
     return None
 
 
-def _parse(path: Path):
+def parse_xml(path: Path):
+    """The file's root element, parsed without entities or network access."""
     name = Path(path).name
     try:
         return etree.parse(str(path), safe_parser()).getroot()
@@ -51,11 +53,13 @@ def _parse(path: Path):
         raise ReaderError(f"{name}: not well-formed XML ({exc})") from exc
 
 
-def _clean(text: str) -> str:
+def clean_segment(text: str) -> str:
+    """A segment's text on one line, whitespace runs made single spaces."""
     return clean_line(" ".join(text.split()))
 
 
-def _units(pairs: list[tuple[str, str]], name: str, what: str) -> Units:
+def both_languages(pairs: list[tuple[str, str]], name: str, what: str) -> Units:
+    """The pairs with text on both sides; a file with none is refused."""
     pairs = [(z, e) for z, e in pairs if z and e]
     if not pairs:
         raise ReaderError(f"{name}: no {what} with both Chinese and English text")

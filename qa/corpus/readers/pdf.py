@@ -24,12 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
-from pdftext.extraction import dictionary_output
-from pdftext.postprocessing import handle_hyphens, postprocess_text
-
-from qa.corpus.readers import Block, Blocks, Limits, ReaderError
+from qa.corpus.readers.registry import Block, Blocks, Limits, Reader, ReaderError, register
 from qa.text import cjk_count, detect_lang
 
 # Share of the page height where running headers and footers live.
@@ -93,6 +88,8 @@ def faithful_text(chars: list[Char]) -> str:
             if (before and before.wide) or (after and after.wide):
                 continue
         out.append(char)
+    from pdftext.postprocessing import handle_hyphens, postprocess_text  # see _read_lines
+
     return handle_hyphens(postprocess_text("".join(c.text for c in out)), keep_hyphens=True)
 
 
@@ -245,6 +242,12 @@ def reflow(lines: list[Line]) -> list[Block]:
 
 def _read_lines(path: Path, pages: int) -> tuple[list[Line], dict[int, float]]:
     """pdftext's lines, PAGE_BATCH pages at a time, with pdfium's made-up characters marked."""
+    # pdftext and pdfium load when a PDF is read: every reader registers when qa.corpus.readers
+    # is imported, and opening an index (which imports it) reads no PDF.
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+    from pdftext.extraction import dictionary_output
+
     lines: list[Line] = []
     heights: dict[int, float] = {}
     document = pdfium.PdfDocument(str(path))
@@ -270,6 +273,8 @@ def _read_lines(path: Path, pages: int) -> tuple[list[Line], dict[int, float]]:
 
 
 def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
+    import pypdfium2 as pdfium  # see _read_lines
+
     name = Path(path).name
     try:
         document = pdfium.PdfDocument(str(path))
@@ -296,3 +301,6 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
         )
     blocks = reflow(drop_page_furniture(lines, heights, title))
     return Blocks(blocks, title)
+
+
+register(Reader("pdf", (".pdf",), read_pdf))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.corpus.readers import ReaderError, Units
-from qa.corpus.readers.parallel import _clean, _units, lang_of
+from qa.corpus.readers.parallel import both_languages, clean_segment, lang_of
+from qa.corpus.readers.registry import Reader, ReaderError, Units, register
 from qa.text import detect_lang
 
 
@@ -23,6 +23,9 @@ def read_po(path: Path) -> Units:
         target = detect_lang(" ".join(e.msgstr for e in entries[:50]))
     pairs = []
     for entry in entries:
-        source, translated = _clean(entry.msgid), _clean(entry.msgstr)
+        source, translated = clean_segment(entry.msgid), clean_segment(entry.msgstr)
         pairs.append((translated, source) if target == "zh" else (source, translated))
-    return _units(pairs, name, "translated entries")
+    return both_languages(pairs, name, "translated entries")
+
+
+register(Reader("po", (".po",), lambda path, _limits: read_po(path), parallel=True, plain_text=True))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qa.corpus.clean import clean_lines
 from qa.corpus.parse import line_lang, read_text, title_from_front
-from qa.corpus.readers import Block, Blocks
+from qa.corpus.readers.registry import Block, Blocks, Reader, register
 from qa.corpus.structure import heading_of, is_bullet
 
 
@@ -35,3 +35,7 @@ def text_blocks(raw: str, fallback_title: str = "") -> Blocks:
 
 def read_text_blocks(path: Path) -> Blocks:
     return text_blocks(read_text(Path(path)))
+
+
+# Not read by read_file: a .txt file is parsed by qa.corpus.parse (above, for an edition).
+register(Reader("txt", (".txt",), read=None, plain_text=True))

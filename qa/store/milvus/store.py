@@ -2,8 +2,8 @@
 
 A `qa serve` replica on this store holds no index files: it resolves the live version from the
 `CURRENT` row of `<collection>_meta` (written last by `qa build`, see qa.store.milvus.write),
-reads that version's manifest from Milvus to check freshness, and then answers every call with
-Milvus queries. Records of a version never change, so they are cached per store. A failed call
+reads that version's manifest from Milvus to check freshness (qa.store.milvus.load), and then
+answers every call with Milvus queries. Records of a version never change, so they are cached per store. A failed call
 raises StoreUnavailable (→ 503) and the next call reconnects; no call waits longer than
 QA_MILVUS_TIMEOUT_SECONDS.
 """
@@ -18,10 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa.corpus.models import Passage
-from qa.store.base import StoreCorrupt, StoreMissing, StoreStale, VersionedStore
-from qa.store.format import stale_components
-from qa.store.milvus.client import META_SUFFIX, MilvusConnection, collection_set
-from qa.store.milvus.write import current_version, write_milvus_version
+from qa.store.base import VersionedStore
+from qa.store.milvus.client import MilvusConnection, collection_set
 
 MAX_QUERY = 16384  # Milvus' cap on limit (and offset + limit) of one query or search
 RECORD_CACHE = 20000
@@ -364,67 +362,4 @@ class MilvusStore(VersionedStore):
         return scores, rows
 
 
-# --- opening -----------------------------------------------------------------------------------
-def _blob(client, meta: str, version: str, kind: str, timeout: int) -> str | None:
-    rows = client.query(
-        meta,
-        filter=f"version == {literal(version)} and kind == {literal(kind)}",
-        output_fields=["chunk", "text"],
-        limit=MAX_QUERY,
-        timeout=timeout,
-    )
-    if not rows:
-        return None
-    return "".join(r["text"] for r in sorted(rows, key=lambda r: r["chunk"]))
-
-
-def live_milvus_version(connection: MilvusConnection, collection: str) -> str | None:
-    """Name of the live version (the CURRENT row), None when nothing was ever built. Cheap: for
-    reload polling."""
-
-    def read(client, timeout):
-        if not client.has_collection(collection + META_SUFFIX, timeout=timeout):
-            return None
-        client.load_collection(collection + META_SUFFIX, timeout=timeout)
-        return current_version(client, collection, timeout)
-
-    return connection.call("reading the live version", read)
-
-
-def open_milvus_store(settings, version: str | None = None, connection: MilvusConnection | None = None) -> MilvusStore:
-    """Open the live version (or `version`) of QA_MILVUS_COLLECTION at QA_MILVUS_URI.
-
-    Raises StoreUnavailable (server unreachable, naming the uri), StoreMissing (nothing built),
-    StoreStale (written by other rules) or StoreCorrupt (a collection of the set is gone)."""
-    connection = connection or MilvusConnection(
-        settings.milvus_uri, settings.milvus_token, settings.milvus_timeout_seconds
-    )
-    collection = settings.milvus_collection
-    version = version or live_milvus_version(connection, collection)
-    where = f"Milvus at {connection.uri}, collection {collection}"
-    if version is None:
-        raise StoreMissing(f"no index in {where}: run `qa build` with QA_VECTOR_STORE=milvus")
-
-    def read(client, timeout):
-        meta = collection + META_SUFFIX
-        manifest = _blob(client, meta, version, "manifest", timeout)
-        documents = _blob(client, meta, version, "documents", timeout)
-        if manifest is None or documents is None:
-            raise StoreCorrupt(f"{where}: version {version} has no manifest: run `qa build`")
-        manifest = json.loads(manifest)
-        stale = stale_components(manifest)
-        if stale:
-            raise StoreStale(
-                f"{where}: version {version} was written by other rules ({', '.join(stale)}): run `qa build`"
-            )
-        for name in collection_set(collection, version):
-            if not client.has_collection(name, timeout=timeout):
-                raise StoreCorrupt(f"{where}: collection {name} of version {version} is missing: run `qa build`")
-            client.load_collection(name, timeout=timeout)
-        return manifest, json.loads(documents)
-
-    manifest, documents = connection.call(f"opening version {version}", read)
-    return MilvusStore(connection, collection, manifest, documents)
-
-
-__all__ = ["MilvusStore", "open_milvus_store", "live_milvus_version", "write_milvus_version"]
+__all__ = ["MAX_QUERY", "MilvusStore", "literal"]
