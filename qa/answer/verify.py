@@ -100,7 +100,7 @@ _NUMBER = re.compile(
 )
 _MONTH = re.compile(
     r"\d+月|\b(January|February|March|April|May|June|July|August|September|October|"
-    r"November|December)\b|\b1[0-9]{3}s\b|世纪|century|dynasty|朝"
+    r"November|December)\b|\b1[0-9]{3}s\b|世纪|century|dynasty|朝|\byears? ago\b|年前|\bBC\b|公元"
 )
 
 
