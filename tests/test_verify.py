@@ -7,7 +7,7 @@ import pytest
 from qa.answer.messages import not_covered, not_stated
 from qa.answer.question import focus_missing, has_unit, read_question
 from qa.answer.sentences import SentenceCandidate
-from qa.answer.verify import CHOICE_FEATURES, candidate_features
+from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
 from qa.corpus.models import Citation, Passage
 
 
@@ -73,7 +73,6 @@ def test_features_read_the_sentence_and_its_translation():
         "of green hydrogen energy – over 150,000 tonnes.",
     )
     x = candidate_features(reading, weights, ["2024"], capacity)
-    assert set(x) == set(CHOICE_FEATURES)
     assert x["year_missing"] == 0.0 and x["kind_given"] == 1.0
     assert x["cover"] > x["cover_own"]  # the English words are found in the translation
     assert x["output_conflict"] == 1.0  # a capacity, not what was produced
@@ -125,3 +124,13 @@ def test_a_chinese_focus_word_is_partly_found_by_its_characters():
     assert reading.focus == ("教书",)
     assert focus_missing(reading, "曾在皮耶塔济贫院任教") == 0.5
     assert focus_missing(reading, "他生于威尼斯") == 1.0
+
+
+def test_every_candidate_is_also_scored_against_its_rivals():
+    reading = read_question("How much green hydrogen did China produce in 2024?", "en")
+    weights = {"green": 1.0, "hydrogen": 2.0, "2024": 1.5}
+    close = _candidate("绿色氢能产能超15万吨/年。", "the capacity of green hydrogen in 2024 was over 150,000 tonnes.")
+    far = _candidate("风电装机容量超过5亿千瓦。", "wind power capacity exceeded 500 GW.")
+    annotate([close, far], reading, weights, [])
+    assert set(close.features) == set(far.features) == set(CHOICE_FEATURES)
+    assert close.features["cover_gap"] == 0.0 and far.features["cover_gap"] < 0.0

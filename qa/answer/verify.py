@@ -55,7 +55,13 @@ CHOICE_FEATURES = (
     "pair",
     "length",
     "focus_missing",
+    "similarity_gap",
+    "translation_similarity_gap",
+    "cover_gap",
 )
+# Relative to the question's best candidate: the choice model is fitted on the candidates of all
+# questions pooled, and a sentence's closeness counts against its rivals, not on an absolute scale.
+_GAPS = {"similarity_gap": "similarity", "translation_similarity_gap": "translation_similarity", "cover_gap": "cover"}
 QUESTION_FEATURES = (
     "choice",
     "lift",
@@ -162,6 +168,10 @@ def annotate(
 ) -> None:
     for c in candidates:
         c.features = candidate_features(reading, weights, specific, c)
+    for gap, name in _GAPS.items():
+        best = max((c.features[name] for c in candidates), default=0.0)
+        for c in candidates:
+            c.features[gap] = c.features[name] - best
 
 
 def question_features(
