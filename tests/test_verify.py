@@ -134,3 +134,24 @@ def test_every_candidate_is_also_scored_against_its_rivals():
     annotate([close, far], reading, weights, [])
     assert set(close.features) == set(far.features) == set(CHOICE_FEATURES)
     assert close.features["cover_gap"] == 0.0 and far.features["cover_gap"] < 0.0
+
+
+def test_a_share_asks_for_a_percentage_whatever_it_is_a_share_of():
+    share = read_question("自然保护地占陆域国土面积的比例是多少？", "zh")
+    assert has_unit(share.units[0], "占陆域国土面积的18%以上") and not has_unit(share.units[0], "面积达2.3亿公顷")
+
+
+def test_a_year_or_name_given_earlier_in_the_paragraph_is_found_in_context():
+    reading = read_question("What was the premium income of green insurance in 2024?", "en")
+    text = "In 2024, green loans grew fast. In the same year, premium income reached RMB333 billion."
+    passage = Passage(
+        passage_id="p.en.1", doc_id="p", lang="en", text=text, citation=Citation(doc_title="T", paragraph=1, label="T")
+    )
+    start = text.index("In the same")
+    second = SentenceCandidate(passage, start, len(text), 0, 0.8, 0.8, "", 0.0)
+    x = candidate_features(reading, {"premium": 1.0}, ["2024"], second)
+    assert x["year_missing"] == 1.0 and x["context_missing"] == 0.0
+    first = SentenceCandidate(passage, 0, start, 0, 0.8, 0.8, "", 0.0)
+    assert (
+        candidate_features(read_question("What happened in 2023?", "en"), {}, ["2023"], first)["context_missing"] == 1.0
+    )

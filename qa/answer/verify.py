@@ -58,6 +58,7 @@ CHOICE_FEATURES = (
     "similarity_gap",
     "translation_similarity_gap",
     "cover_gap",
+    "context_missing",
 )
 # Relative to the question's best candidate: the choice model is fitted on the candidates of all
 # questions pooled, and a sentence's closeness counts against its rivals, not on an absolute scale.
@@ -160,6 +161,9 @@ def candidate_features(
         "pair": float(c.pair),
         "length": math.log1p(len(own)),
         "focus_missing": focus_missing(reading, both),
+        # "In the same year, …", "The range forms …": a year or name the sentence leaves to the
+        # sentences before it in its paragraph.
+        "context_missing": missing_share([*specific, *reading.years], [own, other, c.passage.text[: c.start]]),
     }
 
 
