@@ -136,11 +136,6 @@ def test_every_candidate_is_also_scored_against_its_rivals():
     assert close.features["cover_gap"] == 0.0 and far.features["cover_gap"] < 0.0
 
 
-def test_a_share_asks_for_a_percentage_whatever_it_is_a_share_of():
-    share = read_question("自然保护地占陆域国土面积的比例是多少？", "zh")
-    assert has_unit(share.units[0], "占陆域国土面积的18%以上") and not has_unit(share.units[0], "面积达2.3亿公顷")
-
-
 def test_a_year_or_name_given_earlier_in_the_paragraph_is_found_in_context():
     reading = read_question("What was the premium income of green insurance in 2024?", "en")
     text = "In 2024, green loans grew fast. In the same year, premium income reached RMB333 billion."

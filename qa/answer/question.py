@@ -85,10 +85,6 @@ MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次�
 # What a question measures when it names no unit ("How deep …", "花了多少钱", "boiling point"): any
 # unit of that dimension answers it. Generic units of measurement, in both languages.
 DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (  # a share is a share, whatever it is a share of ("占陆域国土面积的比例")
-        r"比例|比重|占比|百分之|几成|百分比|覆盖率|\b(?:share|percentage|proportion|fraction)\b|\bper ?cent\b",
-        ("%", "百分", "percent", "per cent", "成", "分之", "half", "third", "quarter", "fifth"),
-    ),
     (
         r"\bhow (?:much|many) (?:money|dollars)\b|\bcost|\bprice|\bsells? for\b|\bsold for\b|\bspen[dt]\b|"
         r"\bpa(?:y|id) for\b|\bworth\b|\bfee\b|\bbudget|\brevenue|\bincome\b|多少钱|价格|价钱|售价|费用|成本|"
