@@ -73,7 +73,9 @@ def test_confidence_separates_dev_questions(service):
 
 
 def test_search_response_carries_the_confidence_signal(client):
-    data = client.post("/v1/search", json={"query": "What is India's installed solar capacity?"}).json()
+    # Off-topic questions are search's to flag; a near miss (on the subject, asking a fact the
+    # documents do not give) is left to /v1/ask's support levels (tests/test_ask.py).
+    data = client.post("/v1/search", json={"query": "Recommend a good laptop for gaming."}).json()
     assert data["confident"] is False and data["confidence"] < THRESHOLD
     data = client.post("/v1/search", json={"query": "城市建成区绿化覆盖率是多少？"}).json()
     assert data["confident"] is True

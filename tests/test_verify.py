@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.messages import not_covered, not_stated
-from qa.answer.question import has_unit, read_question
+from qa.answer.question import focus_missing, has_unit, read_question
 from qa.answer.sentences import SentenceCandidate
-from qa.answer.verify import CHOICE_FEATURES, candidate_features
+from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
 from qa.corpus.models import Citation, Passage
 
 
@@ -73,9 +73,80 @@ def test_features_read_the_sentence_and_its_translation():
         "of green hydrogen energy – over 150,000 tonnes.",
     )
     x = candidate_features(reading, weights, ["2024"], capacity)
-    assert set(x) == set(CHOICE_FEATURES)
     assert x["year_missing"] == 0.0 and x["kind_given"] == 1.0
     assert x["cover"] > x["cover_own"]  # the English words are found in the translation
     assert x["output_conflict"] == 1.0  # a capacity, not what was produced
     other_year = candidate_features(read_question("绿氢2023年的产能是多少？", "zh"), {"绿氢": 1.0}, [], capacity)
     assert other_year["year_missing"] == 1.0
+
+
+def test_a_traditional_question_is_read_like_its_simplified_twin():
+    traditional = read_question("中國的風電和光伏裝機容量現在有多大？", "zh")
+    simplified = read_question("中国的风电和光伏装机容量现在有多大？", "zh")
+    assert traditional.kind == simplified.kind == "quantity"
+    assert traditional.focus == simplified.focus == ("装机容量",)  # not the time word 现在
+
+
+@pytest.mark.parametrize(
+    "question, lang, kind",
+    [
+        ("How much does a panda cub weigh when it is born?", "en", "quantity"),
+        ("When did the cub weigh how much?", "en", "year"),
+        ("首次登顶的是哪几位运动员？", "zh", "name"),
+    ],
+)
+def test_the_first_cue_of_the_question_decides_the_kind(question, lang, kind):
+    assert read_question(question, lang).kind == kind
+
+
+def test_counts_and_measures_are_found_in_numerals_of_either_language():
+    countries = read_question("多瑙河一共流经多少个国家？", "zh")
+    assert countries.units == (("个",),) and has_unit(countries.units[0], "流经十个国家或沿其边境流过")
+    assert read_question("已登记项目累计实现了多少减排量？", "zh").units == ()  # 减 is no measure word
+    times = read_question("How many times can one side touch the ball?", "en")
+    assert has_unit(times.units[0], "each team may touch the ball at most three times")
+    instruments = read_question("How many Stradivari instruments still exist?", "en")
+    assert instruments.focus == ("instrument",) and has_unit(instruments.units[0], "about 1,100 instruments")
+
+
+def test_a_question_naming_a_dimension_asks_for_one_of_its_units():
+    deep = read_question("How deep is the lake at its deepest point?", "en")
+    assert has_unit(deep.units[0], "it reaches 1,642 metres") and not has_unit(deep.units[0], "it covers 31,500 km2")
+    cost = read_question("这座大坝花了多少钱？", "zh")
+    assert has_unit(cost.units[0], "总投资约2000亿元") and has_unit(cost.units[0], "it cost RMB200 billion")
+    assert not has_unit(cost.units[0], "大坝设置了78道闸门")
+    assert read_question("What is the boiling point of titanium?", "en").units  # a temperature
+    assert read_question("中国森林面积有多少公顷？", "zh").units == (("公顷", "hectare"),)  # the named unit wins
+
+
+def test_a_chinese_focus_word_is_partly_found_by_its_characters():
+    reading = read_question("维瓦尔第在哪里教书？", "zh")
+    assert reading.focus == ("教书",)
+    assert focus_missing(reading, "曾在皮耶塔济贫院任教") == 0.5
+    assert focus_missing(reading, "他生于威尼斯") == 1.0
+
+
+def test_every_candidate_is_also_scored_against_its_rivals():
+    reading = read_question("How much green hydrogen did China produce in 2024?", "en")
+    weights = {"green": 1.0, "hydrogen": 2.0, "2024": 1.5}
+    close = _candidate("绿色氢能产能超15万吨/年。", "the capacity of green hydrogen in 2024 was over 150,000 tonnes.")
+    far = _candidate("风电装机容量超过5亿千瓦。", "wind power capacity exceeded 500 GW.")
+    annotate([close, far], reading, weights, [])
+    assert set(close.features) == set(far.features) == set(CHOICE_FEATURES)
+    assert close.features["cover_gap"] == 0.0 and far.features["cover_gap"] < 0.0
+
+
+def test_a_year_or_name_given_earlier_in_the_paragraph_is_found_in_context():
+    reading = read_question("What was the premium income of green insurance in 2024?", "en")
+    text = "In 2024, green loans grew fast. In the same year, premium income reached RMB333 billion."
+    passage = Passage(
+        passage_id="p.en.1", doc_id="p", lang="en", text=text, citation=Citation(doc_title="T", paragraph=1, label="T")
+    )
+    start = text.index("In the same")
+    second = SentenceCandidate(passage, start, len(text), 0, 0.8, 0.8, "", 0.0)
+    x = candidate_features(reading, {"premium": 1.0}, ["2024"], second)
+    assert x["year_missing"] == 1.0 and x["context_missing"] == 0.0
+    first = SentenceCandidate(passage, 0, start, 0, 0.8, 0.8, "", 0.0)
+    assert (
+        candidate_features(read_question("What happened in 2023?", "en"), {}, ["2023"], first)["context_missing"] == 1.0
+    )

@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass, field
 
 import jieba
+import jieba.posseg
 
 from qa.text import tokenize
+from qa.text.script import fold_traditional
 
 # The kind of fact asked for. Order matters: the first matching cue wins.
 _KINDS_EN = (
@@ -38,7 +40,7 @@ _KINDS_ZH = (
     ("quantity", r"多少|几[个辆台座家条只架次位名本页种项人倍年成]|多[大高长远重快深宽久]|比例|比重|占比|百分之|几成"),
     (
         "name",
-        r"谁|哪位|哪家|哪里|哪儿|在哪|什么地方|哪个(城市|国家|地方|组织|机构|公司|省|地区|人)|"
+        r"谁|哪[几一二三四五六七八九十]*位|哪家|哪里|哪儿|在哪|什么地方|哪个(城市|国家|地方|组织|机构|公司|省|地区|人)|"
         r"哪座|哪条|哪些(国家|城市|组织|机构|公司)",
     ),
     ("reason", r"为什么|为何|什么原因|原因是|目的是|什么目的"),
@@ -77,6 +79,48 @@ UNITS: tuple[tuple[str, ...], ...] = (
     ("架", "aircraft", "plane"),
     ("座桥", "bridge"),
 )
+# Chinese measure words (量词): after 多少/几 the next character counts only when it is one, so
+# "多少减排量" asks for an amount, not for a count of 减.
+MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次件块根道所架艘株头匹颗枚张篇部届场批户棵栋间层支")
+# What a question measures when it names no unit ("How deep …", "花了多少钱", "boiling point"): any
+# unit of that dimension answers it. Generic units of measurement, in both languages.
+DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        r"\bhow (?:much|many) (?:money|dollars)\b|\bcost|\bprice|\bsells? for\b|\bsold for\b|\bspen[dt]\b|"
+        r"\bpa(?:y|id) for\b|\bworth\b|\bfee\b|\bbudget|\brevenue|\bincome\b|多少钱|价格|价钱|售价|费用|成本|"
+        r"花费|花了多少|收入|营收|票价|多少资金|投资了?多少",
+        ("元", "美元", "欧元", "英镑", "日元", "$", "€", "£", "dollar", "euro", "pound", "yuan", "rmb", "usd"),
+    ),
+    (
+        r"\bweigh|\bhow heavy\b|\bweight\b|\bmass\b|多重|重量|体重|质量",
+        ("吨", "公斤", "千克", "克", "斤", "tonne", "ton", "kilogram", "kg", "gram", "pound", "lb"),
+    ),
+    (
+        r"\bhow (?:deep|high|tall|long|far|wide)\b|\b(?:depth|height|length|width|altitude|elevation|"
+        r"distance)\b|多[深高长远宽]|深度|高度|长度|宽度|海拔|距离",
+        ("米", "公里", "千米", "厘米", "毫米", "metre", "meter", "km", "cm", "mm", "mile", "feet", "foot", "inch")
+        + ("天", "小时", "分钟", "秒", "year", "day", "hour", "minute", "second", "week", "month"),
+    ),
+    (
+        r"\barea\b|面积|占地",
+        ("平方", "公顷", "亩", "square", "hectare", "km2", "acre"),
+    ),
+    (
+        r"\btemperature|\bhow (?:hot|cold)\b|\b(?:boiling|melting|freezing) point|温度|沸点|熔点|冰点|多热|多冷",
+        ("度", "°", "℃", "degree", "kelvin"),
+    ),
+    (
+        r"\bhow fast\b|\bspeed\b|\bvelocity\b|速度|时速|多快",
+        ("/h", "/s", "每小时", "每秒", "per hour", "per second", "an hour", "mph", "knot"),
+    ),
+)
+
+
+def _dimension(text: str) -> tuple[str, ...] | None:
+    """The units of the dimension the question measures, when it names one."""
+    return next((units for cue, units in DIMENSIONS if re.search(cue, text, re.IGNORECASE)), None)
+
+
 _ZH_MEASURE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%]{1,4})")
 _EN_MEASURE = re.compile(
     r"\bhow many ((?:[a-z-]+ ){0,2}[a-z-]+)|\bin (?:what |which )?([a-z]+)\s*[?？]?\s*$", re.IGNORECASE
@@ -121,10 +165,28 @@ class QuestionReading:
 
 
 def _kind(text: str, lang: str) -> str:
-    for kind, pattern in _KINDS_ZH if lang == "zh" else _KINDS_EN:
-        if re.search(pattern, text, re.IGNORECASE):
-            return kind
-    return "other"
+    """The kind whose cue comes first ("How much does a cub weigh when it is born?" asks a
+    quantity; "哪几位" asks for names); on a tie, the earlier kind of the list."""
+    found = []
+    for order, (kind, pattern) in enumerate(_KINDS_ZH if lang == "zh" else _KINDS_EN):
+        match = re.search(pattern, text, re.IGNORECASE)
+        if match:
+            found.append((match.start(), order, kind))
+    return min(found)[2] if found else "other"
+
+
+def counted_noun(phrase: str) -> str:
+    """The noun of "how many X …": the first plural word of the phrase ("Stradivari instruments
+    still" → instruments), else its first word."""
+    words = phrase.lower().split()
+    return next((w for w in words if w.endswith("s") and not w.endswith("ss")), words[0] if words else "")
+
+
+def _stem(word: str) -> str:
+    """A prefix that matches the singular and the plural ("bodies" → "bod", "blocks" → "block")."""
+    if word.endswith("ies"):
+        return word[:-3]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def _units(text: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
@@ -140,8 +202,8 @@ def _units(text: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str
         low = word.lower()
         forms = next((forms for forms in UNITS if any(low.startswith(f) or f" {f}" in f" {low}" for f in forms)), None)
         if forms is None and lang == "en":  # "how many wind turbines": the counted noun itself
-            forms = (low.split()[-1].rstrip("s"),)
-        if forms is None and lang == "zh" and low[0] not in "年倍":
+            forms = (_stem(counted_noun(low)),)
+        if forms is None and lang == "zh" and low[0] in MEASURE_WORDS and low[0] != "倍":
             forms = (low[0],)  # a measure word (辆, 台, 座, …) counts in its own language
         if forms and forms not in found:
             found.append(forms)
@@ -158,7 +220,24 @@ _EN_FOCUS = re.compile(
     r"(?= of\b| in\b| for\b| at\b| by\b|\s*\?)",
     re.IGNORECASE,
 )
-_EN_VAGUE = frozenset("many much is are was were do does did the a".split())
+_EN_VAGUE = frozenset("many much is are was were do does did the a name names number amount".split())
+# Parts of speech that never name the asked property: time words (现在), pronouns, adverbs,
+# numerals, measure words, particles, prepositions, conjunctions.
+_ZH_NOT_FOCUS = ("t", "r", "d", "m", "q", "u", "p", "c", "x", "y", "e", "o")
+
+
+_ZH_VAGUE = frozenset("一共 总共 共计 大约 大概 累计 目前 现在 如今 当前 已经".split())
+
+
+def _zh_content(text: str) -> list[str]:
+    return [
+        w.word
+        for w in jieba.posseg.lcut(text)
+        if len(w.word) > 1
+        and re.match(r"[\u4e00-\u9fff]", w.word)
+        and not w.flag.startswith(_ZH_NOT_FOCUS)
+        and w.word not in _ZH_VAGUE
+    ]
 
 
 def _focus(text: str, lang: str) -> tuple[str, ...]:
@@ -170,31 +249,39 @@ def _focus(text: str, lang: str) -> tuple[str, ...]:
         if not match:
             return ()
         unit_forms = {f for forms in UNITS for f in forms}
-        after = [
-            w
-            for w in jieba.lcut(re.split(r"[，。？！?,、]", text[match.end() :])[0])
-            if len(w) > 1 and w not in unit_forms and re.match(r"[\u4e00-\u9fff]", w)
-        ]
-        before = [w for w in jieba.lcut(text[: match.start()]) if len(w) > 1 and re.match(r"[\u4e00-\u9fff]", w)]
-        return tuple(after[:1] or before[-1:])
+        after = [w for w in _zh_content(re.split(r"[，。？！?,、]", text[match.end() :])[0]) if w not in unit_forms]
+        return tuple(after[:1] or _zh_content(text[: match.start()])[-1:])
     words = []
     for match in _EN_FOCUS.finditer(text):
         phrase = _AUX.split(next(g for g in match.groups() if g))[0]
+        if match.group(1):  # "how many paddlers does": the counted noun, not the verb after it
+            phrase = counted_noun(phrase)
         words += [w for w in tokenize(phrase) if w not in _EN_VAGUE]
     return tuple(dict.fromkeys(words))
 
 
 def focus_missing(reading: QuestionReading, text: str) -> float:
-    """Share of the asked property's words that `text` does not contain."""
+    """How much of the asked property's words `text` lacks: a Chinese word by the share of its
+    characters absent (教书 is half found in 任教, 弓毛 in 马尾毛), any other word whole."""
     if not reading.focus:
         return 0.0
-    low = text.lower()
-    return sum(f.lower() not in low for f in reading.focus) / len(reading.focus)
+    low = fold_traditional(text.lower())
+    missing = 0.0
+    for word in (f.lower() for f in reading.focus):
+        if re.match(r"[\u4e00-\u9fff]", word):
+            missing += sum(ch not in low for ch in word) / len(word)
+        else:
+            missing += word not in low
+    return missing / len(reading.focus)
 
 
 def read_question(text: str, lang: str) -> QuestionReading:
+    """Read `text` (a Traditional question in its Simplified folded form: the cue words are)."""
+    text = fold_traditional(text)
     kind = _kind(text, lang)
     units, unit_words = _units(text, lang) if kind == "quantity" else ((), ())
+    dimension = _dimension(text) if kind in ("quantity", "other") and not units else None
+    units = (dimension,) if dimension else units
     return QuestionReading(
         text=text,
         lang=lang,
@@ -212,11 +299,27 @@ def years_in(text: str) -> set[str]:
     return set(_YEAR.findall(text))
 
 
+# A number in digits, Chinese numerals or English words ("六个区", "three times", "20 paddlers").
+_NUMERAL = (
+    r"(?:\d[\d.,]*|[零一二三四五六七八九十百千万亿两]+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|several)\b)"
+)
+
+
+# Currency units written before their number.
+_PREFIXED = frozenset(("$", "€", "£", "rmb", "usd"))
+
+
 def has_unit(forms: tuple[str, ...], text: str) -> bool:
     """Whether `text` gives a number in one of the unit's forms (within a few characters)."""
-    low = text.lower()
+    low = fold_traditional(text.lower())
     for form in forms:
-        pattern = rf"\d[\d.,]*\s*(?:[a-z]+\s+){{0,2}}(?:万|亿|千|百)?\s*{re.escape(form)}"
+        if form in _PREFIXED and re.search(rf"{re.escape(form)}\s?\d", low):  # "RMB500 billion", "$15.9 million"
+            return True
+        # Up to two words between ("20 million tonnes"), but an area is no length: not "square
+        # kilometres", not "km2".
+        words = r"(?:(?!square\b)[a-z-]+\s+){0,2}"
+        pattern = rf"{_NUMERAL}\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*{words}{re.escape(form)}(?![0-9²])"
         if re.search(pattern, low):
             return True
     return False

@@ -56,7 +56,14 @@ CHOICE_FEATURES = (
     "pair",
     "length",
     "focus_missing",
+    "similarity_gap",
+    "translation_similarity_gap",
+    "cover_gap",
+    "context_missing",
 )
+# Relative to the question's best candidate: the choice model is fitted on the candidates of all
+# questions pooled, and a sentence's closeness counts against its rivals, not on an absolute scale.
+_GAPS = {"similarity_gap": "similarity", "translation_similarity_gap": "translation_similarity", "cover_gap": "cover"}
 QUESTION_FEATURES = (
     "choice",
     "lift",
@@ -101,7 +108,7 @@ _NUMBER = re.compile(
 )
 _MONTH = re.compile(
     r"\d+月|\b(January|February|March|April|May|June|July|August|September|October|"
-    r"November|December)\b|\b1[0-9]{3}s\b|世纪|century|dynasty|朝"
+    r"November|December)\b|\b1[0-9]{3}s\b|世纪|century|dynasty|朝|\byears? ago\b|年前|\bBC\b|公元"
 )
 
 
@@ -155,6 +162,9 @@ def candidate_features(
         "pair": float(c.pair),
         "length": math.log1p(len(own)),
         "focus_missing": focus_missing(reading, both),
+        # "In the same year, …", "The range forms …": a year or name the sentence leaves to the
+        # sentences before it in its paragraph.
+        "context_missing": missing_share([*specific, *reading.years], [own, other, c.passage.text[: c.start]]),
     }
 
 
@@ -163,6 +173,10 @@ def annotate(
 ) -> None:
     for c in candidates:
         c.features = candidate_features(reading, weights, specific, c)
+    for gap, name in _GAPS.items():
+        best = max((c.features[name] for c in candidates), default=0.0)
+        for c in candidates:
+            c.features[gap] = c.features[name] - best
 
 
 def question_features(
