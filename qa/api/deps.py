@@ -3,14 +3,19 @@ that says why not; and the caller's own encoder-token budget."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import Request
 
 from qa.api.errors import ApiError
 from qa.api.grant import grant_of
 from qa.api.middleware.ratelimit import retry_after_header
 from qa.embed.tokens import token_counter
+from qa.search.engine import SearchEngine
 from qa.service import Service, ServiceHolder
 from qa.store.collections import DEFAULT_COLLECTION
+from qa.store.filtered import FilteredStore
+from qa.store.filters import DocFilter, FilterError, check_filter, filterable_fields
 
 KEY_TOKEN_BUDGETS_STATE = "key_token_budgets"  # app.state attribute: a KeyBudgets
 
@@ -39,19 +44,27 @@ def collection_service(request: Request, collection: str = DEFAULT_COLLECTION) -
     return service
 
 
-def refuse_filter(filter: dict[str, list[str]] | None) -> None:
-    """Filters are not built: a filtered request must not be answered unfiltered."""
-    if filter:
-        raise ApiError(
-            422,
-            "filters_unsupported",
-            "this server does not filter documents yet: send the request without 'filter' (or choose a collection)",
-        )
+def searched_service(request: Request, collection: str = DEFAULT_COLLECTION, filter: object = None) -> Service:
+    """The collection's service seen through the request's `filter` ANDed with the key's: every
+    search of it (ask, follow-ups, chat) stays inside both. 422 bad_filter names a field that is
+    unknown here or not a non-empty list of strings."""
+    service = collection_service(request, collection)
+    try:
+        asked = check_filter(filter, filterable_fields(service.store.documents()))
+    except FilterError as exc:
+        raise ApiError(422, "bad_filter", str(exc)) from None
+    doc_filter = DocFilter.of(grant_of(request.scope).filter) & asked
+    if not doc_filter:
+        return service
+    store = FilteredStore(service.store, doc_filter)
+    engine = SearchEngine(store, service.engine.encoder, service.engine.calibration)
+    return replace(service, store=store, engine=engine)
 
 
 def get_service(request: Request) -> Service:
-    """The `default` collection's service (routes without a `collection` parameter)."""
-    return collection_service(request, DEFAULT_COLLECTION)
+    """The `default` collection's service (routes without a `collection` parameter), held to
+    the key's filter."""
+    return searched_service(request, DEFAULT_COLLECTION)
 
 
 def charge_key_tokens(request: Request, service: Service, texts: list[str]) -> None:

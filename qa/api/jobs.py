@@ -347,9 +347,9 @@ def _discard_staging(job: Job) -> None:
 
 
 def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
-    from qa.corpus.sources import corpus_sources
+    from qa.corpus.sources import corpus_sources, document_file_names
 
-    return [p.name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for p in s.files]
+    return [name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for name in document_file_names(s)]
 
 
 def _message(exc: Exception) -> str:

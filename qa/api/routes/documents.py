@@ -31,13 +31,22 @@ from qa.api.errors import ApiError
 from qa.api.jobs import JOBS_FILE, KEEP_JOBS, STAGING_PREFIX, Job, JobProgress, JobQueue, JobRecords
 from qa.api.middleware.limits import is_multipart
 from qa.api.policy import RoutePolicy, declare
+from qa.api.routes.document_form import UPLOAD_FORM, metadata_field
 from qa.api.schemas import ErrorBody
 from qa.corpus.errors import CorpusError
+from qa.corpus.metadata import Metadata, write_sidecar
 from qa.corpus.models import Alignment
 from qa.corpus.parse import slugify
 from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, check_allowed, check_size, format_of
 from qa.corpus.readers.isolated import read_isolated
-from qa.corpus.sources import corpus_sources, group_sources, parse_name, parse_source
+from qa.corpus.sources import (
+    corpus_sources,
+    document_file_names,
+    group_sources,
+    parse_name,
+    parse_source,
+    sidecar_of,
+)
 from qa.embed.shared import SharedBuildEncoder
 from qa.service import Service
 from qa.store.collections import DEFAULT_COLLECTION
@@ -210,37 +219,10 @@ def _save(upload: UploadFile, target: Path, limit: int) -> None:
             handle.write(chunk)
 
 
-# The upload form, documented here because the route reads it itself (after the admin check).
-_UPLOAD_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "One document."},
-                        "zh": {"type": "string", "format": "binary", "description": "The Chinese edition."},
-                        "en": {"type": "string", "format": "binary", "description": "The English edition."},
-                        "doc_id": {
-                            "type": "string",
-                            "description": "Id to give (or replace); default from the file name.",
-                        },
-                        "collection": {
-                            "type": "string",
-                            "description": "Only `default` over HTTP so far (other "
-                            "collections: `qa ingest --collection`).",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
-FORM_FIELDS = ("file", "zh", "en", "doc_id", "collection")
+FORM_FIELDS = ("file", "zh", "en", "doc_id", "collection", "metadata")
 
 
-@router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS, openapi_extra=_UPLOAD_FORM)
+@router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS, openapi_extra=UPLOAD_FORM)
 @declare(RoutePolicy(scope="documents:write", upload=True))
 async def add_document(request: Request) -> JobAccepted:
     """Add or replace a document; the index is rebuilt in the background (see GET /v1/jobs/{id}).
@@ -277,13 +259,21 @@ async def add_document(request: Request) -> JobAccepted:
             doc_id = form.get("doc_id")
             if doc_id is not None and not isinstance(doc_id, str):
                 raise ApiError(422, "invalid_doc_id", "doc_id must be a text field")
-            return await run_in_threadpool(_accept, request, uploads["file"], uploads["zh"], uploads["en"], doc_id)
+            metadata = metadata_field(form.get("metadata"))
+            return await run_in_threadpool(
+                _accept, request, uploads["file"], uploads["zh"], uploads["en"], doc_id, metadata
+            )
     except MultiPartException as exc:
         raise ApiError(422, "invalid_request", f"the multipart body is malformed: {exc.message}") from exc
 
 
 def _accept(
-    request: Request, file: UploadFile | None, zh: UploadFile | None, en: UploadFile | None, doc_id: str | None
+    request: Request,
+    file: UploadFile | None,
+    zh: UploadFile | None,
+    en: UploadFile | None,
+    doc_id: str | None,
+    metadata: Metadata | None = None,
 ) -> JobAccepted:
     """Check, stage and queue an upload (blocking: file copies and the child-process read)."""
     settings = request.app.state.settings
@@ -305,6 +295,10 @@ def _accept(
             _save(upload, staging / names[lang], limits.max_bytes)
             staged.append(staging / names[lang])
         expected = _validate(staged, limits)
+        if metadata is not None:  # kept beside the document, as a sidecar written by hand would be
+            sidecar = sidecar_of(group_sources(staged)[0])
+            write_sidecar(sidecar, metadata)
+            staged.append(sidecar)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -363,7 +357,7 @@ def cancel_job(job_id: str, request: Request) -> JobStatus:
 
 def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
     try:
-        return [p.name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for p in s.files]
+        return [name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for name in document_file_names(s)]
     except CorpusError:
         return []
 

@@ -12,7 +12,7 @@ polib (MIT).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.corpus.errors import CorpusError
@@ -35,6 +35,8 @@ class Blocks:
 
     blocks: list[Block]
     title: str = ""
+    # The file's own metadata (Markdown front matter; a PDF's or DOCX's title and date).
+    properties: dict[str, str | list[str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -22,7 +22,7 @@ MEMORY_CAP_BYTES = 3 * 1024**3
 def _decode(payload: dict) -> Blocks | Units:
     if payload["kind"] == "units":
         return Units([tuple(p) for p in payload["pairs"]], payload.get("title", ""))
-    return Blocks([Block(**b) for b in payload["blocks"]], payload.get("title", ""))
+    return Blocks([Block(**b) for b in payload["blocks"]], payload.get("title", ""), payload.get("properties", {}))
 
 
 def read_isolated(path: Path, limits: Limits = Limits()) -> Blocks | Units:
@@ -70,7 +70,12 @@ def _child(path: str, limits_json: str) -> None:
         payload = (
             {"kind": "units", "pairs": result.pairs, "title": result.title}
             if isinstance(result, Units)
-            else {"kind": "blocks", "blocks": [asdict(b) for b in result.blocks], "title": result.title}
+            else {
+                "kind": "blocks",
+                "blocks": [asdict(b) for b in result.blocks],
+                "title": result.title,
+                "properties": result.properties,
+            }
         )
     sys.stdout.write(json.dumps(payload, ensure_ascii=False))
 

@@ -29,6 +29,7 @@ import pypdfium2.raw as pdfium_c
 from pdftext.extraction import dictionary_output
 from pdftext.postprocessing import handle_hyphens, postprocess_text
 
+from qa.corpus.metadata import pdf_date
 from qa.corpus.readers import Block, Blocks, Limits, ReaderError
 from qa.text import cjk_count, detect_lang
 
@@ -277,7 +278,8 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
         raise ReaderError(f"{name}: not a readable PDF ({exc})") from exc
     try:
         pages = len(document)
-        title = (document.get_metadata_dict().get("Title") or "").strip()
+        info = document.get_metadata_dict()
+        title = (info.get("Title") or "").strip()
     finally:
         document.close()
     if pages == 0:
@@ -295,4 +297,5 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
             f"{name}: the PDF has no text layer (a scanned document?); run it through OCR first, then upload the result"
         )
     blocks = reflow(drop_page_furniture(lines, heights, title))
-    return Blocks(blocks, title)
+    properties = {"title": title, "date": pdf_date(info.get("CreationDate") or "")}
+    return Blocks(blocks, title, {k: v for k, v in properties.items() if v})

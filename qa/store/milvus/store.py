@@ -19,8 +19,10 @@ import numpy as np
 
 from qa.corpus.models import Passage
 from qa.store.base import StoreCorrupt, StoreMissing, StoreStale, VersionedStore
+from qa.store.filters import DocFilter
 from qa.store.format import stale_components
 from qa.store.milvus.client import META_SUFFIX, MilvusConnection, collection_set
+from qa.store.milvus.filter_expr import filter_expr, literal
 from qa.store.milvus.write import current_version, write_milvus_version
 
 MAX_QUERY = 16384  # Milvus' cap on limit (and offset + limit) of one query or search
@@ -28,12 +30,6 @@ RECORD_CACHE = 20000
 VOCAB_CACHE = 200000
 SENTENCE_ROWS = 500  # passages per sentence query
 RECORD_FIELDS = ["record", "partners"]
-
-
-def literal(text: str) -> str:
-    """A string literal for a Milvus filter (its parser unquotes Go-style, which JSON escaping
-    satisfies). The embedded engine has no filter templates (filter_params), so values are quoted."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 class _LRU:
@@ -191,14 +187,17 @@ class MilvusStore(VersionedStore):
         return self._documents
 
     # --- dense ---------------------------------------------------------------------------
-    def dense_search(self, queries: np.ndarray, k: int, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def dense_search(
+        self, queries: np.ndarray, k: int, lang: str | None = None, doc_filter: DocFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         queries = np.asarray(queries, dtype=np.float32).reshape(-1, self._dim)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)  # as the local store
         rows = np.full((len(queries), k), -1, dtype=np.int64)
         limit = min(k, self.size, MAX_QUERY)
         if limit <= 0 or not len(queries):
             return scores, rows
-        kwargs = {"filter": f"lang == {literal(lang)}"} if lang else {}
+        expr = filter_expr(doc_filter, lang)  # applied by Milvus during the search, before top-k
+        kwargs = {"filter": expr} if expr else {}
         params = dict(self._search_params)
         if self._manifest.get("index_kind") == "HNSW":
             params["params"] = {"ef": max(64, limit)}
@@ -309,7 +308,9 @@ class MilvusStore(VersionedStore):
         out = {t: self._vocab_cache.get(t) for t in tokens}
         return {t: v for t, v in out.items() if v is not None and v[0] >= 0}
 
-    def keyword_search(self, queries: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def keyword_search(
+        self, queries: Sequence[Sequence[str]], k: int, doc_filter: DocFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         scores = np.zeros((len(queries), k), dtype=np.float32)
         rows = np.full((len(queries), k), -1, dtype=np.int64)
         limit = min(k, self.size, MAX_QUERY)
@@ -319,6 +320,8 @@ class MilvusStore(VersionedStore):
         asked = [i for i, vec in enumerate(sparse) if vec]
         if limit <= 0 or not asked:
             return scores, rows
+        expr = filter_expr(doc_filter)
+        kwargs = {"filter": expr} if expr else {}
         found = self._call(
             "keyword search",
             lambda c, t: c.search(
@@ -329,6 +332,7 @@ class MilvusStore(VersionedStore):
                 search_params={"metric_type": "IP", "params": {}},
                 output_fields=RECORD_FIELDS,
                 timeout=t,
+                **kwargs,
             ),
         )
         hits = [[]] * len(queries)
