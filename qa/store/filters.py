@@ -40,12 +40,12 @@ class DocFilter:
     def __and__(self, other: DocFilter | None) -> DocFilter:
         if not other:
             return self
-        return DocFilter(tuple(dict.fromkeys(self.clauses + other.clauses)))
+        return DocFilter(_canonical(self.clauses + other.clauses))
 
     @classmethod
     def of(cls, mapping: Mapping[str, Iterable[str]] | None) -> DocFilter:
         """A filter already checked (a key's or a token's), as clauses."""
-        return cls(tuple((f, frozenset(v)) for f, v in sorted((mapping or {}).items())))
+        return cls(_canonical([(f, frozenset(v)) for f, v in (mapping or {}).items()]))
 
     @property
     def fields(self) -> set[str]:
@@ -63,6 +63,11 @@ class DocFilter:
             if values.isdisjoint(have):
                 return False
         return True
+
+
+def _canonical(clauses: Iterable[tuple[str, frozenset[str]]]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Clauses without repeats in one order, so equal filters are equal (and share a cached mask)."""
+    return tuple(sorted(set(clauses), key=lambda c: (c[0], sorted(c[1]))))
 
 
 def passage_values(passage: Passage, field: str) -> list[str]:
@@ -94,7 +99,7 @@ def check_filter(raw: object, fields: Collection[str]) -> DocFilter:
         if len(values) > MAX_FILTER_VALUES:
             raise FilterError(field, f"filter field '{field}' lists more than {MAX_FILTER_VALUES} values")
         clauses.append((field, frozenset(values)))
-    return DocFilter(tuple(clauses))
+    return DocFilter(_canonical(clauses))
 
 
 def widening_field(narrower: Mapping[str, list[str]], wider: Mapping[str, Iterable[str]] | None) -> str | None:
