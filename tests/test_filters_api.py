@@ -154,8 +154,8 @@ def test_upload_metadata_becomes_filterable_and_bad_metadata_is_422(tmp_path, en
         )
         assert accepted.status_code == 202, accepted.text
         deadline = time.monotonic() + 300
-        while client.get(f"/v1/jobs/{accepted.json()['job_id']}", headers=ADMIN).json()["status"] != "done":
-            assert time.monotonic() < deadline
+        while (job := client.get(f"/v1/jobs/{accepted.json()['job_id']}", headers=ADMIN).json())["status"] != "done":
+            assert job["status"] != "failed" and time.monotonic() < deadline, job
             time.sleep(0.2)
         assert (settings.corpus_dir / "violin.meta.json").is_file()
         hits = search(client, query="How is a violin played?", filter={"tags": ["music"]}).json()["results"]
