@@ -15,6 +15,7 @@ import faiss
 
 from qa.bench.buildspeed import build_texts, run_build_throughput
 from qa.bench.contention import FLOOD_KINDS, run_flood_leg, run_neighbour_leg, run_rebuild_leg
+from qa.bench.filtered import run_filtered_leg
 from qa.bench.http import run_http
 from qa.bench.inprocess import bench_queries, run_inprocess
 from qa.bench.report import derive_ratios, markdown
@@ -86,6 +87,8 @@ def run_service_benchmarks(settings, sizes: dict, workdir: Path, results: dict, 
     )
     _step("in process: search vs bare encoder + FAISS")
     results["inprocess"] = run_inprocess(service, bench_queries(sizes["inprocess_queries"]))
+    _step("in process: filtered (about 1 % of passages) vs unfiltered search")
+    results["filtered"] = run_filtered_leg(service, bench_queries(sizes["inprocess_queries"]))
     _step(f"HTTP: hello vs /v1/search, {sizes['requests']} requests per level")
     results["http"] = run_http(
         index_dir, settings.corpus_dir, settings.model, bench_queries(sizes["requests"]), log=workdir / "servers.log"

@@ -31,20 +31,18 @@ from qa.api.errors import ApiError
 from qa.api.jobs import JOBS_FILE, KEEP_JOBS, STAGING_PREFIX, Job, JobProgress, JobQueue, JobRecords
 from qa.api.middleware.limits import is_multipart
 from qa.api.policy import RoutePolicy, declare
-from qa.api.routes.document_form import UPLOAD_FORM, metadata_field
+from qa.api.routes.document_form import UPLOAD_FORM, metadata_field, validate_upload
 from qa.api.schemas import ErrorBody
 from qa.corpus.errors import CorpusError
 from qa.corpus.metadata import Metadata, write_sidecar
 from qa.corpus.models import Alignment
 from qa.corpus.parse import slugify
-from qa.corpus.readers import EXTENSIONS, Limits, ReaderError, check_allowed, check_size, format_of
-from qa.corpus.readers.isolated import read_isolated
+from qa.corpus.readers import EXTENSIONS, Limits, format_of
 from qa.corpus.sources import (
     corpus_sources,
     document_file_names,
     group_sources,
     parse_name,
-    parse_source,
     sidecar_of,
 )
 from qa.embed.shared import SharedBuildEncoder
@@ -294,7 +292,7 @@ def _accept(
         for lang, upload in parts.items():
             _save(upload, staging / names[lang], limits.max_bytes)
             staged.append(staging / names[lang])
-        expected = _validate(staged, limits)
+        expected = validate_upload(staged, limits)
         if metadata is not None:  # kept beside the document, as a sidecar written by hand would be
             sidecar = sidecar_of(group_sources(staged)[0])
             write_sidecar(sidecar, metadata)
@@ -305,32 +303,6 @@ def _accept(
     job = get_jobs(request).submit(doc_id, "add", staged=staged, staging_dir=staging, texts_expected=expected)
     log.info("document %s accepted as job %s (%s)", doc_id, job.job_id, ", ".join(names.values()))
     return JobAccepted(job_id=job.job_id, doc_id=doc_id)
-
-
-def _validate(staged: list[Path], limits: Limits) -> int:
-    """Read every file (in a child process) and check the document has paragraphs; returns its
-    passage count (what its build will embed, about)."""
-    sources = group_sources(staged)
-    if len(sources) != 1:
-        raise ApiError(422, "invalid_request", "the files do not form one document")
-    try:
-        for path in staged:  # plain text is parsed in process: its checks (binary data) first
-            check_allowed(path, limits)
-        doc = parse_source(sources[0], None, limits, read_isolated)
-    except ReaderError as exc:
-        raise ApiError(422, "unreadable_document", str(exc)) from exc
-    except (CorpusError, ValueError) as exc:
-        raise ApiError(422, "unreadable_document", str(exc)) from exc
-    for lang in ("zh", "en") if sources[0].is_pair else ():
-        if not doc.count(lang):
-            raise ApiError(422, "unreadable_document", f"the {lang} edition has no paragraphs")
-    if not doc.passages:
-        raise ApiError(422, "unreadable_document", "no paragraphs found in the document")
-    try:  # plain text is parsed here, not by a reader: the same limits on what it holds
-        check_size(sources[0].doc_id, len(doc.passages), sum(len(p.text) for p in doc.passages), limits)
-    except ReaderError as exc:
-        raise ApiError(422, "unreadable_document", str(exc)) from exc
-    return len(doc.passages)
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS)

@@ -11,8 +11,7 @@ QA_MILVUS_TIMEOUT_SECONDS.
 from __future__ import annotations
 
 import json
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,6 +20,7 @@ from qa.corpus.models import Passage
 from qa.store.base import StoreCorrupt, StoreMissing, StoreStale, VersionedStore
 from qa.store.filters import DocFilter
 from qa.store.format import stale_components
+from qa.store.milvus.cache import LRU, page_rows
 from qa.store.milvus.client import META_SUFFIX, MilvusConnection, collection_set
 from qa.store.milvus.filter_expr import filter_expr, literal
 from qa.store.milvus.write import current_version, write_milvus_version
@@ -30,27 +30,6 @@ RECORD_CACHE = 20000
 VOCAB_CACHE = 200000
 SENTENCE_ROWS = 500  # passages per sentence query
 RECORD_FIELDS = ["record", "partners"]
-
-
-class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
 
 
 class MilvusStore(VersionedStore):
@@ -63,10 +42,10 @@ class MilvusStore(VersionedStore):
         self._documents = documents
         self._passages, self._sentences, self._vocab = collection_set(collection, manifest["version"])
         self._dim = int(manifest["dimension"])
-        self._records = _LRU(RECORD_CACHE)  # row → (Passage, partner rows)
-        self._rows = _LRU(RECORD_CACHE)  # passage_id → row
-        self._sentence_cache = _LRU(RECORD_CACHE)  # row → (spans, vectors)
-        self._vocab_cache = _LRU(VOCAB_CACHE)  # token → (sparse index, df), (-1, 0) if unknown
+        self._records = LRU(RECORD_CACHE)  # row → (Passage, partner rows)
+        self._rows = LRU(RECORD_CACHE)  # passage_id → row
+        self._sentence_cache = LRU(RECORD_CACHE)  # row → (spans, vectors)
+        self._vocab_cache = LRU(VOCAB_CACHE)  # token → (sparse index, df), (-1, 0) if unknown
         self._doc_ids = {d["doc_id"] for d in documents}
         self._search_params = {"metric_type": "IP", "params": {}}
 
@@ -155,33 +134,10 @@ class MilvusStore(VersionedStore):
         return total, [self.passage(r) for r in rows]
 
     def _page(self, expr: str, offset: int, limit: int) -> list[int]:
-        """Rows `offset`..`offset+limit` (by row order) of those matching `expr`. The iterator walks
-        primary keys in order, so deep pages work past Milvus' offset cap."""
-
-        def walk(client, timeout):
-            rows: list[int] = []
-            skipped = 0
-            iterator = client.query_iterator(
-                self._passages,
-                batch_size=min(MAX_QUERY, max(limit, 1000)),
-                filter=expr,
-                output_fields=["row"],
-                timeout=timeout,
-            )
-            try:
-                while len(rows) < limit:
-                    batch = iterator.next()
-                    if not batch:
-                        break
-                    ids = sorted(int(item["row"]) for item in batch)
-                    take = ids[max(0, offset - skipped) :]
-                    skipped += len(ids) - len(take)
-                    rows.extend(take[: limit - len(rows)])
-            finally:
-                iterator.close()
-            return rows
-
-        return self._call("listing passages", walk)
+        """Rows `offset`..`offset+limit` (by row order) of those matching `expr`."""
+        return self._call(
+            "listing passages", lambda c, t: page_rows(c, t, self._passages, expr, offset, limit, MAX_QUERY)
+        )
 
     def documents(self) -> list[dict]:
         return self._documents
