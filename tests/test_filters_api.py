@@ -161,3 +161,18 @@ def test_upload_metadata_becomes_filterable_and_bad_metadata_is_422(tmp_path, en
         hits = search(client, query="How is a violin played?", filter={"tags": ["music"]}).json()["results"]
         assert hits and {h["doc_id"] for h in hits} == {"violin"}
         assert hits[0]["metadata"] == {"tags": ["music"], "title": "Violin"}
+
+
+def test_a_key_with_a_filter_lists_only_what_it_keeps(site):
+    client, service = site
+    spec = {"scopes": ["documents:read"], "filter": {"tags": ["public"]}}
+    reader = {"Authorization": f"Bearer {client.post('/v1/admin/keys', headers=ADMIN, json=spec).json()['key']}"}
+    assert {d["doc_id"] for d in client.get("/v1/documents", headers=reader).json()} == {"danube", "giant-panda"}
+    listed = client.get("/v1/passages", headers=reader, params={"limit": 1000}).json()
+    assert listed["total"] == len(listed["items"]) > 0
+    assert {p["doc_id"] for p in listed["items"]} == {"danube", "giant-panda"}
+    assert client.get("/v1/passages", headers=reader, params={"doc_id": "himalayas"}).status_code == 404
+    hidden = service.store.list_passages("himalayas", None, 0, 1)[1][0].passage_id
+    assert client.get(f"/v1/passages/{hidden}", headers=reader).status_code == 404
+    shown = listed["items"][0]["passage_id"]
+    assert client.get(f"/v1/passages/{shown}", headers=reader).json()["metadata"]["tags"][0] == "public"

@@ -2,7 +2,8 @@
 
 Every search call of the wrapped store gets the filter (applied inside the store, before top-k);
 translations outside it (a `lang` filter drops the other language) are not offered as partners.
-Searching, answering, follow-ups and chat all run on this view unchanged.
+Searching, answering, follow-ups and chat all run on this view unchanged, and a key's listings
+(documents, passages, a passage by id) show only what the filter keeps.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 from qa.corpus.models import Passage
 from qa.store.base import PassageStore
 from qa.store.filters import DocFilter
+
+PER_DOCUMENT_READS = 8  # a listing reads up to this many kept documents one by one
 
 
 class FilteredStore:
@@ -38,7 +41,8 @@ class FilteredStore:
         return self.inner.passage(row)
 
     def row_of(self, passage_id: str) -> int | None:
-        return self.inner.row_of(passage_id)
+        row = self.inner.row_of(passage_id)
+        return row if row is not None and self.doc_filter.matches(self.inner.passage(row)) else None
 
     def partner_rows(self, row: int) -> list[int]:
         return [r for r in self.inner.partner_rows(row) if self.doc_filter.matches(self.inner.passage(r))]
@@ -47,10 +51,22 @@ class FilteredStore:
         return self.inner.lang_of(rows)
 
     def list_passages(self, doc_id: str | None, lang: str | None, offset: int, limit: int) -> tuple[int, list[Passage]]:
-        return self.inner.list_passages(doc_id, lang, offset, limit)
+        # The documents the filter keeps are read whole (a listing is a rare call): one by one
+        # when they are few, else in one pass over the collection.
+        kept = [d["doc_id"] for d in self.documents() if doc_id is None or d["doc_id"] == doc_id]
+        reads: list[str | None] = list(kept) if len(kept) <= PER_DOCUMENT_READS else [doc_id]
+        items = [
+            p
+            for d in reads
+            for p in self.inner.list_passages(d, lang, 0, self.inner.size)[1]
+            if self.doc_filter.matches(p)
+        ]
+        return len(items), items[offset : offset + limit]
 
     def documents(self) -> list[dict[str, Any]]:
-        return self.inner.documents()
+        return [
+            d for d in self.inner.documents() if self.doc_filter.matches_document(d["doc_id"], d.get("metadata") or {})
+        ]
 
     def dense_search(
         self, queries: np.ndarray, k: int, lang: str | None = None, doc_filter: DocFilter | None = None
