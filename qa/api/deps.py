@@ -3,18 +3,14 @@ that says why not; and the caller's own encoder-token budget."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from fastapi import Request
 
 from qa.api.errors import ApiError
 from qa.api.grant import grant_of
 from qa.api.middleware.ratelimit import retry_after_header
 from qa.embed.tokens import token_counter
-from qa.search.engine import SearchEngine
-from qa.service import Service, ServiceHolder
+from qa.service import Service, ServiceHolder, filtered_service
 from qa.store.collections import DEFAULT_COLLECTION
-from qa.store.filtered import FilteredStore
 from qa.store.filters import DocFilter, FilterError, check_filter, filterable_fields
 
 KEY_TOKEN_BUDGETS_STATE = "key_token_budgets"  # app.state attribute: a KeyBudgets
@@ -53,12 +49,7 @@ def searched_service(request: Request, collection: str = DEFAULT_COLLECTION, fil
         asked = check_filter(filter, filterable_fields(service.store.documents()))
     except FilterError as exc:
         raise ApiError(422, "bad_filter", str(exc)) from None
-    doc_filter = DocFilter.of(grant_of(request.scope).filter) & asked
-    if not doc_filter:
-        return service
-    store = FilteredStore(service.store, doc_filter)
-    engine = SearchEngine(store, service.engine.encoder, service.engine.calibration)
-    return replace(service, store=store, engine=engine)
+    return filtered_service(service, DocFilter.of(grant_of(request.scope).filter) & asked)
 
 
 def get_service(request: Request) -> Service:
