@@ -40,13 +40,29 @@ def collection_service(request: Request, collection: str = DEFAULT_COLLECTION) -
     return service
 
 
+_FIELDS: dict[str, frozenset[str]] = {}  # index version → its filterable fields
+_FIELDS_KEPT = 16
+
+
+def fields_of(service: Service) -> frozenset[str]:
+    """The fields a filter may name in the service's index version (computed once per version)."""
+    version = service.store.version
+    fields = _FIELDS.get(version)
+    if fields is None:
+        fields = frozenset(filterable_fields(service.store.documents()))
+        if len(_FIELDS) >= _FIELDS_KEPT:
+            _FIELDS.pop(next(iter(_FIELDS)))
+        _FIELDS[version] = fields
+    return fields
+
+
 def searched_service(request: Request, collection: str = DEFAULT_COLLECTION, filter: object = None) -> Service:
     """The collection's service seen through the request's `filter` ANDed with the key's: every
     search of it (ask, follow-ups, chat) stays inside both. 422 bad_filter names a field that is
     unknown here or not a non-empty list of strings."""
     service = collection_service(request, collection)
     try:
-        asked = check_filter(filter, filterable_fields(service.store.documents()))
+        asked = check_filter(filter, fields_of(service)) if filter else DocFilter()
     except FilterError as exc:
         raise ApiError(422, "bad_filter", str(exc)) from None
     return filtered_service(service, DocFilter.of(grant_of(request.scope).filter) & asked)
