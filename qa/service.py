@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.corpus.readers import Limits
 from qa.embed.batching import BatchingEncoder
@@ -20,6 +20,8 @@ from qa.settings import Settings
 from qa.store.backends import live_version_name, open_store, write_store
 from qa.store.base import PassageStore, StoreCorrupt, StoreMissing, StoreStale, StoreUnavailable
 from qa.store.collections import DEFAULT_COLLECTION, collection_exists, collection_settings
+from qa.store.filtered import FilteredStore
+from qa.store.filters import DocFilter
 from qa.store.local.load import CURRENT
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,15 @@ def open_service(settings: Settings, progress: bool = True, encoder: Encoder | N
     engine = make_engine(settings, store, queries)
     engine.search_many(WARMUP_QUERIES)
     return Service(settings, encoder, store, engine)
+
+
+def filtered_service(service: Service, doc_filter: DocFilter) -> Service:
+    """`service` seen through `doc_filter`: every search of it (ask, follow-ups, chat) keeps to
+    it, inside the store; `service` itself for an empty filter."""
+    if not doc_filter:
+        return service
+    store = FilteredStore(service.store, doc_filter)
+    return replace(service, store=store, engine=SearchEngine(store, service.engine.encoder, service.engine.calibration))
 
 
 @dataclass(frozen=True)

@@ -229,3 +229,26 @@ def test_batching_encoder_hands_errors_to_the_caller():
 
     with pytest.raises(RuntimeError, match="engine failed"):
         BatchingEncoder(Broken()).encode_queries(["x"])
+
+
+def test_the_filtered_leg_keeps_about_one_percent_and_fills_top_k(tmp_path):
+    from qa.bench.filtered import pick_filter, run_filtered_leg
+    from qa.search.engine import SearchEngine
+    from qa.service import Service
+    from qa.settings import Settings
+    from tests.store.test_filters import DIM, DOCS, open_store
+
+    store = open_store(tmp_path, "all", list(range(DOCS)))
+    doc_filter, kept = pick_filter(store)
+    assert kept == 10 and doc_filter.fields == {"doc_id"}  # one 10-passage document of 1000
+
+    class Vectors:  # queries as deterministic vectors: the leg times the store, not a model
+        def encode_queries(self, texts: list[str]) -> np.ndarray:
+            rng = np.random.default_rng(len(texts))
+            q = rng.normal(size=(len(texts), DIM)).astype(np.float32)
+            return q / np.linalg.norm(q, axis=1, keepdims=True)
+
+    engine = SearchEngine(store, Vectors())
+    leg = run_filtered_leg(Service(Settings(), None, store, engine), ["w1 w2", "w3", "w5 w9"])  # type: ignore[arg-type]
+    assert leg["kept_share"] == 0.01 and leg["full_top_k"] and leg["filtered"]["n"] == 3
+    assert leg["p50_ratio"] > 0

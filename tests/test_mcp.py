@@ -47,7 +47,9 @@ async def exercise(client: Client) -> dict:
         "missing argument": await client.call_tool("get_passage", {}),
         "unknown passage": await client.call_tool("get_passage", {"passage_id": "no-such-passage"}),
         "wrong type": await client.call_tool("search", {"query": ["not", "text"]}),
+        "unknown filter field": await client.call_tool("search", {"query": "carbon", "filter": {"colour": ["red"]}}),
     }
+    elsewhere = await client.call_tool("search", {"query": "hydropower", "filter": {"doc_id": ["no-such-doc"]}})
     again = await client.call_tool("search", {"query": "hydropower", "top_k": 1})
     return {
         "tools": tools,
@@ -58,6 +60,7 @@ async def exercise(client: Client) -> dict:
         "documents": documents,
         "bad": bad,
         "again": again,
+        "elsewhere": elsewhere,
     }
 
 
@@ -79,6 +82,8 @@ def check(seen: dict) -> None:
         assert result.is_error, name
         assert result.content[0].text, name
     assert "no passage" in seen["bad"]["unknown passage"].content[0].text
+    assert "colour" in seen["bad"]["unknown filter field"].content[0].text
+    assert not seen["elsewhere"].is_error and seen["elsewhere"].structured_content["results"] == []
     assert not seen["again"].is_error, "the server still answers after the bad calls"
 
 

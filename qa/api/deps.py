@@ -9,8 +9,9 @@ from qa.api.errors import ApiError
 from qa.api.grant import grant_of
 from qa.api.middleware.ratelimit import retry_after_header
 from qa.embed.tokens import token_counter
-from qa.service import Service, ServiceHolder
+from qa.service import Service, ServiceHolder, filtered_service
 from qa.store.collections import DEFAULT_COLLECTION
+from qa.store.filters import DocFilter, FilterError, check_filter, filterable_fields
 
 KEY_TOKEN_BUDGETS_STATE = "key_token_budgets"  # app.state attribute: a KeyBudgets
 
@@ -39,19 +40,38 @@ def collection_service(request: Request, collection: str = DEFAULT_COLLECTION) -
     return service
 
 
-def refuse_filter(filter: dict[str, list[str]] | None) -> None:
-    """Filters are not built: a filtered request must not be answered unfiltered."""
-    if filter:
-        raise ApiError(
-            422,
-            "filters_unsupported",
-            "this server does not filter documents yet: send the request without 'filter' (or choose a collection)",
-        )
+_FIELDS: dict[str, frozenset[str]] = {}  # index version → its filterable fields
+_FIELDS_KEPT = 16
+
+
+def fields_of(service: Service) -> frozenset[str]:
+    """The fields a filter may name in the service's index version (computed once per version)."""
+    version = service.store.version
+    fields = _FIELDS.get(version)
+    if fields is None:
+        fields = frozenset(filterable_fields(service.store.documents()))
+        if len(_FIELDS) >= _FIELDS_KEPT:
+            _FIELDS.pop(next(iter(_FIELDS)))
+        _FIELDS[version] = fields
+    return fields
+
+
+def searched_service(request: Request, collection: str = DEFAULT_COLLECTION, filter: object = None) -> Service:
+    """The collection's service seen through the request's `filter` ANDed with the key's: every
+    search of it (ask, follow-ups, chat) stays inside both. 422 bad_filter names a field that is
+    unknown here or not a non-empty list of strings."""
+    service = collection_service(request, collection)
+    try:
+        asked = check_filter(filter, fields_of(service)) if filter else DocFilter()
+    except FilterError as exc:
+        raise ApiError(422, "bad_filter", str(exc)) from None
+    return filtered_service(service, DocFilter.of(grant_of(request.scope).filter) & asked)
 
 
 def get_service(request: Request) -> Service:
-    """The `default` collection's service (routes without a `collection` parameter)."""
-    return collection_service(request, DEFAULT_COLLECTION)
+    """The `default` collection's service (routes without a `collection` parameter), held to
+    the key's filter."""
+    return searched_service(request, DEFAULT_COLLECTION)
 
 
 def charge_key_tokens(request: Request, service: Service, texts: list[str]) -> None:

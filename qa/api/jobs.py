@@ -30,7 +30,7 @@ from typing import Literal
 
 from qa.api.job_recovery import CorpusChange, recover, this_process
 from qa.corpus.errors import CorpusError
-from qa.corpus.sources import corpus_sources
+from qa.corpus.sources import corpus_sources, document_file_names
 from qa.state.db import StateStore, utcnow
 from qa.state.jobs import (
     UNFINISHED,
@@ -364,7 +364,7 @@ class JobQueue:
 
 def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
     try:
-        return [p.name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for p in s.files]
+        return [name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for name in document_file_names(s)]
     except CorpusError:
         return []
 

@@ -35,6 +35,7 @@ def passage_out(passage: Passage) -> PassageOut:
             TranslationOut(passage_id=t.passage_id, lang=t.lang, text=t.text, uncertain=t.uncertain)
             for t in passage.translations
         ],
+        metadata=dict(passage.metadata) or None,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 from pydantic.config import JsonDict
@@ -14,10 +14,20 @@ from qa.state.collections import DEFAULT_COLLECTION, NAME_PATTERN
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
-# The shared contract's document filter; accepted in the schema, refused while not built (422).
+# The shared contract's document filter, checked against the collection's fields by the route
+# (qa.api.deps.searched_service), so a wrong field or type is a 422 bad_filter naming the field.
 FILTER_DESCRIPTION = (
-    "Document filter {field: [values]} (fields AND, values OR): not supported by "
-    "this server yet, a non-empty one is refused with 422 filters_unsupported."
+    "Document filter {field: [values]}: a field matches any listed value (a list-valued field "
+    "such as tags when any element is listed), fields combine with AND. Fields: doc_id, lang "
+    "and the collection's metadata fields; applied before top-k. Unknown field or wrong type: "
+    "422 bad_filter."
+)
+FILTER_JSON_SCHEMA: JsonDict = {"additionalProperties": {"type": "array", "items": {"type": "string"}, "minItems": 1}}
+MetadataOut = dict[str, str | list[str]]
+METADATA_DESCRIPTION = (
+    "The document's metadata (title, url, date, tags and other string fields) from the upload "
+    "form, a name.meta.json sidecar, Markdown front matter or the file's own properties; "
+    "null when it has none."
 )
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -62,7 +72,7 @@ class SearchRequest(_Strict):
     top_k: Annotated[StrictInt, Field(ge=1, le=MAX_TOP_K)] = 5
     lang: LangFilter = Field(None, description="Only passages in this language; null = both.")
     collection: str = Field(DEFAULT_COLLECTION, pattern=NAME_PATTERN, description="The collection to search.")
-    filter: dict[str, list[str]] | None = Field(None, description=FILTER_DESCRIPTION)
+    filter: dict[str, Any] | None = Field(None, description=FILTER_DESCRIPTION, json_schema_extra=FILTER_JSON_SCHEMA)
 
     _check_query = field_validator("query")(_trimmed_query)
 
@@ -105,6 +115,7 @@ class PassageOut(BaseModel):
     text: str
     citation: CitationOut
     translations: list[TranslationOut] = Field(default_factory=list)
+    metadata: MetadataOut | None = Field(None, description=METADATA_DESCRIPTION)
 
 
 class SearchHit(PassageOut):
@@ -163,7 +174,7 @@ class AskRequest(_Strict):
     )
     lang: LangFilter = Field(None, description="Language of the answer; null = the question's.")
     collection: str = Field(DEFAULT_COLLECTION, pattern=NAME_PATTERN, description="The collection to ask.")
-    filter: dict[str, list[str]] | None = Field(None, description=FILTER_DESCRIPTION)
+    filter: dict[str, Any] | None = Field(None, description=FILTER_DESCRIPTION, json_schema_extra=FILTER_JSON_SCHEMA)
     top_k: Annotated[StrictInt, Field(ge=1, le=MAX_TOP_K)] = 5
     history: list[Annotated[StrictStr, Field(json_schema_extra=QUERY_JSON_SCHEMA)]] | None = Field(
         None,

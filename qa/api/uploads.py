@@ -18,10 +18,11 @@ from starlette.datastructures import UploadFile
 from qa.api.errors import ApiError
 from qa.api.job_recovery import STAGING_PREFIX
 from qa.corpus.errors import CorpusError
+from qa.corpus.metadata import Metadata, write_sidecar
 from qa.corpus.parse import slugify
 from qa.corpus.parsed import ParsedFiles
 from qa.corpus.readers import Limits, ReaderError, accepted_extensions, check_allowed, check_size, format_of, is_allowed
-from qa.corpus.sources import group_sources, parse_name, parse_source
+from qa.corpus.sources import group_sources, parse_name, parse_source, sidecar_of
 
 # Ends in a letter, digit or '_': the corpus names a document by slugify(file name), which
 # strips a trailing '-', so the id given must be its own slug to be the id indexed.
@@ -40,11 +41,17 @@ class StagedUpload:
 
 
 def stage_upload(
-    parts: dict[str, UploadFile], given_id: str | None, corpus_dir: Path, limits: Limits, reader: ParsedFiles
+    parts: dict[str, UploadFile],
+    given_id: str | None,
+    corpus_dir: Path,
+    limits: Limits,
+    reader: ParsedFiles,
+    metadata: Metadata | None = None,
 ) -> StagedUpload:
     """Check the upload's parts ({"": file} or {"zh": …, "en": …}), save them under a staging
     folder in `corpus_dir` and read them (in a child process, the result kept for the build by
-    `reader`); nothing is left behind when a check fails."""
+    `reader`); `metadata` is kept beside it as its sidecar, as one written by hand would be.
+    Nothing is left behind when a check fails."""
     suffixes = {lang: _extension(upload, limits) for lang, upload in parts.items()}
     doc_id = _doc_id(given_id, [Path(p.filename or "").name for p in parts.values()])
     names = {lang: f"{doc_id}.{lang}{suffix}" if lang else f"{doc_id}{suffix}" for lang, suffix in suffixes.items()}
@@ -56,6 +63,10 @@ def stage_upload(
             _save(upload, staging / names[lang], limits.max_bytes)
             staged.append(staging / names[lang])
         expected = _validate(staged, limits, reader)
+        if metadata is not None:
+            sidecar = sidecar_of(group_sources(staged)[0])
+            write_sidecar(sidecar, metadata)
+            staged.append(sidecar)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

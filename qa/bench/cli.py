@@ -16,6 +16,7 @@ import faiss
 from qa.bench.asking import run_ask_leg
 from qa.bench.buildspeed import build_texts, run_build_throughput
 from qa.bench.contention import FLOOD_KINDS, run_flood_leg, run_neighbour_leg, run_rebuild_leg
+from qa.bench.filtered import run_filtered_leg
 from qa.bench.http import run_http
 from qa.bench.inprocess import bench_queries, run_inprocess
 from qa.bench.report import derive_ratios, markdown
@@ -77,7 +78,17 @@ def _step(message: str) -> None:
     click.secho(f"[{time.strftime('%H:%M:%S')}] {message}", err=True, dim=True)
 
 
-SERVICE_LEGS = ("inprocess", "http", "ask", "neighbour", "flood", "upload_flood", "rebuild", "build_throughput")
+SERVICE_LEGS = (
+    "inprocess",
+    "filtered",
+    "http",
+    "ask",
+    "neighbour",
+    "flood",
+    "upload_flood",
+    "rebuild",
+    "build_throughput",
+)
 
 
 def run_service_benchmarks(
@@ -100,12 +111,16 @@ def run_service_benchmarks(
     started = time.perf_counter()
     build_index(settings.corpus_dir, index_dir, encoder, settings.batch_size, progress=False)
     results["build_s"] = round(time.perf_counter() - started, 2)
-    if "inprocess" in legs:
+    if "inprocess" in legs or "filtered" in legs:
         service = open_service(
             settings.model_copy(update={"index_dir": index_dir, "auto_build": False}), progress=False, encoder=encoder
         )
+    if "inprocess" in legs:
         _step("in process: search vs bare encoder + FAISS")
         results["inprocess"] = run_inprocess(service, bench_queries(sizes["inprocess_queries"]))
+    if "filtered" in legs:
+        _step("in process: filtered (about 1 % of passages) vs unfiltered search")
+        results["filtered"] = run_filtered_leg(service, bench_queries(sizes["inprocess_queries"]))
     if "http" in legs:
         _step(f"HTTP: hello vs /v1/search, {sizes['requests']} requests per level")
         results["http"] = run_http(

@@ -138,6 +138,17 @@ def markdown(results: dict) -> str:
     if inproc:
         costs = ", ".join(f"{r['per_query_ms']} ms at batch {r['batch']}" for r in inproc["encoder_batch"])
         lines.append(_row("encoder cost per query", costs, "", ""))
+    filtered = results.get("filtered")
+    if filtered:
+        lines.append(
+            _row(
+                f"filtered search, {filtered['kept_share']:.1%} of passages kept (same query vector)",
+                _ms(filtered["filtered"]),
+                "",
+                f"{filtered['p50_ratio']}× unfiltered p50 {filtered['unfiltered']['p50_ms']} ms (target ≤ 1.2)"
+                + ("" if filtered["full_top_k"] else "; top-k NOT filled"),
+            )
+        )
     lines += _ask_rows(results.get("ask"))
     lines += _hard_case_rows(results, ratios)
     lines += _flood_rows(results)

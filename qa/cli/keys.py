@@ -17,7 +17,7 @@ from qa.api.errors import ApiError
 from qa.api.policy import SCOPES
 from qa.api.routes.key_schemas import KeyOut, KeySpec
 from qa.api.routes.keys import add_key
-from qa.cli.common import fail
+from qa.cli.common import fail, filter_option, parse_filters
 from qa.settings import get_settings
 from qa.state import open_state
 from qa.state.keys import list_keys, revoke_key
@@ -48,6 +48,7 @@ def keys_command() -> None:
 @click.option("--rate-per-minute", type=float, default=None, help="Requests per minute of the key.")
 @click.option("--tokens-per-minute", type=float, default=None, help="Encoder tokens per minute of the key.")
 @click.option("--expires-at", default=None, help="RFC 3339 expiry, e.g. 2027-01-31T00:00:00Z.")
+@filter_option("A document filter every request of the key is held to: --filter tags=public (repeat).")
 def create(
     scopes: tuple[str, ...],
     name: str,
@@ -56,6 +57,7 @@ def create(
     rate_per_minute: float | None,
     tokens_per_minute: float | None,
     expires_at: str | None,
+    filters: tuple[str, ...],
 ) -> None:
     """Create a key and print it as JSON: the secret is shown this once."""
     settings = get_settings()
@@ -68,6 +70,7 @@ def create(
             rate_per_minute=rate_per_minute,
             tokens_per_minute=tokens_per_minute,
             expires_at=expires_at,
+            filter=parse_filters(filters),
         )
         created = add_key(open_state(settings), settings, spec)
     except ValidationError as exc:

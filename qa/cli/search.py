@@ -10,9 +10,10 @@ import click
 
 from qa.api.present import search_response
 from qa.cli.collections import collection_option, settings_for
-from qa.cli.common import fail
+from qa.cli.common import fail, filter_option, parse_filters
 from qa.search.engine import Hit
-from qa.service import open_service
+from qa.service import filtered_service, open_service
+from qa.store.filters import FilterError, check_filter, filterable_fields
 
 
 def print_hits(hits: Sequence[Hit], width: int = 100) -> None:
@@ -35,8 +36,11 @@ def print_hits(hits: Sequence[Hit], width: int = 100) -> None:
 )
 @click.option("-k", "--top-k", type=click.IntRange(1, 50), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the API's shape).")
+@filter_option()
 @collection_option
-def search(question: str, lang: str | None, top_k: int, as_json: bool, collection: str) -> None:
+def search(
+    question: str, lang: str | None, top_k: int, as_json: bool, filters: tuple[str, ...], collection: str
+) -> None:
     """Search the corpus for QUESTION."""
     question = question.strip()
     if not question:
@@ -45,7 +49,11 @@ def search(question: str, lang: str | None, top_k: int, as_json: bool, collectio
         service = open_service(settings_for(collection))
     except (ValueError, RuntimeError, OSError) as exc:
         fail(str(exc))
-    result = service.engine.search(question, top_k, lang)
+    try:
+        doc_filter = check_filter(parse_filters(filters), filterable_fields(service.store.documents()))
+    except FilterError as exc:
+        fail(str(exc))
+    result = filtered_service(service, doc_filter).engine.search(question, top_k, lang)
     if as_json:
         response = search_response(question, result, sum(result.timings_ms.values()))
         click.echo(json.dumps(response.model_dump(mode="json"), ensure_ascii=False, indent=2))

@@ -36,6 +36,9 @@ class Passage(BaseModel):
     text: str
     citation: Citation
     translations: list[Translation] = Field(default_factory=list)
+    metadata: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="The document's metadata (qa.corpus.metadata), inherited."
+    )
 
 
 class Alignment(BaseModel):
@@ -64,6 +67,9 @@ class Document(BaseModel):
         None,
         description="How the two languages were aligned: paragraph length, embeddings, or "
         "units a translator aligned (TMX, XLIFF, PO).",
+    )
+    metadata: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="title, url, date, tags and other fields (qa.corpus.metadata)."
     )
 
     def count(self, lang: str) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from qa.corpus.editions import editions_document, single_edition_document, units_document
 from qa.corpus.errors import CorpusError
 from qa.corpus.meaning import Embed
+from qa.corpus.metadata import Metadata, merge_metadata, read_sidecar, sidecar_path, split_front_matter
 from qa.corpus.models import Document
 from qa.corpus.parse import looks_interleaved, parse_interleaved, parse_monolingual, parse_pair, read_text, slugify
 from qa.corpus.readers import Blocks, Limits, Units, format_of, read_file
@@ -126,7 +127,7 @@ def _edition(paths: list[Path], limits: Limits, reader) -> Blocks | Units:
             else 0
         )
         blocks.extend(part.blocks[skip:])
-    return Blocks(blocks, parts[0].title)
+    return Blocks(blocks, parts[0].title, parts[0].properties if isinstance(parts[0], Blocks) else {})
 
 
 def _read_one(path: Path, limits: Limits, reader) -> Blocks | Units:
@@ -135,10 +136,25 @@ def _read_one(path: Path, limits: Limits, reader) -> Blocks | Units:
     return reader(path, limits)
 
 
+def sidecar_of(source: Source) -> Path:
+    """Where the document's `name.meta.json` is (whether or not it exists)."""
+    first = source.files[0]
+    name = parse_name(first)
+    return sidecar_path(first, name.stem if name else first.stem)
+
+
+def document_file_names(source: Source) -> list[str]:
+    """Names of the files that make the document: its editions and pages, and its sidecar."""
+    sidecar = sidecar_of(source)
+    return [p.name for p in source.files] + ([sidecar.name] if sidecar.is_file() else [])
+
+
 def parse_source(source: Source, embed: Embed | None = None, limits: Limits = Limits(), reader=read_file) -> Document:
-    """Parse one document; `reader(path, limits)` reads non-text files (isolated for uploads)."""
+    """Parse one document; `reader(path, limits)` reads non-text files (isolated for uploads).
+    Its metadata: the sidecar's fields over the file's own (front matter, title and date)."""
     files = source.files
     label = source.label
+    properties: Metadata = {}
     if source.is_pair:
         zh_paths, en_paths = source.editions["zh"], source.editions["en"]
         if embed is None and all(format_of(p) == "txt" for p in files) and len(files) == 2:
@@ -146,6 +162,7 @@ def parse_source(source: Source, embed: Embed | None = None, limits: Limits = Li
             doc.aligned_by = "length"
         else:
             zh, en = _edition(zh_paths, limits, reader), _edition(en_paths, limits, reader)
+            properties = merge_metadata(*(e.properties for e in (en, zh) if isinstance(e, Blocks)))
             if isinstance(zh, Units) or isinstance(en, Units):
                 raise CorpusError(
                     f"{label}: a translation memory holds both languages; give it as one file, not as one edition"
@@ -156,6 +173,8 @@ def parse_source(source: Source, embed: Embed | None = None, limits: Limits = Li
         path = files[0]
         fmt = format_of(path)
         raw = read_text(path) if fmt in ("txt", "md") else ""
+        if fmt == "md":
+            properties, raw = split_front_matter(raw, path.name)
         if fmt == "txt" or (fmt == "md" and looks_interleaved(raw)):
             parse = parse_interleaved if looks_interleaved(raw) else parse_monolingual
             doc = parse(source.doc_id, raw, source=path.name)
@@ -168,7 +187,11 @@ def parse_source(source: Source, embed: Embed | None = None, limits: Limits = Li
                 doc.aligned_by = "given"
             else:
                 doc = single_edition_document(source.doc_id, content, label)
+                properties = content.properties
     doc.files = [p.name for p in files]
+    doc.metadata = merge_metadata(properties, read_sidecar(sidecar_of(source)))
+    for passage in doc.passages:
+        passage.metadata = doc.metadata
     return doc
 
 

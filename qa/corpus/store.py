@@ -11,13 +11,13 @@ from qa.corpus.meaning import Embed
 from qa.corpus.models import Document
 from qa.corpus.readers import Blocks, Limits, Units, extensions, read_file
 from qa.corpus.readers.isolated import read_isolated
-from qa.corpus.sources import Source, corpus_sources, group_sources, parse_name, parse_source
+from qa.corpus.sources import Source, corpus_sources, group_sources, parse_name, parse_source, sidecar_of
 from qa.fsutil import atomic_copy
 from qa.text.terms import terms_checksum
 
 # Bump when parsing changes what passages come out, so built indexes are seen as stale.
 ReadFile = Callable[[Path, Limits], Blocks | Units]
-PARSER_VERSION = 4  # 4: equal-length runs pair one to one, PDF spaces as written, uncertain links
+PARSER_VERSION = 5  # 5: document metadata on every passage
 
 
 def document_files(corpus_dir: Path) -> list[Path]:
@@ -32,9 +32,11 @@ def source_files(corpus_dir: Path) -> list[Path]:
 
 def corpus_checksum(corpus_dir: Path) -> str:
     digest = hashlib.sha256(f"parser:{PARSER_VERSION}\n".encode())
-    for path in source_files(corpus_dir):
-        digest.update(path.name.encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for source in corpus_sources(corpus_dir):
+        sidecar = sidecar_of(source)  # metadata is part of the index: a sidecar change rebuilds
+        for path in [*source.files, *([sidecar] if sidecar.is_file() else [])]:
+            digest.update(path.name.encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     # The corpus's own terms shape its keyword tokens: a change to them rebuilds the index too.
     digest.update(terms_checksum(corpus_dir))
     return digest.hexdigest()

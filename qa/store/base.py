@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from qa.corpus.models import Document, Passage
+from qa.store.filters import DocFilter
 
 
 class StoreError(RuntimeError):
@@ -98,12 +99,15 @@ class PassageStore(Protocol):
     ) -> tuple[int, list[Passage]]: ...
 
     def documents(self) -> list[dict[str, Any]]:
-        """Summaries: doc_id, title {zh, en}, source, format, passages {zh, en}, alignments."""
+        """Summaries: doc_id, title {zh, en}, source, format, passages {zh, en}, alignments, metadata."""
         ...
 
     # --- dense ---------------------------------------------------------------------------
-    def dense_search(self, queries: np.ndarray, k: int, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows), each (len(queries), k), inner product, best first, rows -1 padded."""
+    def dense_search(
+        self, queries: np.ndarray, k: int, lang: str | None = None, doc_filter: DocFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows), each (len(queries), k), inner product, best first, rows -1 padded;
+        only rows `doc_filter` keeps compete (filtered inside the search, before top-k)."""
         ...
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
@@ -120,9 +124,11 @@ class PassageStore(Protocol):
         ...
 
     # --- keyword -------------------------------------------------------------------------
-    def keyword_search(self, queries: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def keyword_search(
+        self, queries: Sequence[Sequence[str]], k: int, doc_filter: DocFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """BM25 (scores, rows) per tokenised query, (len(queries), k), best first, -1 padded;
-        rows with a score of 0 are not returned."""
+        rows with a score of 0 are not returned, nor rows `doc_filter` drops (before top-k)."""
         ...
 
     def doc_freq(self, tokens: Sequence[str]) -> np.ndarray:
@@ -131,7 +137,8 @@ class PassageStore(Protocol):
 
 
 def document_summaries(data: IndexData) -> list[dict[str, Any]]:
-    """What every backend stores of each document: doc_id, title, source, format, passages, alignments."""
+    """What every backend stores of each document: doc_id, title, source, format, passages,
+    alignments, metadata."""
     return [
         {
             "doc_id": d.doc_id,
@@ -140,6 +147,7 @@ def document_summaries(data: IndexData) -> list[dict[str, Any]]:
             "format": d.format,
             "passages": {"zh": d.count("zh"), "en": d.count("en")},
             "alignments": [a.model_dump() for a in d.alignments],
+            "metadata": d.metadata,
         }
         for d in data.documents
     ]

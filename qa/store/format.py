@@ -13,7 +13,7 @@ from typing import Any
 from qa.corpus.store import PARSER_VERSION
 from qa.text import SPLITTER_VERSION, TOKENIZER_VERSION
 
-FORMAT_VERSION = 3  # 3: component versions in the manifest
+FORMAT_VERSION = 4  # 4: document metadata (passages, summaries, Milvus `meta`)
 
 
 def component_versions() -> dict[str, int]:

@@ -121,3 +121,18 @@ def test_qa_threads_sizes_the_native_thread_pools_before_they_load(env, expected
         check=True,
     ).stdout
     assert out.strip() == expected
+
+
+def test_search_filter_keeps_to_the_named_documents_and_refuses_unknown_fields(cli_env, tmp_path):
+    from tests.test_filters_api import corpus_of
+
+    cli_env(corpus_of(tmp_path / "corpus", ["danube", "himalayas"]), tmp_path / "index")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["build"]).exit_code == 0
+    found = runner.invoke(cli, ["search", "Which river flows through Europe?", "--filter", "tags=internal", "--json"])
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.output)["results"]
+    assert hits and {h["doc_id"] for h in hits} == {"himalayas"} and hits[0]["metadata"]["tags"] == ["internal"]
+    refused = runner.invoke(cli, ["search", "river", "--filter", "colour=red"])
+    assert refused.exit_code == 1 and "colour" in refused.output
+    assert runner.invoke(cli, ["search", "river", "--filter", "tags"]).exit_code == 1

@@ -50,3 +50,15 @@ def test_bad_options_say_what_is_wrong(cli_env, tiny_corpus, tmp_path):
     assert bad.exit_code == 1 and "scopes" in bad.output
     late = runner.invoke(cli, ["keys", "create", "--scope", "search", "--expires-at", "2001-01-01T00:00:00Z"])
     assert late.exit_code == 1 and "future" in late.output
+
+
+def test_create_a_key_with_a_filter(cli_env, tiny_corpus, tmp_path):
+    cli_env(tiny_corpus, tmp_path / "index")
+    runner = CliRunner()
+    made = runner.invoke(
+        cli, ["keys", "create", "--scope", "search", "--filter", "tags=public", "--filter", "tags=news"]
+    )
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.output)["filter"] == {"tags": ["public", "news"]}
+    bad = runner.invoke(cli, ["keys", "create", "--scope", "search", "--filter", "bad field=x"])
+    assert bad.exit_code == 1 and "bad field" in bad.output

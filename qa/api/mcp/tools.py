@@ -31,8 +31,9 @@ from qa.api.schemas import (
     SearchResponse,
 )
 from qa.embed.batching import QueueFull
-from qa.service import Service
+from qa.service import Service, filtered_service
 from qa.store.base import StoreUnavailable
+from qa.store.filters import FilterError, check_filter, filterable_fields
 
 INSTRUCTIONS = (
     "Search and ask a bilingual (Chinese / English) document collection. Every result quotes "
@@ -57,6 +58,23 @@ Lang = Annotated[
         "null = both / the question's."
     ),
 ]
+
+
+DocFilterArg = Annotated[
+    dict[str, list[str]] | None,
+    Field(
+        description="Only documents matching {field: [values]} (doc_id, lang or a metadata field such as "
+        "tags; a field matches any listed value, fields combine with AND); null = all."
+    ),
+]
+
+
+def _filtered(service: Service, doc_filter: dict[str, list[str]] | None) -> Service:
+    """`service` held to the tool's `filter`, or a ToolError naming a field it cannot filter on."""
+    try:
+        return filtered_service(service, check_filter(doc_filter, filterable_fields(service.store.documents())))
+    except FilterError as exc:
+        raise ToolError(f"invalid filter: {exc}") from None
 
 
 def _checked(schema: type[BaseModel], **fields) -> BaseModel:
@@ -99,12 +117,12 @@ def build_server(service_of: Callable[[], Service]) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY)
     @_explained
-    def search(query: Query, top_k: TopK = 5, lang: Lang = None) -> SearchResponse:
+    def search(query: Query, top_k: TopK = 5, lang: Lang = None, filter: DocFilterArg = None) -> SearchResponse:
         """Find the passages that best match `query`, in either language, best first. Each hit has
         its text, citation (document, section, paragraph, page) and its translations."""
         body = _checked(SearchRequest, query=query, top_k=top_k, lang=lang)
         started = time.perf_counter()
-        result = service_of().engine.search(body.query, body.top_k, body.lang)
+        result = _filtered(service_of(), filter).engine.search(body.query, body.top_k, body.lang)
         return search_response(body.query, result, (time.perf_counter() - started) * 1e3)
 
     @server.tool(annotations=READ_ONLY)
@@ -120,13 +138,14 @@ def build_server(service_of: Callable[[], Service]) -> MCPServer:
         ] = None,
         lang: Lang = None,
         top_k: TopK = 5,
+        filter: DocFilterArg = None,
     ) -> QaAnswer:
         """Answer `question` with one or two sentences quoted verbatim from the documents, in the
         asker's language, with citations. `support` says whether the documents state the answer
         (stated), only speak of the subject (related) or do not cover it (none); then `answer` is
         null and `message` says so: do not guess beyond the documents."""
         body = _checked(AskRequest, question=question, history=history, lang=lang, top_k=top_k)
-        return qa_answer(ask_once(service_of(), body))
+        return qa_answer(ask_once(_filtered(service_of(), filter), body))
 
     @server.tool(annotations=READ_ONLY)
     @_explained

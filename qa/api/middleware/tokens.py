@@ -6,8 +6,9 @@ signature. It is derived instead, HMAC-SHA256(server secret, key id), so the ser
 it from the token's `key_id` with no database read and no secret of the key stored anywhere; a
 stolen database mints no tokens. Rotating QA_TOKEN_SECRET invalidates every signing secret.
 
-Claims: `key_id` (required), `exp` (required), and optionally `scopes` and `collections`, which
-may only narrow the key's, and `filter` (refused while the server has no document filters).
+Claims: `key_id` (required), `exp` (required), and optionally `scopes`, `collections` and
+`filter`, which may only narrow the key's: a token's filter is ANDed with its key's, and one that
+would allow a value its key's filter does not (on a field both name) is refused as widening.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import jwt
 
 from qa.api.grant import READ_SCOPES, Grant
 from qa.settings import Settings
+from qa.store.filters import widening_field
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +99,9 @@ def verify(token: str, secret: bytes, key: Grant) -> Grant:
         raise TokenRefused(401, "invalid_token", "the visitor token's signature does not match its key") from exc
     except jwt.PyJWTError as exc:
         raise TokenRefused(401, "invalid_token", f"the visitor token is not valid: {exc}") from exc
+    doc_filter = key.filter
     if claims.get("filter") is not None:
-        raise TokenRefused(
-            403, "filter_not_supported", "this server does not filter documents yet, so a token cannot carry a 'filter'"
-        )
+        doc_filter = _narrowed_filter(claims["filter"], key.filter)
     scopes = key.scopes & READ_SCOPES  # a visitor never writes or administers
     if "scopes" in claims:
         asked = claims["scopes"]
@@ -119,4 +120,19 @@ def verify(token: str, secret: bytes, key: Grant) -> Grant:
         ):
             raise TokenRefused(403, "token_widened", "the token's collections go beyond its key's")
         collections = tuple(asked)
-    return replace(key, kind="visitor", scopes=scopes, collections=collections)
+    return replace(key, kind="visitor", scopes=scopes, collections=collections, filter=doc_filter)
+
+
+def _narrowed_filter(asked: object, key: dict[str, tuple[str, ...]] | None) -> dict[str, tuple[str, ...]]:
+    """The key's filter ANDed with a token's, which may narrow it and never widen it."""
+    if not isinstance(asked, dict) or not all(
+        isinstance(v, list) and v and all(isinstance(x, str) for x in v) for v in asked.values()
+    ):
+        raise TokenRefused(401, "invalid_token", "the token's 'filter' must be an object {field: [values]}")
+    widened = widening_field(asked, key)
+    if widened is not None:
+        raise TokenRefused(
+            403, "token_widened", f"the token's filter on '{widened[:70]}' allows values its key's filter does not"
+        )
+    # Where both name a field the token's values are a subset of the key's: the AND is the token's.
+    return {**(key or {}), **{str(f): tuple(v) for f, v in asked.items()}}

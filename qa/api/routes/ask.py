@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from qa.api.analytics import remember_ask
 from qa.api.asking import ask_once
-from qa.api.deps import charge_key_tokens, collection_service, refuse_filter
+from qa.api.deps import charge_key_tokens, searched_service
 from qa.api.policy import RoutePolicy, declare
 from qa.api.routes.search import ERROR_RESPONSES
 from qa.api.schemas import AskRequest, AskResponse
@@ -21,8 +21,7 @@ def ask(body: AskRequest, request: Request) -> AskResponse | Response:
     """One or two sentences that answer the question, or `answerable: false` and the nearest passages.
 
     With `Accept: text/event-stream`: the events `passages`, `answer`, `done` (docs/API.md)."""
-    refuse_filter(body.filter)
-    service = collection_service(request, body.collection)
+    service = searched_service(request, body.collection, body.filter)
     charge_key_tokens(request, service, [body.question, *(body.history or [])])
     collection = body.collection or "default"
     if wants_events(request):

@@ -27,13 +27,15 @@ from qa.api.job_recovery import LEGACY_JOBS_FILE
 from qa.api.jobs import KEEP_JOBS, JobProgress, JobQueue
 from qa.api.middleware.limits import is_multipart
 from qa.api.policy import RoutePolicy, declare
+from qa.api.routes.document_form import UPLOAD_FORM, metadata_field
 from qa.api.routes.document_schemas import DocumentDetail, JobAccepted, JobStatus
 from qa.api.schemas import ErrorBody
 from qa.api.uploads import stage_upload
 from qa.corpus.errors import CorpusError
+from qa.corpus.metadata import Metadata
 from qa.corpus.parsed import PARSED_DIR, ParsedFiles
 from qa.corpus.readers import Limits
-from qa.corpus.sources import corpus_sources
+from qa.corpus.sources import corpus_sources, document_file_names
 from qa.embed.model import load_encoder
 from qa.embed.shared import SharedBuildEncoder
 from qa.service import Service, build_store
@@ -105,37 +107,10 @@ def get_jobs(request: Request) -> JobQueue:
         ) from exc
 
 
-# The upload form, documented here because the route reads it itself (after the admin check).
-_UPLOAD_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "One document."},
-                        "zh": {"type": "string", "format": "binary", "description": "The Chinese edition."},
-                        "en": {"type": "string", "format": "binary", "description": "The English edition."},
-                        "doc_id": {
-                            "type": "string",
-                            "description": "Id to give (or replace); default from the file name.",
-                        },
-                        "collection": {
-                            "type": "string",
-                            "description": "Only `default` over HTTP so far (other "
-                            "collections: `qa ingest --collection`).",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
-FORM_FIELDS = ("file", "zh", "en", "doc_id", "collection")
+FORM_FIELDS = ("file", "zh", "en", "doc_id", "collection", "metadata")
 
 
-@router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS, openapi_extra=_UPLOAD_FORM)
+@router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS, openapi_extra=UPLOAD_FORM)
 @declare(RoutePolicy(scope="documents:write", upload=True))
 async def add_document(request: Request) -> JobAccepted:
     """Add or replace a document; the index is rebuilt in the background (see GET /v1/jobs/{id}).
@@ -172,13 +147,21 @@ async def add_document(request: Request) -> JobAccepted:
             doc_id = form.get("doc_id")
             if doc_id is not None and not isinstance(doc_id, str):
                 raise ApiError(422, "invalid_doc_id", "doc_id must be a text field")
-            return await run_in_threadpool(_accept, request, uploads["file"], uploads["zh"], uploads["en"], doc_id)
+            metadata = metadata_field(form.get("metadata"))
+            return await run_in_threadpool(
+                _accept, request, uploads["file"], uploads["zh"], uploads["en"], doc_id, metadata
+            )
     except MultiPartException as exc:
         raise ApiError(422, "invalid_request", f"the multipart body is malformed: {exc.message}") from exc
 
 
 def _accept(
-    request: Request, file: UploadFile | None, zh: UploadFile | None, en: UploadFile | None, doc_id: str | None
+    request: Request,
+    file: UploadFile | None,
+    zh: UploadFile | None,
+    en: UploadFile | None,
+    doc_id: str | None,
+    metadata: Metadata | None = None,
 ) -> JobAccepted:
     """Check, stage and queue an upload (blocking: file copies and the child-process read)."""
     settings = request.app.state.settings
@@ -188,7 +171,9 @@ def _accept(
     if file is None and (zh is None or en is None):
         raise ApiError(422, "invalid_request", "send one part 'file', or both editions as parts 'zh' and 'en'")
     parts = {"": file} if file is not None else {"zh": zh, "en": en}
-    upload = stage_upload(parts, doc_id, settings.corpus_dir, limits, ParsedFiles(settings.index_dir / PARSED_DIR))
+    upload = stage_upload(
+        parts, doc_id, settings.corpus_dir, limits, ParsedFiles(settings.index_dir / PARSED_DIR), metadata
+    )
     job = get_jobs(request).submit(
         upload.doc_id, "add", staged=upload.staged, staging_dir=upload.staging_dir, texts_expected=upload.passages
     )
@@ -220,7 +205,7 @@ def cancel_job(job_id: str, request: Request) -> JobStatus:
 
 def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
     try:
-        return [p.name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for p in s.files]
+        return [name for s in corpus_sources(corpus_dir) if s.doc_id == doc_id for name in document_file_names(s)]
     except CorpusError:
         return []
 

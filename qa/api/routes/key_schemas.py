@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from qa.api.policy import Scope_
+from qa.corpus.metadata import KEY_PATTERN
 from qa.state.collections import NAME_PATTERN
 from qa.state.keys import ApiKey
+from qa.store.filters import PASSAGE_FIELDS
 
 _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
@@ -26,8 +28,8 @@ class KeySpec(BaseModel):
     )
     filter: dict[str, list[str]] | None = Field(
         None,
-        description="A document filter every request of the key is held to (not supported yet: "
-        "a non-empty filter is refused with 422 filters_unsupported).",
+        description="A document filter {field: [values]} every request of the key is held to "
+        "(ANDed with the request's own filter); null = none.",
     )
     origins: list[str] | None = Field(
         None,
@@ -49,6 +51,16 @@ class KeySpec(BaseModel):
             if not re.fullmatch(NAME_PATTERN, name):
                 raise ValueError(f"{name!r} is not a collection name (lowercase letters, digits, '-', '_')")
         return sorted(set(value)) if value is not None else None
+
+    @field_validator("filter")
+    @classmethod
+    def _filter(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        for field, values in (value or {}).items():
+            if field not in PASSAGE_FIELDS and not KEY_PATTERN.match(field):
+                raise ValueError(f"filter field {field[:70]!r} must be doc_id, lang or a metadata field name")
+            if not values:
+                raise ValueError(f"filter field '{field}' must list at least one value")
+        return value or None
 
     @field_validator("origins")
     @classmethod

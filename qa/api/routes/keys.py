@@ -36,18 +36,11 @@ def state_of(request: Request) -> StateStore:
 
 def add_key(store: StateStore, settings: Settings, spec: KeySpec) -> KeyCreated:
     """Create a key from a validated spec (shared by the HTTP route and `qa keys create`)."""
-    if spec.filter:
-        raise ApiError(
-            422,
-            "filters_unsupported",
-            "this server does not filter documents yet, so a key "
-            "with a 'filter' would be answered unfiltered: create it without one",
-        )
     with store.session() as session:
         for name in spec.collections or ():
             if get_collection(session, name) is None:
                 raise ApiError(404, "collection_not_found", f"no collection named '{name}'")
-        new: NewKey = create_key(session, **spec.model_dump(exclude={"filter"}), filter=None)
+        new: NewKey = create_key(session, **spec.model_dump())
     secret = server_secret(settings)
     token_secret = signing_secret(secret, new.key.id) if secret is not None else None
     return KeyCreated(**KeyOut.of(new.key).model_dump(), key=new.secret, token_secret=token_secret)

@@ -1,4 +1,5 @@
-"""Passages and documents: GET /v1/passages/{id}, GET /v1/passages, GET /v1/documents."""
+"""Passages and documents: GET /v1/passages/{id}, GET /v1/passages, GET /v1/documents (within
+the key's filter, if it has one)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 
-from qa.api.deps import collection_service
+from qa.api.deps import searched_service
 from qa.api.errors import ApiError
 from qa.api.policy import RoutePolicy, declare
 from qa.api.present import document_out, passage_out
@@ -26,7 +27,7 @@ def _collection(default: str = DEFAULT_COLLECTION):
 @router.get("/passages/{passage_id}", response_model=PassageOut, responses=_ERRORS)
 @declare(RoutePolicy(scope="documents:read"))
 def get_passage(passage_id: str, request: Request, collection: str = _collection()) -> PassageOut:
-    service = collection_service(request, collection)
+    service = searched_service(request, collection)
     row = service.store.row_of(passage_id)
     if row is None:
         raise ApiError(404, "passage_not_found", f"no passage with id '{passage_id[:200]}'")
@@ -43,7 +44,7 @@ def list_passages(
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     collection: str = _collection(),
 ) -> PassageList:
-    service = collection_service(request, collection)
+    service = searched_service(request, collection)
     if doc_id is not None and doc_id not in {d["doc_id"] for d in service.store.documents()}:
         raise ApiError(404, "document_not_found", f"no document with id '{doc_id[:200]}'")
     total, items = service.store.list_passages(doc_id, lang, offset, limit)
@@ -53,5 +54,5 @@ def list_passages(
 @router.get("/documents", response_model=list[DocumentSummary], responses=_ERRORS)
 @declare(RoutePolicy(scope="documents:read"))
 def list_documents(request: Request, collection: str = _collection()) -> list[DocumentSummary]:
-    service = collection_service(request, collection)
+    service = searched_service(request, collection)
     return [document_out(d) for d in service.store.documents()]

@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Request
 
 from qa.api.analytics import remember_search
-from qa.api.deps import charge_key_tokens, collection_service, refuse_filter
+from qa.api.deps import charge_key_tokens, searched_service
 from qa.api.metrics import observe_search
 from qa.api.policy import RoutePolicy, declare
 from qa.api.present import search_response
@@ -23,8 +23,7 @@ ERROR_RESPONSES = {code: {"model": ErrorBody} for code in (401, 403, 404, 413, 4
 def search(body: SearchRequest, request: Request) -> SearchResponse:
     """Best-matching passages in either language (or only `lang`), each with its translation."""
     started = time.perf_counter()
-    refuse_filter(body.filter)
-    service = collection_service(request, body.collection)
+    service = searched_service(request, body.collection, body.filter)
     charge_key_tokens(request, service, [body.query])
     result = service.engine.search(body.query, body.top_k, body.lang)
     observe_search(result.timings_ms)

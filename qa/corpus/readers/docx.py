@@ -65,7 +65,9 @@ def read_docx(path: Path, limits: Limits = Limits()) -> Blocks:
     except Exception as exc:  # python-docx raises KeyError/ValueError/XML errors on bad packages
         raise ReaderError(f"{name}: not a readable Word document ({type(exc).__name__}: {exc})") from exc
     blocks: list[Block] = []
-    title = (document.core_properties.title or "").strip()
+    core = document.core_properties
+    title = (core.title or "").strip()
+    properties = {"title": title, "date": core.created.date().isoformat() if core.created else ""}
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             rows = [" | ".join(clean_line(c.text) for c in row.cells) for row in item.rows]
@@ -82,7 +84,7 @@ def read_docx(path: Path, limits: Limits = Limits()) -> Blocks:
             blocks[-1].text += f"\n• {text}"
         else:
             blocks.append(Block(text))
-    return Blocks(blocks, title)
+    return Blocks(blocks, title, {k: v for k, v in properties.items() if v})
 
 
 register(Reader("docx", (".docx",), read_docx))

@@ -23,13 +23,18 @@ def to_payload(result: Blocks | Units) -> dict:
     """A reader's result as JSON-ready data (what the child sends, what qa.corpus.parsed keeps)."""
     if isinstance(result, Units):
         return {"kind": "units", "pairs": result.pairs, "title": result.title}
-    return {"kind": "blocks", "blocks": [asdict(b) for b in result.blocks], "title": result.title}
+    return {
+        "kind": "blocks",
+        "blocks": [asdict(b) for b in result.blocks],
+        "title": result.title,
+        "properties": result.properties,
+    }
 
 
 def from_payload(payload: dict) -> Blocks | Units:
     if payload["kind"] == "units":
         return Units([tuple(p) for p in payload["pairs"]], payload.get("title", ""))
-    return Blocks([Block(**b) for b in payload["blocks"]], payload.get("title", ""))
+    return Blocks([Block(**b) for b in payload["blocks"]], payload.get("title", ""), payload.get("properties", {}))
 
 
 def read_isolated(path: Path, limits: Limits = Limits()) -> Blocks | Units:

@@ -2,7 +2,8 @@
 
 Blank lines separate paragraphs; lines of one paragraph join (without a space between Chinese
 characters); `#`…`######` and setext (`===`, `---` underlines) are headings; list items join the
-paragraph before them as bullet lines; fenced code and HTML comments are skipped.
+paragraph before them as bullet lines; fenced code and HTML comments are skipped. Front matter is metadata
+(qa.corpus.metadata).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from qa.corpus.readers.registry import Block, Blocks, Reader, register
+from qa.corpus.metadata import MetadataError, split_front_matter
+from qa.corpus.readers.registry import Block, Blocks, Reader, ReaderError, register
 from qa.text import cjk_count, clean_line
 
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -79,7 +81,15 @@ def markdown_blocks(raw: str) -> Blocks:
 
 
 def read_markdown(path: Path) -> Blocks:
-    return markdown_blocks(Path(path).read_text(encoding="utf-8-sig", errors="replace"))
+    """Paragraphs and headings; a `---` YAML front matter block becomes the file's properties."""
+    raw = Path(path).read_text(encoding="utf-8-sig", errors="replace")
+    try:
+        front, body = split_front_matter(raw, Path(path).name)
+    except MetadataError as exc:
+        raise ReaderError(str(exc)) from exc
+    blocks = markdown_blocks(body)
+    blocks.properties = front
+    return blocks
 
 
 register(Reader("md", (".md", ".markdown"), lambda path, _limits: read_markdown(path), plain_text=True))

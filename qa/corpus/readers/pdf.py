@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.corpus.metadata import pdf_date
 from qa.corpus.readers.registry import Block, Blocks, Limits, Reader, ReaderError, register
 from qa.text import cjk_count, detect_lang
 
@@ -282,7 +283,8 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
         raise ReaderError(f"{name}: not a readable PDF ({exc})") from exc
     try:
         pages = len(document)
-        title = (document.get_metadata_dict().get("Title") or "").strip()
+        info = document.get_metadata_dict()
+        title = (info.get("Title") or "").strip()
     finally:
         document.close()
     if pages == 0:
@@ -300,7 +302,8 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> Blocks:
             f"{name}: the PDF has no text layer (a scanned document?); run it through OCR first, then upload the result"
         )
     blocks = reflow(drop_page_furniture(lines, heights, title))
-    return Blocks(blocks, title)
+    properties = {"title": title, "date": pdf_date(info.get("CreationDate") or "")}
+    return Blocks(blocks, title, {k: v for k, v in properties.items() if v})
 
 
 register(Reader("pdf", (".pdf",), read_pdf))

@@ -9,7 +9,7 @@ imports that package and finds every format registered.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ class Blocks:
 
     blocks: list[Block]
     title: str = ""
+    # The file's own metadata (Markdown front matter; a PDF's or DOCX's title and date).
+    properties: dict[str, str | list[str]] = field(default_factory=dict)
 
 
 @dataclass

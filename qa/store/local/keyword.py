@@ -41,8 +41,12 @@ class KeywordIndex:
         retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         return cls(retriever, size)
 
-    def search(self, queries: list[list[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: list[list[str]], k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """BM25 top-k (scores, rows) per tokenised query, best first; zero scores become row -1.
+        With `allowed` (a boolean mask over rows) only allowed rows compete, before top-k; their
+        scores are those of the whole index (its statistics), masked.
 
         Only passages that contain a query token can score above zero, so the scores are summed
         over the query tokens' postings and ranked among those candidates (argpartition):
@@ -55,6 +59,9 @@ class KeywordIndex:
             if not known or self.size == 0 or k <= 0:
                 continue
             candidates, totals = self._candidate_scores(known)
+            if allowed is not None:
+                keep = allowed[candidates]
+                candidates, totals = candidates[keep], totals[keep]
             top = min(k, len(candidates))
             if top == 0:
                 continue

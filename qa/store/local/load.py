@@ -19,11 +19,13 @@ from qa.corpus.models import Passage
 from qa.corpus.store import corpus_checksum
 from qa.fsutil import sha256_file
 from qa.store.base import StoreCorrupt, StoreMissing, StoreStale, VersionedStore
+from qa.store.filters import DocFilter
 from qa.store.format import stale_components
 from qa.store.local.keyword import KeywordIndex
-from qa.store.local.vectors import read_faiss
+from qa.store.local.vectors import filtered_dense_search, read_faiss
 
 CURRENT = "CURRENT"
+MASK_CACHE = 32  # row masks of recent filters (a widget key asks with the same filter all day)
 
 
 class LocalStore(VersionedStore):
@@ -55,6 +57,15 @@ class LocalStore(VersionedStore):
             [self._row_of[t.passage_id] for t in p.translations if t.passage_id in self._row_of] for p in passages
         ]
         self._langs = np.array([p.lang for p in passages], dtype="<U2")
+        # Filters are per document (but `lang`): a mask over documents, spread to their rows.
+        doc_ids = list(dict.fromkeys(p.doc_id for p in passages))
+        number = {d: i for i, d in enumerate(doc_ids)}
+        self._doc_of_row = np.array([number[p.doc_id] for p in passages], dtype=np.int64)
+        first = {}
+        for p in passages:
+            first.setdefault(p.doc_id, p.metadata)
+        self._doc_fields = [(d, first[d]) for d in doc_ids]
+        self._masks: dict[DocFilter, np.ndarray] = {}
         rows = np.asarray(sentence_spans[:, 0]) if len(sentence_spans) else np.zeros(0, int)
         self._sentence_bounds = np.searchsorted(rows, np.arange(len(passages) + 1))
 
@@ -85,14 +96,35 @@ class LocalStore(VersionedStore):
     def documents(self) -> list[dict]:
         return self._documents
 
+    def row_mask(self, doc_filter: DocFilter) -> np.ndarray:
+        """Which rows `doc_filter` keeps (boolean, one per row); the last few masks are kept."""
+        mask = self._masks.get(doc_filter)
+        if mask is None:
+            docs = np.array([doc_filter.matches_document(d, m) for d, m in self._doc_fields], dtype=bool)
+            mask = docs[self._doc_of_row] if len(docs) else np.zeros(0, dtype=bool)
+            for field, values in doc_filter.clauses:
+                if field == "lang":
+                    mask &= np.isin(self._langs, list(values))
+            if len(self._masks) >= MASK_CACHE:
+                self._masks.pop(next(iter(self._masks)))
+            self._masks[doc_filter] = mask
+        return mask
+
     # --- dense ---------------------------------------------------------------------------
-    def dense_search(self, queries: np.ndarray, k: int, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def dense_search(
+        self, queries: np.ndarray, k: int, lang: str | None = None, doc_filter: DocFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.vectors_matrix.shape[1])
         n = len(queries)
         out_scores = np.full((n, k), -np.inf, dtype=np.float32)
         out_rows = np.full((n, k), -1, dtype=np.int64)
         if self.size == 0 or n == 0:
             return out_scores, out_rows
+        if doc_filter:
+            mask = self.row_mask(doc_filter)
+            if lang is not None:
+                mask = mask & (self._langs == lang)
+            return filtered_dense_search(self.faiss_index, self.vectors_matrix, queries, k, mask)
         # A language filter keeps half the rows at most: fetch enough to fill k after filtering.
         fetch = min(self.size, k if lang is None else 2 * k + 16)
         scores, rows = self.faiss_index.search(queries, fetch)
@@ -126,8 +158,11 @@ class LocalStore(VersionedStore):
         ), owners
 
     # --- keyword -------------------------------------------------------------------------
-    def keyword_search(self, queries: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.keyword.search([list(q) for q in queries], k)
+    def keyword_search(
+        self, queries: Sequence[Sequence[str]], k: int, doc_filter: DocFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        allowed = self.row_mask(doc_filter) if doc_filter else None
+        return self.keyword.search([list(q) for q in queries], k, allowed)
 
     def doc_freq(self, tokens: Sequence[str]) -> np.ndarray:
         return self.keyword.doc_freq(list(tokens))

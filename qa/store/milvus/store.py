@@ -10,49 +10,23 @@ QA_MILVUS_TIMEOUT_SECONDS.
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
 from qa.corpus.models import Passage
 from qa.store.base import VersionedStore
+from qa.store.filters import DocFilter
+from qa.store.milvus.cache import LRU, page_rows
 from qa.store.milvus.client import MilvusConnection, collection_set
+from qa.store.milvus.filter_expr import filter_expr, literal
 
 MAX_QUERY = 16384  # Milvus' cap on limit (and offset + limit) of one query or search
 RECORD_CACHE = 20000
 VOCAB_CACHE = 200000
 SENTENCE_ROWS = 500  # passages per sentence query
 RECORD_FIELDS = ["record", "partners"]
-
-
-def literal(text: str) -> str:
-    """A string literal for a Milvus filter (its parser unquotes Go-style, which JSON escaping
-    satisfies). The embedded engine has no filter templates (filter_params), so values are quoted."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
 
 
 class MilvusStore(VersionedStore):
@@ -65,10 +39,10 @@ class MilvusStore(VersionedStore):
         self._documents = documents
         self._passages, self._sentences, self._vocab = collection_set(collection, manifest["version"])
         self._dim = int(manifest["dimension"])
-        self._records = _LRU(RECORD_CACHE)  # row → (Passage, partner rows)
-        self._rows = _LRU(RECORD_CACHE)  # passage_id → row
-        self._sentence_cache = _LRU(RECORD_CACHE)  # row → (spans, vectors)
-        self._vocab_cache = _LRU(VOCAB_CACHE)  # token → (sparse index, df), (-1, 0) if unknown
+        self._records = LRU(RECORD_CACHE)  # row → (Passage, partner rows)
+        self._rows = LRU(RECORD_CACHE)  # passage_id → row
+        self._sentence_cache = LRU(RECORD_CACHE)  # row → (spans, vectors)
+        self._vocab_cache = LRU(VOCAB_CACHE)  # token → (sparse index, df), (-1, 0) if unknown
         self._doc_ids = {d["doc_id"] for d in documents}
         self._search_params = {"metric_type": "IP", "params": {}}
 
@@ -157,46 +131,26 @@ class MilvusStore(VersionedStore):
         return total, [self.passage(r) for r in rows]
 
     def _page(self, expr: str, offset: int, limit: int) -> list[int]:
-        """Rows `offset`..`offset+limit` (by row order) of those matching `expr`. The iterator walks
-        primary keys in order, so deep pages work past Milvus' offset cap."""
-
-        def walk(client, timeout):
-            rows: list[int] = []
-            skipped = 0
-            iterator = client.query_iterator(
-                self._passages,
-                batch_size=min(MAX_QUERY, max(limit, 1000)),
-                filter=expr,
-                output_fields=["row"],
-                timeout=timeout,
-            )
-            try:
-                while len(rows) < limit:
-                    batch = iterator.next()
-                    if not batch:
-                        break
-                    ids = sorted(int(item["row"]) for item in batch)
-                    take = ids[max(0, offset - skipped) :]
-                    skipped += len(ids) - len(take)
-                    rows.extend(take[: limit - len(rows)])
-            finally:
-                iterator.close()
-            return rows
-
-        return self._call("listing passages", walk)
+        """Rows `offset`..`offset+limit` (by row order) of those matching `expr`."""
+        return self._call(
+            "listing passages", lambda c, t: page_rows(c, t, self._passages, expr, offset, limit, MAX_QUERY)
+        )
 
     def documents(self) -> list[dict]:
         return self._documents
 
     # --- dense ---------------------------------------------------------------------------
-    def dense_search(self, queries: np.ndarray, k: int, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def dense_search(
+        self, queries: np.ndarray, k: int, lang: str | None = None, doc_filter: DocFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         queries = np.asarray(queries, dtype=np.float32).reshape(-1, self._dim)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)  # as the local store
         rows = np.full((len(queries), k), -1, dtype=np.int64)
         limit = min(k, self.size, MAX_QUERY)
         if limit <= 0 or not len(queries):
             return scores, rows
-        kwargs = {"filter": f"lang == {literal(lang)}"} if lang else {}
+        expr = filter_expr(doc_filter, lang)  # applied by Milvus during the search, before top-k
+        kwargs = {"filter": expr} if expr else {}
         params = dict(self._search_params)
         if self._manifest.get("index_kind") == "HNSW":
             params["params"] = {"ef": max(64, limit)}
@@ -307,7 +261,9 @@ class MilvusStore(VersionedStore):
         out = {t: self._vocab_cache.get(t) for t in tokens}
         return {t: v for t, v in out.items() if v is not None and v[0] >= 0}
 
-    def keyword_search(self, queries: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def keyword_search(
+        self, queries: Sequence[Sequence[str]], k: int, doc_filter: DocFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         scores = np.zeros((len(queries), k), dtype=np.float32)
         rows = np.full((len(queries), k), -1, dtype=np.int64)
         limit = min(k, self.size, MAX_QUERY)
@@ -317,6 +273,8 @@ class MilvusStore(VersionedStore):
         asked = [i for i, vec in enumerate(sparse) if vec]
         if limit <= 0 or not asked:
             return scores, rows
+        expr = filter_expr(doc_filter)
+        kwargs = {"filter": expr} if expr else {}
         found = self._call(
             "keyword search",
             lambda c, t: c.search(
@@ -327,6 +285,7 @@ class MilvusStore(VersionedStore):
                 search_params={"metric_type": "IP", "params": {}},
                 output_fields=RECORD_FIELDS,
                 timeout=t,
+                **kwargs,
             ),
         )
         hits = [[]] * len(queries)

@@ -2,6 +2,7 @@
 
 One version = one collection set named `<collection>_<version>`:
     <collection>_<version>            passages: row (primary key), passage record, lang, doc_id,
+                                      metadata (JSON `meta`, for filters),
                                       dense vector (IP), BM25 keyword weights (sparse, IP)
     <collection>_<version>_sentences  sentence spans and vectors, by passage row
     <collection>_<version>_vocab      keyword vocabulary: token → sparse index, document frequency
@@ -43,6 +44,7 @@ from qa.store.milvus.client import (
     collection_set,
     passages_name,
 )
+from qa.store.milvus.filter_expr import stored_meta
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ def _create_passages(
     schema.add_field("record", DataType.VARCHAR, max_length=MAX_TEXT)
     # Partner rows as JSON, not ARRAY: the embedded engine fails any empty query on an ARRAY field.
     schema.add_field("partners", DataType.JSON)
+    schema.add_field("meta", DataType.JSON)  # the document's metadata, for filters (filter_expr)
     schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
     schema.add_field("keywords", DataType.SPARSE_FLOAT_VECTOR)
     params = client.prepare_index_params()
@@ -196,6 +199,7 @@ def _passage_rows(data: IndexData, weights: list[dict[int, float]], engine_bm25:
             "lang": passage.lang,
             "record": record,
             "partners": [row_of[t.passage_id] for t in passage.translations if t.passage_id in row_of],
+            "meta": stored_meta(passage.metadata),
             "dense": np.asarray(data.vectors[i], dtype=np.float32),
             "keywords": weights[i],
         }

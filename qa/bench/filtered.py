@@ -1,0 +1,76 @@
+"""Filtered against unfiltered search, in process: what a document filter costs a query.
+
+The filter keeps about 1 % of the passages when the corpus allows it: the smallest documents
+until 1 % is reached, then one language of them if that is still above it. A corpus of one
+document cannot be cut that fine; the leg reports the share it kept, whatever it was. Both
+searches get the same query vector, so the timings compare retrieval and ranking, not encoding.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from qa.bench.stats import latency_summary, ratio
+from qa.search.engine import SearchEngine
+from qa.service import Service
+from qa.store.base import PassageStore
+from qa.store.filtered import FilteredStore
+from qa.store.filters import DocFilter
+
+TARGET_SHARE = 0.01
+TOP_K = 5
+
+
+def pick_filter(store: PassageStore, share: float = TARGET_SHARE) -> tuple[DocFilter, int]:
+    """(a filter keeping about `share` of the passages, how many it keeps)."""
+    target = max(1, round(share * store.size))
+    sizes = sorted((sum(d["passages"].values()), d["doc_id"]) for d in store.documents())
+    chosen: list[str] = []
+    kept = 0
+    by_lang = {"zh": 0, "en": 0}
+    for count, doc_id in sizes:
+        if chosen and kept + count > target:
+            break
+        chosen.append(doc_id)
+        kept += count
+        summary = next(d for d in store.documents() if d["doc_id"] == doc_id)
+        for lang in by_lang:
+            by_lang[lang] += summary["passages"].get(lang, 0)
+    mapping: dict[str, list[str]] = {"doc_id": chosen}
+    if kept > 2 * target and by_lang["en"]:
+        mapping["lang"] = ["en"]
+        kept = by_lang["en"]
+    return DocFilter.of(mapping), kept
+
+
+def run_filtered_leg(service: Service, queries: Sequence[str]) -> dict[str, Any]:
+    """p50 of filtered (≈1 % of passages) and unfiltered searches, interleaved, and whether
+    every filtered search still filled its top-k."""
+    doc_filter, kept = pick_filter(service.store)
+    engine = service.engine
+    filtered = SearchEngine(FilteredStore(service.store, doc_filter), engine.encoder, engine.calibration)
+    view = replace(service, engine=filtered)
+    vectors = engine.encode_many(list(queries))
+    times: dict[str, list[float]] = {"unfiltered": [], "filtered": []}
+    full = True
+    for query, vector in zip(queries, vectors):
+        for name, searcher in (("unfiltered", engine), ("filtered", view.engine)):
+            started = time.perf_counter()
+            result = searcher.search(query, TOP_K, qvec=vector)
+            times[name].append(time.perf_counter() - started)
+            if name == "filtered":
+                full &= len(result.hits) == min(TOP_K, kept)
+    unfiltered, filtered_summary = latency_summary(times["unfiltered"]), latency_summary(times["filtered"])
+    return {
+        "passages": service.store.size,
+        "kept": kept,
+        "kept_share": round(kept / max(service.store.size, 1), 4),
+        "filter": {field: sorted(values) for field, values in doc_filter.clauses},
+        "full_top_k": full,
+        "unfiltered": unfiltered,
+        "filtered": filtered_summary,
+        "p50_ratio": ratio(filtered_summary["p50_ms"], unfiltered["p50_ms"]),
+    }
