@@ -53,11 +53,12 @@ def test_the_build_reads_what_the_upload_child_read_without_reading_again(
     with TestClient(app) as client:
         files = {"file": ("rules.tmx", tmx(12).encode(), "application/xml")}
         assert client.post("/v1/documents", headers=ADMIN, files=files).status_code == 202
-    never.set()
     built = tmp_path / "built"
     built.mkdir()
+    # The job holds in its rebuild until `never` is set, so its staging folder is still there.
     (staged,) = corpus.glob(".qa-upload-*/rules.tmx")
     shutil.copy(staged, built / "rules.tmx")  # as the job puts it into the corpus
+    never.set()
 
     def no_second_read(path: Path, limits: Limits):
         raise AssertionError("read again")
