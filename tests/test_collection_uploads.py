@@ -3,7 +3,6 @@ collection's corpus folder and rebuilds its index only; a crash mid-job is rolle
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from qa.service import open_service
 from qa.settings import Settings
 from qa.state import StateStore
 from qa.state.db import utcnow
-from qa.state.jobs import JobRow, add_job
+from qa.state.jobs import JobRow, add_job, jobs_with_status
 from qa.store.collections import collection_settings
 from tests._apps import app_with
 from tests._two_sites import DEFAULT_ARTICLE, SITES, copy_article
@@ -115,20 +114,21 @@ def test_an_unknown_collection_is_404_and_another_keys_collection_403(server):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "collection_forbidden"
 
 
-def test_a_job_interrupted_in_a_collection_is_rolled_back_and_run_again_in_its_folder(tmp_path: Path):
-    default, other = tmp_path / "corpus", tmp_path / "collections" / "b" / "corpus"
-    folders = {"default": default, "b": other}
+def interrupted_job_in_b(tmp_path: Path) -> tuple[dict[str, Path], StateStore]:
+    """Corpus folders of `default` and `b`, each with kept.txt; a dead worker's job in b had
+    replaced b's kept.txt (its upload staged, the old file backed up); a stray backup in b."""
+    folders = {"default": tmp_path / "corpus", "b": tmp_path / "collections" / "b" / "corpus"}
     for folder in folders.values():
         folder.mkdir(parents=True)
         (folder / "kept.txt").write_text("旧的。\n", encoding="utf-8")
+    other = folders["b"]
     staging, backup = other / ".qa-upload-x", other / ".qa-backup-x"
     staging.mkdir()
     backup.mkdir()
     (staging / "kept.txt").write_text("新的。\n", encoding="utf-8")
-    (backup / "kept.txt").write_text("旧的。\n", encoding="utf-8")  # the dead worker had replaced it
+    (backup / "kept.txt").write_text("旧的。\n", encoding="utf-8")
     (other / "kept.txt").write_text("新的。\n", encoding="utf-8")
-    stray = other / ".qa-backup-stray"
-    stray.mkdir()
+    (other / ".qa-backup-stray").mkdir()
     state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     with state.session() as session:
         add_job(
@@ -153,12 +153,20 @@ def test_a_job_interrupted_in_a_collection_is_rolled_back_and_run_again_in_its_f
                 heartbeat=utcnow(),
             ),
         )
+    return folders, state
 
+
+def contents(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") if p.is_file() else "<dir>" for p in folder.iterdir()}
+
+
+def test_a_job_interrupted_in_a_collection_is_rolled_back_and_run_again_in_its_folder(tmp_path: Path):
+    folders, state = interrupted_job_in_b(tmp_path)
+    default, other = folders["default"], folders["b"]
     recover(default, state, corpus_of=folders.__getitem__)
-    assert (other / "kept.txt").read_text(encoding="utf-8") == "旧的。\n"  # rolled back in b's folder
-    assert staging.is_dir() and not backup.exists() and not stray.exists()
-    assert sorted(os.listdir(default)) == ["kept.txt"]
-    assert (default / "kept.txt").read_text(encoding="utf-8") == "旧的。\n"
+    # Rolled back in b's folder; the staged upload kept for the rerun; leftovers there removed.
+    assert contents(other) == {"kept.txt": "旧的。\n", ".qa-upload-x": "<dir>"}
+    assert contents(default) == {"kept.txt": "旧的。\n"}
 
     seen: list[tuple[str, str]] = []
 
@@ -169,5 +177,14 @@ def test_a_job_interrupted_in_a_collection_is_rolled_back_and_run_again_in_its_f
     jobs = JobQueue(default, build, state, corpus_of=folders.__getitem__)
     assert jobs.wait_idle(30)
     assert seen == [("b", "新的。\n")]  # run again in b's folder, from its staged upload
-    assert sorted(os.listdir(default)) == ["kept.txt"]
-    assert (default / "kept.txt").read_text(encoding="utf-8") == "旧的。\n"
+    assert contents(other) == {"kept.txt": "新的。\n"}
+    assert contents(default) == {"kept.txt": "旧的。\n"}
+
+
+def test_a_recovery_that_knows_only_default_leaves_another_collections_job_alone(tmp_path: Path):
+    folders, state = interrupted_job_in_b(tmp_path)
+    before = {name: contents(folder) for name, folder in folders.items()}
+    recover(folders["default"], state)  # never rolled back into the default folder
+    assert {name: contents(folder) for name, folder in folders.items()} == before
+    with state.session() as session:
+        assert [row.status for row in jobs_with_status(session, "running")] == ["running"]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.fsutil import atomic_copy, fsync_dir
+from qa.state.collections import DEFAULT_COLLECTION
 from qa.state.db import StateStore, utcnow
 from qa.state.jobs import JobRow, add_job, get_job, job_collections, jobs_with_status
 
@@ -41,6 +42,17 @@ REQUEUED_NOTE = (
 def this_process() -> str:
     """The owner name of jobs this process runs."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def default_only(corpus_dir: Path) -> Callable[[str], Path]:
+    """The corpus folders of a caller that knows only the collection `default` (`corpus_dir`)."""
+
+    def folder(name: str) -> Path:
+        if name != DEFAULT_COLLECTION:
+            raise LookupError(f"the corpus folder of the collection '{name}' is not known here")
+        return corpus_dir
+
+    return folder
 
 
 class CorpusChange:
@@ -108,14 +120,18 @@ def recover(
     no job needs. `corpus_dir` is the default collection's corpus folder, `corpus_of(name)` any
     collection's (each job is rolled back, and leftovers cleaned, in its own collection's).
     Safe to call twice and from several workers at once."""
-    folder_of = corpus_of or (lambda name: corpus_dir)
+    folder_of = corpus_of or default_only(corpus_dir)
     if legacy_file is not None:
         import_legacy(legacy_file, state)
     with state.session() as session:
         for row in jobs_with_status(session, "running"):
             if not _owner_gone(row):
                 continue
-            folder = folder_of(row.collection)
+            try:
+                folder = folder_of(row.collection)
+            except LookupError as exc:  # left for a server that knows the collection
+                log.warning("document job %s not recovered: %s", row.job_id, exc)
+                continue
             if row.backup_dir is not None and folder.is_dir():  # a deleted collection has no folder
                 CorpusChange(folder, Path(row.backup_dir)).rollback([Path(p).name for p in row.staged])
             row.owner, row.backup_dir, row.progress, row.texts_embedded = None, None, 0.0, 0
@@ -135,7 +151,12 @@ def recover(
             for p in (row.staging_dir, row.backup_dir)
             if p is not None
         }
-        folders = {corpus_dir, *(folder_of(name) for name in job_collections(session))}
+        folders = {corpus_dir}
+        for name in job_collections(session):
+            try:
+                folders.add(folder_of(name))
+            except LookupError:
+                pass
     for folder in sorted(folders):
         _remove_leftovers(folder, needed)
 

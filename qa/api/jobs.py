@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from qa.api.job_recovery import CorpusChange, recover, this_process
+from qa.api.job_recovery import CorpusChange, default_only, recover, this_process
 from qa.corpus.errors import CorpusError
 from qa.corpus.sources import corpus_sources
 from qa.state.collections import DEFAULT_COLLECTION
@@ -191,7 +191,7 @@ class JobQueue:
         step fails. `corpus_dir` is the default collection's corpus folder, `corpus_of(name)`
         any collection's. `legacy_file` is an older server's jobs.json, moved in once."""
         self.corpus_dir = corpus_dir
-        self.corpus_of = corpus_of or (lambda name: corpus_dir)
+        self.corpus_of = corpus_of or default_only(corpus_dir)
         self.rebuild = rebuild
         self.state = state
         self.owner = this_process()
@@ -343,8 +343,13 @@ class JobQueue:
             stop.set()
 
     def _run_steps(self, job: Job) -> None:
-        corpus_dir = self.corpus_of(job.collection)
-        change = CorpusChange(corpus_dir)
+        try:
+            corpus_dir = self.corpus_of(job.collection)
+            change = CorpusChange(corpus_dir)
+        except (LookupError, OSError) as exc:  # its collection was deleted since, or is unknown here
+            job.status, job.error, job.finished = "failed", _message(exc), time.time()
+            self._sync(job)
+            return
         job.backup_dir = change.backup
         self._sync(job)  # from here a crash is rolled back at the next start
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -40,7 +41,7 @@ from qa.embed.shared import SharedBuildEncoder
 from qa.service import build_store
 from qa.settings import Settings
 from qa.state import open_state
-from qa.store.collections import DEFAULT_COLLECTION, collection_exists, collection_settings
+from qa.store.collections import DEFAULT_COLLECTION, collection_corpus, collection_exists, collection_settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -109,7 +110,7 @@ def start_jobs(app) -> JobQueue:
                 _rebuild(app),
                 open_state(settings),
                 settings.index_dir / LEGACY_JOBS_FILE,
-                corpus_of=lambda name: collection_settings(settings, name).corpus_dir,
+                corpus_of=partial(collection_corpus, settings),
             )
     return jobs
 
