@@ -101,6 +101,10 @@ def test_an_unknown_collection_is_404_and_another_keys_collection_403(server):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "collection_not_found"
     deleting = client.delete("/v1/documents/any", headers=ADMIN, params={"collection": "nowhere"})
     assert deleting.status_code == 404 and deleting.json()["error"]["code"] == "collection_not_found"
+    for outside in ("..", "../index", "collections/x"):  # never a folder outside the collections
+        posted = client.post("/v1/documents", headers=ADMIN, files=upload, data={"collection": outside})
+        deleting = client.delete("/v1/documents/any", headers=ADMIN, params={"collection": outside})
+        assert (posted.status_code, deleting.status_code) == (422, 422), (posted.text, deleting.text)
     made = client.post(
         "/v1/admin/keys",
         headers=ADMIN,

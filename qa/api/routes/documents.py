@@ -14,11 +14,12 @@ An upload is checked before it is accepted (qa.api.uploads): a malformed or host
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from functools import partial
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
@@ -41,6 +42,7 @@ from qa.embed.shared import SharedBuildEncoder
 from qa.service import build_store
 from qa.settings import Settings
 from qa.state import open_state
+from qa.state.collections import NAME_PATTERN
 from qa.store.collections import DEFAULT_COLLECTION, collection_corpus, collection_exists, collection_settings
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,7 @@ _UPLOAD_FORM = {
                         },
                         "collection": {
                             "type": "string",
+                            "pattern": NAME_PATTERN,
                             "description": "The collection to add it to (default `default`).",
                         },
                     },
@@ -152,6 +155,7 @@ _UPLOAD_FORM = {
     }
 }
 FORM_FIELDS = ("file", "zh", "en", "doc_id", "collection")
+IN_COLLECTION = Query(DEFAULT_COLLECTION, pattern=NAME_PATTERN, description="The document's collection.")
 
 
 @router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS, openapi_extra=_UPLOAD_FORM)
@@ -194,6 +198,8 @@ async def add_document(request: Request) -> JobAccepted:
 def existing_collection(request: Request, collection: str) -> Settings:
     """The settings of a collection the caller may use: 403 when its key may not, else 404
     when there is no such collection."""
+    if not re.fullmatch(NAME_PATTERN, collection):  # never a path outside the collections folder
+        raise ApiError(422, "invalid_request", f"'{collection[:100]}' is not a collection name")
     may_use(request, collection)
     settings: Settings = request.app.state.settings
     if not collection_exists(settings, collection):
@@ -264,7 +270,7 @@ def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
 
 @router.get("/documents/{doc_id}", response_model=DocumentDetail, responses=_ERRORS)
 @declare(RoutePolicy(scope="documents:read"))
-def get_document(doc_id: str, request: Request, collection: str = DEFAULT_COLLECTION) -> DocumentDetail:
+def get_document(doc_id: str, request: Request, collection: str = IN_COLLECTION) -> DocumentDetail:
     service = collection_service(request, collection)
     jobs: JobQueue | None = getattr(request.app.state, "document_jobs", None)
     pending = jobs.pending(doc_id, collection) if jobs is not None else None
@@ -296,7 +302,7 @@ def get_document(doc_id: str, request: Request, collection: str = DEFAULT_COLLEC
 
 @router.delete("/documents/{doc_id}", status_code=202, response_model=JobAccepted, responses=_ERRORS)
 @declare(RoutePolicy(scope="documents:write"))
-def delete_document(doc_id: str, request: Request, collection: str = DEFAULT_COLLECTION) -> JobAccepted:
+def delete_document(doc_id: str, request: Request, collection: str = IN_COLLECTION) -> JobAccepted:
     """Remove the document's files from the collection's corpus and rebuild without it."""
     corpus_dir: Path = existing_collection(request, collection).corpus_dir
     try:
