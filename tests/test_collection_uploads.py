@@ -118,6 +118,18 @@ def test_an_unknown_collection_is_404_and_another_keys_collection_403(server):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "collection_forbidden"
 
 
+def test_a_store_without_collections_refuses_before_writing_anything(server, monkeypatch):
+    client, settings = server
+    monkeypatch.setattr(client.app.state, "settings", settings.model_copy(update={"vector_store": "milvus"}))
+    upload = {"file": ("note.txt", UPLOAD, "text/plain")}
+    refused = client.post("/v1/documents", headers=ADMIN, files=upload, data={"collection": COLLECTION})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "collection_store_unsupported"
+    refused = client.delete(f"/v1/documents/{SITES[COLLECTION]}", headers=ADMIN, params={"collection": COLLECTION})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "collection_store_unsupported"
+    corpus = collection_settings(settings, COLLECTION).corpus_dir
+    assert sorted(p.name for p in corpus.iterdir()) == [f"{SITES[COLLECTION]}.{lang}.txt" for lang in ("en", "zh")]
+
+
 def interrupted_job_in_b(tmp_path: Path) -> tuple[dict[str, Path], StateStore]:
     """Corpus folders of `default` and `b`, each with kept.txt; a dead worker's job in b had
     replaced b's kept.txt (its upload staged, the old file backed up); a stray backup in b."""

@@ -65,6 +65,8 @@ def _rebuild(app):
         progress(0.0)
         collection = progress.job.collection
         if collection != DEFAULT_COLLECTION:
+            if not keeps_collections(settings):  # it would overwrite the default index
+                raise RuntimeError(UNSUPPORTED_STORE)
             # Its own corpus and index folders: the default index is not touched.
             version = build_store(
                 collection_settings(settings, collection),
@@ -204,7 +206,17 @@ def existing_collection(request: Request, collection: str) -> Settings:
     settings: Settings = request.app.state.settings
     if not collection_exists(settings, collection):
         raise ApiError(404, "collection_not_found", f"no collection named '{collection[:100]}'")
+    if collection != DEFAULT_COLLECTION and not keeps_collections(settings):
+        raise ApiError(422, "collection_store_unsupported", UNSUPPORTED_STORE)
     return collection_settings(settings, collection)
+
+
+# A build with collection settings would still write the one configured Milvus collection.
+UNSUPPORTED_STORE = "collections other than 'default' are kept by the local store only (QA_VECTOR_STORE=faiss)"
+
+
+def keeps_collections(settings: Settings) -> bool:
+    return settings.vector_store == "faiss"
 
 
 def _accept(
