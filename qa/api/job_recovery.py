@@ -15,13 +15,15 @@ import os
 import shutil
 import socket
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from qa.fsutil import atomic_copy, fsync_dir
+from qa.state.collections import DEFAULT_COLLECTION
 from qa.state.db import StateStore, utcnow
-from qa.state.jobs import JobRow, add_job, get_job, jobs_with_status
+from qa.state.jobs import JobRow, add_job, get_job, job_collections, jobs_with_status
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,17 @@ REQUEUED_NOTE = (
 def this_process() -> str:
     """The owner name of jobs this process runs."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def default_only(corpus_dir: Path) -> Callable[[str], Path]:
+    """The corpus folders of a caller that knows only the collection `default` (`corpus_dir`)."""
+
+    def folder(name: str) -> Path:
+        if name != DEFAULT_COLLECTION:
+            raise LookupError(f"the corpus folder of the collection '{name}' is not known here")
+        return corpus_dir
+
+    return folder
 
 
 class CorpusChange:
@@ -96,18 +109,31 @@ def _owner_gone(row: JobRow) -> bool:
     return row.heartbeat is None or utcnow() - row.heartbeat > STALE_AFTER
 
 
-def recover(corpus_dir: Path, state: StateStore, legacy_file: Path | None = None) -> None:
+def recover(
+    corpus_dir: Path,
+    state: StateStore,
+    legacy_file: Path | None = None,
+    corpus_of: Callable[[str], Path] | None = None,
+) -> None:
     """After a restart: roll back and queue again every job whose process died while running
     it, fail queued jobs whose staged files are gone, and remove the staging and backup folders
-    no job needs. Safe to call twice and from several workers at once."""
+    no job needs. `corpus_dir` is the default collection's corpus folder, `corpus_of(name)` any
+    collection's (each job is rolled back, and leftovers cleaned, in its own collection's).
+    Safe to call twice and from several workers at once."""
+    folder_of = corpus_of or default_only(corpus_dir)
     if legacy_file is not None:
         import_legacy(legacy_file, state)
     with state.session() as session:
         for row in jobs_with_status(session, "running"):
             if not _owner_gone(row):
                 continue
-            if row.backup_dir is not None:
-                CorpusChange(corpus_dir, Path(row.backup_dir)).rollback([Path(p).name for p in row.staged])
+            try:
+                folder = folder_of(row.collection)
+            except LookupError as exc:  # left for a server that knows the collection
+                log.warning("document job %s not recovered: %s", row.job_id, exc)
+                continue
+            if row.backup_dir is not None and folder.is_dir():  # a deleted collection has no folder
+                CorpusChange(folder, Path(row.backup_dir)).rollback([Path(p).name for p in row.staged])
             row.owner, row.backup_dir, row.progress, row.texts_embedded = None, None, 0.0, 0
             if row.cancel_requested:  # it was being cancelled: the rollback finished that
                 row.status, row.finished = "cancelled", utcnow()
@@ -125,6 +151,18 @@ def recover(corpus_dir: Path, state: StateStore, legacy_file: Path | None = None
             for p in (row.staging_dir, row.backup_dir)
             if p is not None
         }
+        folders = {corpus_dir}
+        for name in job_collections(session):
+            try:
+                folders.add(folder_of(name))
+            except LookupError:
+                pass
+    for folder in sorted(folders):
+        _remove_leftovers(folder, needed)
+
+
+def _remove_leftovers(corpus_dir: Path, needed: set[Path]) -> None:
+    """Remove the staging and backup folders in `corpus_dir` that no job needs."""
     for leftover in corpus_dir.glob(".qa-*") if corpus_dir.is_dir() else ():
         if leftover.is_dir() and leftover.name.startswith((STAGING_PREFIX, BACKUP_PREFIX)) and leftover not in needed:
             shutil.rmtree(leftover, ignore_errors=True)

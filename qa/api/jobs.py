@@ -28,9 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from qa.api.job_recovery import CorpusChange, recover, this_process
+from qa.api.job_recovery import CorpusChange, default_only, recover, this_process
 from qa.corpus.errors import CorpusError
 from qa.corpus.sources import corpus_sources, document_file_names
+from qa.state.collections import DEFAULT_COLLECTION
 from qa.state.db import StateStore, utcnow
 from qa.state.jobs import (
     UNFINISHED,
@@ -67,6 +68,7 @@ class Job:
     job_id: str
     doc_id: str
     kind: Literal["add", "delete"]
+    collection: str = DEFAULT_COLLECTION
     status: Status = "queued"
     progress: float = 0.0
     error: str | None = None
@@ -114,6 +116,7 @@ class Job:
             job_id=row.job_id,
             doc_id=row.doc_id,
             kind="delete" if row.kind == "delete" else "add",
+            collection=row.collection,
             status=row.status,  # type: ignore[arg-type]
             progress=row.progress,
             error=row.error,
@@ -181,11 +184,14 @@ class JobQueue:
         rebuild: Callable[[JobProgress], str],
         state: StateStore,
         legacy_file: Path | None = None,
+        corpus_of: Callable[[str], Path] | None = None,
     ) -> None:
-        """`rebuild(progress)` builds the index from the corpus folder, switches the server to
-        it and returns the new version; it raises when either step fails. `legacy_file` is an
-        older server's jobs.json, moved into the state store once."""
+        """`rebuild(progress)` builds the index of `progress.job.collection` from its corpus
+        folder, switches the server to it and returns the new version; it raises when either
+        step fails. `corpus_dir` is the default collection's corpus folder, `corpus_of(name)`
+        any collection's. `legacy_file` is an older server's jobs.json, moved in once."""
         self.corpus_dir = corpus_dir
+        self.corpus_of = corpus_of or default_only(corpus_dir)
         self.rebuild = rebuild
         self.state = state
         self.owner = this_process()
@@ -193,7 +199,7 @@ class JobQueue:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        recover(corpus_dir, state, legacy_file)
+        recover(corpus_dir, state, legacy_file, corpus_of)
         with state.session() as session:
             if jobs_with_status(session, "queued"):
                 self._start_worker()
@@ -206,11 +212,13 @@ class JobQueue:
         remove: list[str] | None = None,
         staging_dir: Path | None = None,
         texts_expected: int | None = None,
+        collection: str = DEFAULT_COLLECTION,
     ) -> Job:
         job = Job(
             uuid.uuid4().hex,
             doc_id,
             kind,
+            collection,
             staged=list(staged or []),
             remove=list(remove or []),
             staging_dir=staging_dir,
@@ -220,6 +228,7 @@ class JobQueue:
             job_id=job.job_id,
             doc_id=doc_id,
             kind=kind,
+            collection=collection,
             status="queued",
             progress=0.0,
             created=utcnow(),
@@ -270,10 +279,10 @@ class JobQueue:
             running.cancel_requested = True
         return self.get(job_id)
 
-    def pending(self, doc_id: str) -> Job | None:
-        """The latest job for this document that has not finished."""
+    def pending(self, doc_id: str, collection: str = DEFAULT_COLLECTION) -> Job | None:
+        """The latest job for this document of `collection` that has not finished."""
         with self.state.session() as session:
-            row = latest_unfinished(session, doc_id)
+            row = latest_unfinished(session, doc_id, collection)
             found = Job.from_row(row) if row is not None else None
         running = self._running
         return running if found and running and running.job_id == found.job_id else found
@@ -334,12 +343,18 @@ class JobQueue:
             stop.set()
 
     def _run_steps(self, job: Job) -> None:
-        change = CorpusChange(self.corpus_dir)
+        try:
+            corpus_dir = self.corpus_of(job.collection)
+            change = CorpusChange(corpus_dir)
+        except (LookupError, OSError) as exc:  # its collection was deleted since, or is unknown here
+            job.status, job.error, job.finished = "failed", _message(exc), time.time()
+            self._sync(job)
+            return
         job.backup_dir = change.backup
         self._sync(job)  # from here a crash is rolled back at the next start
         try:
             # The document's current files (looked up now: an earlier job may have changed them).
-            for name in job.remove or _files_of(self.corpus_dir, job.doc_id):
+            for name in job.remove or _files_of(corpus_dir, job.doc_id):
                 change.remove(name)
             for staged in job.staged:
                 change.add(staged)

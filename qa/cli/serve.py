@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 import uvicorn
 
@@ -13,6 +15,7 @@ from qa.embed.threads import usable_cores
 from qa.service import open_index
 from qa.settings import Settings, get_settings
 from qa.state import open_state
+from qa.store.collections import collection_corpus
 
 DEFAULTS = Settings.model_fields  # the help names the settings' own defaults
 
@@ -40,7 +43,12 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         )
     # Jobs a crash interrupted are rolled back first, so the last good index matches the corpus.
     try:
-        recover(settings.corpus_dir, open_state(settings), settings.index_dir / LEGACY_JOBS_FILE)
+        recover(
+            settings.corpus_dir,
+            open_state(settings),
+            settings.index_dir / LEGACY_JOBS_FILE,
+            partial(collection_corpus, settings),
+        )
     except Exception as exc:  # a dead database must not keep the port closed (the app retries)
         click.echo(f"qa: warning: document jobs not recovered yet: {exc}", err=True)
     if settings.auto_build and workers > 1:

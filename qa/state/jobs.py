@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, Integer, Result, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from qa.state.collections import DEFAULT_COLLECTION
 from qa.state.db import Base, UtcDateTime, utcnow
 
 UNFINISHED = ("queued", "running")
@@ -24,6 +25,8 @@ class JobRow(Base):
 
     job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     doc_id: Mapped[str] = mapped_column(String(100), index=True)
+    # The collection whose corpus folder the job changes and whose index it rebuilds.
+    collection: Mapped[str] = mapped_column(String(63), default=DEFAULT_COLLECTION, server_default=DEFAULT_COLLECTION)
     kind: Mapped[str] = mapped_column(String(8))  # add or delete
     status: Mapped[str] = mapped_column(String(10), index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
@@ -61,8 +64,15 @@ def jobs_with_status(session: Session, *statuses: str) -> list[JobRow]:
     return list(session.scalars(select(JobRow).where(JobRow.status.in_(statuses)).order_by(JobRow.created)))
 
 
-def latest_unfinished(session: Session, doc_id: str) -> JobRow | None:
-    query = select(JobRow).where(JobRow.doc_id == doc_id, JobRow.status.in_(UNFINISHED))
+def job_collections(session: Session) -> list[str]:
+    """Every collection some job has changed (whose corpus folder may hold a job's leftovers)."""
+    return sorted(session.scalars(select(JobRow.collection).distinct()))
+
+
+def latest_unfinished(session: Session, doc_id: str, collection: str = DEFAULT_COLLECTION) -> JobRow | None:
+    query = select(JobRow).where(
+        JobRow.doc_id == doc_id, JobRow.collection == collection, JobRow.status.in_(UNFINISHED)
+    )
     return session.scalars(query.order_by(JobRow.created.desc()).limit(1)).first()
 
 

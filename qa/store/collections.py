@@ -29,5 +29,10 @@ def collection_settings(settings: Settings, name: str) -> Settings:
     return settings.model_copy(update={"corpus_dir": root / "corpus", "index_dir": root / "index"})
 
 
+def collection_corpus(settings: Settings, name: str) -> Path:
+    """The corpus folder of collection `name`."""
+    return collection_settings(settings, name).corpus_dir
+
+
 def collection_exists(settings: Settings, name: str) -> bool:
     return name == DEFAULT_COLLECTION or collection_root(settings, name).is_dir()

@@ -136,6 +136,7 @@ def test_another_collection_is_forbidden_by_name(pair, where):
     named = {"other": other.collection, "default": "default", "omitted": None}[where]
     choice = {"collection": named} if named else {}
     question = questions_about(other.doc_id)[0]["question"]
+    doc_id = other.doc_id if where == "other" else DEFAULT_ARTICLE
     refused = [
         client.post("/v1/search", json=choice | {"query": question}, headers=mine),
         client.post("/v1/ask", json=choice | {"question": question}, headers=mine),
@@ -143,9 +144,8 @@ def test_another_collection_is_forbidden_by_name(pair, where):
         client.get("/v1/passages", params=choice, headers=mine),
         client.get(f"/v1/passages/{a_passage_of(client, other)}", params=choice, headers=mine),
         client.get("/v1/documents", params=choice, headers=mine),
+        client.get(f"/v1/documents/{doc_id}", params=choice, headers=mine),
     ]
-    if where != "other":  # GET /v1/documents/{doc_id} is about `default` only
-        refused.append(client.get(f"/v1/documents/{DEFAULT_ARTICLE}", headers=mine))
     for response in refused:
         assert response.status_code == 403, (response.request.url, response.text)
         error = response.json()["error"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from qa.api.errors import ApiError
 from qa.corpus.metadata import Metadata, MetadataError, parse_metadata_json
+from qa.state.collections import NAME_PATTERN
 
 UPLOAD_FORM: dict[str, Any] = {
     "requestBody": {
@@ -31,8 +32,8 @@ UPLOAD_FORM: dict[str, Any] = {
                         },
                         "collection": {
                             "type": "string",
-                            "description": "Only `default` over HTTP so far (other "
-                            "collections: `qa ingest --collection`).",
+                            "pattern": NAME_PATTERN,
+                            "description": "The collection to add it to (default `default`).",
                         },
                     },
                 }

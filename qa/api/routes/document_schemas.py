@@ -20,6 +20,7 @@ class JobStatus(BaseModel):
     job_id: str
     doc_id: str
     kind: str = Field(description="add or delete")
+    collection: str | None = Field(None, description="The collection the job changes (`default` unless chosen).")
     status: str = Field(description="queued, running, done, failed or cancelled")
     progress: float = Field(ge=0, le=1)
     error: str | None = None

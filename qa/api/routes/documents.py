@@ -1,10 +1,11 @@
 """Documents over HTTP (optional extension, admin key): upload, look up, delete; jobs report progress.
 
-POST /v1/documents        multipart: `file`, or `zh` + `en` (two editions); optional `doc_id` → 202
+POST /v1/documents        multipart: `file`, or `zh` + `en` (two editions); optional `doc_id`, `collection` → 202
 GET  /v1/jobs/{job_id}    {"status": "queued|running|done|failed|cancelled", "progress": 0–1, ...}
 DELETE /v1/jobs/{job_id}  cancels a queued or running job (its corpus change is rolled back)
 GET  /v1/documents/{id}   what the served index holds for the document (API key, like /v1/documents)
 DELETE /v1/documents/{id} → 202, the document leaves the corpus and the index
+(the last two take `?collection=`; every job works in its own collection's folders)
 
 An upload is checked before it is accepted (qa.api.uploads): a malformed or hostile file gets a
 4xx with a message and never reaches the corpus or the index.
@@ -13,15 +14,17 @@ An upload is checked before it is accepted (qa.api.uploads): a malformed or host
 from __future__ import annotations
 
 import logging
+import re
 import threading
+from functools import partial
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from qa.api.deps import get_service, may_use
+from qa.api.deps import collection_service, may_use
 from qa.api.errors import ApiError
 from qa.api.job_recovery import LEGACY_JOBS_FILE
 from qa.api.jobs import KEEP_JOBS, JobProgress, JobQueue
@@ -38,9 +41,11 @@ from qa.corpus.readers import Limits
 from qa.corpus.sources import corpus_sources, document_file_names
 from qa.embed.model import load_encoder
 from qa.embed.shared import SharedBuildEncoder
-from qa.service import Service, build_store
+from qa.service import build_store
+from qa.settings import Settings
 from qa.state import open_state
-from qa.store.collections import DEFAULT_COLLECTION
+from qa.state.collections import NAME_PATTERN
+from qa.store.collections import DEFAULT_COLLECTION, collection_corpus, collection_exists, collection_settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -50,7 +55,7 @@ _LOCK = threading.Lock()
 
 
 def _rebuild(app):
-    """The worker's rebuild step: build a new index version, then serve it."""
+    """The worker's rebuild step: build a new index version of the job's collection, then serve it."""
     settings, holder = app.state.settings, app.state.holder
 
     def rebuild(progress: JobProgress) -> str:
@@ -60,6 +65,21 @@ def _rebuild(app):
         waiting = (lambda: queries.queue.pending_cost > 0) if hasattr(queries, "queue") else (lambda: False)
         encoder = SharedBuildEncoder(encoder, progress.texts, waiting, settings.build_encoder_share)
         progress(0.0)
+        collection = progress.job.collection
+        if collection != DEFAULT_COLLECTION:
+            if not keeps_collections(settings):  # it would overwrite the default index
+                raise RuntimeError(UNSUPPORTED_STORE)
+            # Its own corpus and index folders: the default index is not touched.
+            version = build_store(
+                collection_settings(settings, collection),
+                encoder,
+                progress=False,
+                allow_empty=True,
+                on_reused=progress.reused,
+            )
+            progress(0.9)
+            holder.for_collection(collection)  # reopened now (it sees the new live version)
+            return version
         # Into the configured store (FAISS folder or Milvus); deleting the last document is allowed.
         build_store(settings, encoder, progress=False, allow_empty=True, on_reused=progress.reused)
         progress(0.9)
@@ -92,7 +112,11 @@ def start_jobs(app) -> JobQueue:
         if jobs is None:
             settings = app.state.settings
             jobs = app.state.document_jobs = JobQueue(
-                settings.corpus_dir, _rebuild(app), open_state(settings), settings.index_dir / LEGACY_JOBS_FILE
+                settings.corpus_dir,
+                _rebuild(app),
+                open_state(settings),
+                settings.index_dir / LEGACY_JOBS_FILE,
+                corpus_of=partial(collection_corpus, settings),
             )
     return jobs
 
@@ -108,6 +132,7 @@ def get_jobs(request: Request) -> JobQueue:
 
 
 FORM_FIELDS = ("file", "zh", "en", "doc_id", "collection", "metadata")
+IN_COLLECTION = Query(DEFAULT_COLLECTION, pattern=NAME_PATTERN, description="The document's collection.")
 
 
 @router.post("/documents", status_code=202, response_model=JobAccepted, responses=_ERRORS, openapi_extra=UPLOAD_FORM)
@@ -136,23 +161,38 @@ async def add_document(request: Request) -> JobAccepted:
             collection = form.get("collection") or DEFAULT_COLLECTION
             if not isinstance(collection, str):
                 raise ApiError(422, "invalid_request", "collection must be a text field")
-            may_use(request, collection)
-            if collection != DEFAULT_COLLECTION:
-                raise ApiError(
-                    422,
-                    "collection_uploads_unsupported",
-                    "uploads over HTTP go to the collection "
-                    f"'{DEFAULT_COLLECTION}' only so far: use `qa ingest --collection {collection[:100]}`",
-                )
+            existing_collection(request, collection)
             doc_id = form.get("doc_id")
             if doc_id is not None and not isinstance(doc_id, str):
                 raise ApiError(422, "invalid_doc_id", "doc_id must be a text field")
             metadata = metadata_field(form.get("metadata"))
             return await run_in_threadpool(
-                _accept, request, uploads["file"], uploads["zh"], uploads["en"], doc_id, metadata
+                _accept, request, uploads["file"], uploads["zh"], uploads["en"], doc_id, collection, metadata
             )
     except MultiPartException as exc:
         raise ApiError(422, "invalid_request", f"the multipart body is malformed: {exc.message}") from exc
+
+
+def existing_collection(request: Request, collection: str) -> Settings:
+    """The settings of a collection the caller may use: 403 when its key may not, else 404
+    when there is no such collection."""
+    if not re.fullmatch(NAME_PATTERN, collection):  # never a path outside the collections folder
+        raise ApiError(422, "invalid_request", f"'{collection[:100]}' is not a collection name")
+    may_use(request, collection)
+    settings: Settings = request.app.state.settings
+    if not collection_exists(settings, collection):
+        raise ApiError(404, "collection_not_found", f"no collection named '{collection[:100]}'")
+    if collection != DEFAULT_COLLECTION and not keeps_collections(settings):
+        raise ApiError(422, "collection_store_unsupported", UNSUPPORTED_STORE)
+    return collection_settings(settings, collection)
+
+
+# A build with collection settings would still write the one configured Milvus collection.
+UNSUPPORTED_STORE = "collections other than 'default' are kept by the local store only (QA_VECTOR_STORE=faiss)"
+
+
+def keeps_collections(settings: Settings) -> bool:
+    return settings.vector_store == "faiss"
 
 
 def _accept(
@@ -161,10 +201,11 @@ def _accept(
     zh: UploadFile | None,
     en: UploadFile | None,
     doc_id: str | None,
+    collection: str = DEFAULT_COLLECTION,
     metadata: Metadata | None = None,
 ) -> JobAccepted:
     """Check, stage and queue an upload (blocking: file copies and the child-process read)."""
-    settings = request.app.state.settings
+    settings = collection_settings(request.app.state.settings, collection)
     limits = Limits.from_settings(settings)
     if file is not None and (zh is not None or en is not None):
         raise ApiError(422, "invalid_request", "send either one part 'file' or two parts 'zh' and 'en'")
@@ -175,7 +216,12 @@ def _accept(
         parts, doc_id, settings.corpus_dir, limits, ParsedFiles(settings.index_dir / PARSED_DIR), metadata
     )
     job = get_jobs(request).submit(
-        upload.doc_id, "add", staged=upload.staged, staging_dir=upload.staging_dir, texts_expected=upload.passages
+        upload.doc_id,
+        "add",
+        staged=upload.staged,
+        staging_dir=upload.staging_dir,
+        texts_expected=upload.passages,
+        collection=collection,
     )
     log.info("document %s accepted as job %s (%s)", upload.doc_id, job.job_id, ", ".join(p.name for p in upload.staged))
     return JobAccepted(job_id=job.job_id, doc_id=upload.doc_id)
@@ -184,10 +230,10 @@ def _accept(
 @router.get("/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS)
 @declare(RoutePolicy(scope="documents:write"))
 def get_job(job_id: str, request: Request) -> JobStatus:
-    may_use(request, DEFAULT_COLLECTION)
     job = get_jobs(request).get(job_id)
     if job is None:
         raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}' (the last {KEEP_JOBS} jobs are kept)")
+    may_use(request, job.collection)
     return JobStatus.of(job)
 
 
@@ -196,8 +242,11 @@ def get_job(job_id: str, request: Request) -> JobStatus:
 def cancel_job(job_id: str, request: Request) -> JobStatus:
     """Cancel a queued job, or a running one at its next step (its corpus change is rolled
     back); the answer is the job as it is now (a running one says `cancelled` once stopped)."""
-    may_use(request, DEFAULT_COLLECTION)
-    job = get_jobs(request).cancel(job_id)
+    jobs = get_jobs(request)
+    found = jobs.get(job_id)
+    if found is not None:
+        may_use(request, found.collection)
+    job = jobs.cancel(job_id)
     if job is None:
         raise ApiError(404, "job_not_found", f"no job with id '{job_id[:100]}'")
     return JobStatus.of(job)
@@ -212,10 +261,11 @@ def _files_of(corpus_dir: Path, doc_id: str) -> list[str]:
 
 @router.get("/documents/{doc_id}", response_model=DocumentDetail, responses=_ERRORS)
 @declare(RoutePolicy(scope="documents:read"))
-def get_document(doc_id: str, request: Request, service: Service = Depends(get_service)) -> DocumentDetail:
+def get_document(doc_id: str, request: Request, collection: str = IN_COLLECTION) -> DocumentDetail:
+    service = collection_service(request, collection)
     jobs: JobQueue | None = getattr(request.app.state, "document_jobs", None)
-    pending = jobs.pending(doc_id) if jobs is not None else None
-    files = _files_of(request.app.state.settings.corpus_dir, doc_id)
+    pending = jobs.pending(doc_id, collection) if jobs is not None else None
+    files = _files_of(collection_settings(request.app.state.settings, collection).corpus_dir, doc_id)
     entry = next((d for d in service.store.documents() if d["doc_id"] == doc_id), None)
     if entry is None:
         if pending is None:
@@ -243,19 +293,18 @@ def get_document(doc_id: str, request: Request, service: Service = Depends(get_s
 
 @router.delete("/documents/{doc_id}", status_code=202, response_model=JobAccepted, responses=_ERRORS)
 @declare(RoutePolicy(scope="documents:write"))
-def delete_document(doc_id: str, request: Request) -> JobAccepted:
-    may_use(request, DEFAULT_COLLECTION)
-    """Remove the document's files from the corpus and rebuild without it."""
-    corpus_dir: Path = request.app.state.settings.corpus_dir
+def delete_document(doc_id: str, request: Request, collection: str = IN_COLLECTION) -> JobAccepted:
+    """Remove the document's files from the collection's corpus and rebuild without it."""
+    corpus_dir: Path = existing_collection(request, collection).corpus_dir
     try:
         sources = corpus_sources(corpus_dir)
     except CorpusError as exc:
         raise ApiError(404, "document_not_found", str(exc)) from exc
     if not any(s.doc_id == doc_id for s in sources):
         raise ApiError(404, "document_not_found", f"no document with id '{doc_id[:200]}' in the corpus")
-    if all(s.doc_id == doc_id for s in sources):
+    if collection == DEFAULT_COLLECTION and all(s.doc_id == doc_id for s in sources):
         raise ApiError(
             409, "last_document", "this is the only document; an index needs at least one (add another document first)"
         )
-    job = get_jobs(request).submit(doc_id, "delete")
+    job = get_jobs(request).submit(doc_id, "delete", collection=collection)
     return JobAccepted(job_id=job.job_id, doc_id=doc_id)

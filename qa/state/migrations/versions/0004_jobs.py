@@ -22,6 +22,7 @@ def upgrade() -> None:
         "jobs",
         sa.Column("job_id", sa.String(32), primary_key=True),
         sa.Column("doc_id", sa.String(100), nullable=False, index=True),
+        sa.Column("collection", sa.String(63), nullable=False, server_default="default"),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("status", sa.String(10), nullable=False, index=True),
         sa.Column("progress", sa.Float(), nullable=False),
