@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.service import open_service
 from qa.settings import Settings
 from qa.store.collections import collection_root
+from tests._apps import app_with
 
 ENCYCLOPEDIA = Path(__file__).parent / "data" / "encyclopedia"
 QUESTIONS = ENCYCLOPEDIA / "questions.jsonl"
@@ -44,6 +46,15 @@ def copy_article(slug: str, folder: Path) -> Path:
     for lang in ("en", "zh"):
         shutil.copy(ENCYCLOPEDIA / f"{slug}.{lang}.txt", folder)
     return folder
+
+
+def one_article_app(settings: Settings, encoder: Any, root: Path, admin_key: str) -> tuple[Settings, Any]:
+    """(settings, app) of a server whose `default` collection holds DEFAULT_ARTICLE only."""
+    mine = settings.model_copy(
+        update={"corpus_dir": copy_article(DEFAULT_ARTICLE, root / "corpus"), "index_dir": root / "index"}
+    )
+    service = open_service(mine, progress=False, encoder=encoder)
+    return mine, app_with(mine, service, database_url="", admin_keys=[admin_key])
 
 
 def open_sites(client: Any, admin_headers: dict[str, str], index_dir: Path, origins: list[str]) -> list[Site]:

@@ -13,14 +13,12 @@ from fastapi.testclient import TestClient
 
 from qa.api.job_recovery import recover
 from qa.api.jobs import JobProgress, JobQueue
-from qa.service import open_service
 from qa.settings import Settings
 from qa.state import StateStore
 from qa.state.db import utcnow
 from qa.state.jobs import JobRow, add_job, jobs_with_status
 from qa.store.collections import collection_settings
-from tests._apps import app_with
-from tests._two_sites import DEFAULT_ARTICLE, SITES, copy_article
+from tests._two_sites import SITES, copy_article, one_article_app
 
 ADMIN = {"Authorization": "Bearer adm-secret"}
 COLLECTION = "site-b"
@@ -34,11 +32,7 @@ UPLOAD = (
 def server(settings: Settings, encoder, tmp_path_factory) -> Iterator[tuple[TestClient, Settings]]:
     """`default` holds one article, the collection site-b another (built on first use)."""
     root = tmp_path_factory.mktemp("collection-uploads")
-    mine = settings.model_copy(
-        update={"corpus_dir": copy_article(DEFAULT_ARTICLE, root / "corpus"), "index_dir": root / "index"}
-    )
-    service = open_service(mine, progress=False, encoder=encoder)
-    app = app_with(mine, service, database_url="", admin_keys=["adm-secret"])
+    mine, app = one_article_app(settings, encoder, root, "adm-secret")
     with TestClient(app) as client:
         created = client.post("/v1/collections", headers=ADMIN, json={"name": COLLECTION, "title": "B"})
         assert created.status_code == 201, created.text

@@ -7,12 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from _apps import app_with
 from _sse import STREAM, events
-from _two_sites import DEFAULT_ARTICLE, Site, copy_article, open_sites, questions_about
+from _two_sites import DEFAULT_ARTICLE, Site, one_article_app, open_sites, questions_about
 from fastapi.testclient import TestClient
-
-from qa.service import open_service
 
 ADMIN = {"Authorization": "Bearer adm-secret"}
 ORIGINS = ["https://site-a.example", "https://site-b.example"]
@@ -22,11 +19,7 @@ ORIGINS = ["https://site-a.example", "https://site-b.example"]
 def sites(settings, encoder, tmp_path_factory) -> Iterator[tuple[TestClient, list[Site]]]:
     """One app: `default` holds a third article; site-a and site-b one article each."""
     root = tmp_path_factory.mktemp("two-sites")
-    mine = settings.model_copy(
-        update={"corpus_dir": copy_article(DEFAULT_ARTICLE, root / "corpus"), "index_dir": root / "index"}
-    )
-    service = open_service(mine, progress=False, encoder=encoder)
-    app = app_with(mine, service, database_url="", admin_keys=["adm-secret"])
+    mine, app = one_article_app(settings, encoder, root, "adm-secret")
     with TestClient(app) as client:
         yield client, open_sites(client, ADMIN, mine.index_dir, ORIGINS)
 
