@@ -15,7 +15,8 @@ from tests.milvus_engine import index_data, milvus, two_document_corpus  # noqa:
 # isort: split
 
 from qa.store.milvus.filter_expr import filter_expr  # noqa: E402
-from qa.store.milvus.store import open_milvus_store, write_milvus_version  # noqa: E402
+from qa.store.milvus.load import open_milvus_store  # noqa: E402
+from qa.store.milvus.write import write_milvus_version  # noqa: E402
 from tests.store.test_milvus import QUESTIONS, exact_top_k, same_ranking, settings_for  # noqa: E402
 
 META = {"first": {"tags": ["public", "intro"], "edition": "2025"}, "second": {"tags": ["internal"]}}
