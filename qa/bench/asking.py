@@ -12,14 +12,14 @@ falls on each alike; the ratios are what the targets are stated in.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 
 from qa.bench.http import REQUEST_TIMEOUT, START_TIMEOUT, Server
+from qa.bench.inprocess import sequential
 from qa.bench.stats import latency_summary, ratio
 from qa.text.script import script_of, to_traditional
 
@@ -34,44 +34,39 @@ def traditional_twins(questions: Sequence[str]) -> tuple[list[str], list[str]]:
     return simplified, [to_traditional(q) for q in simplified]
 
 
-def _timed_post(client: httpx.Client, path: str, body: dict, statuses: dict[int, int]) -> float:
-    started = time.perf_counter()
-    response = client.post(path, json=body)
-    elapsed = time.perf_counter() - started
-    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-    return elapsed
+def ask_body(question: str) -> dict:
+    return {"question": question}
 
 
-def interleaved(clients: dict[str, httpx.Client], path: str, bodies: Sequence[dict]) -> dict[str, dict]:
-    """Each body to every server in turn (after a warm-up); latency and statuses per server."""
-    seconds: dict[str, list[float]] = {name: [] for name in clients}
-    statuses: dict[str, dict[int, int]] = {name: {} for name in clients}
-    for body in bodies[:WARMUP]:
-        for client in clients.values():
-            client.post(path, json=body)
-    for body in bodies:
-        for name, client in clients.items():
-            seconds[name].append(_timed_post(client, path, body, statuses[name]))
-    return {name: {**latency_summary(seconds[name]), "statuses": statuses[name]} for name in clients}
+def search_body(question: str) -> dict:
+    return {"query": question, "top_k": 5}
 
 
-def paired(client: httpx.Client, path: str, bodies: dict[str, Sequence[dict]]) -> dict[str, dict]:
-    """Parallel lists of bodies (the same question in two forms) to one server, alternating."""
-    names = list(bodies)
-    seconds: dict[str, list[float]] = {name: [] for name in names}
-    statuses: dict[str, dict[int, int]] = {name: {} for name in names}
-    for index in range(len(bodies[names[0]])):
-        for name in names:
-            seconds[name].append(_timed_post(client, path, bodies[name][index], statuses[name]))
-    return {name: {**latency_summary(seconds[name]), "statuses": statuses[name]} for name in names}
+def in_turn(
+    targets: dict[str, tuple[httpx.Client, Callable[[str], dict]]],
+    path: str,
+    questions: Sequence[str],
+    warmup: int = 0,
+) -> dict[str, dict]:
+    """POST `path` for every question to each target (a client and the body it sends for a
+    question) in turn, after `warmup` untimed rounds; latency and statuses per target."""
+    statuses: dict[str, dict[int, int]] = {name: {} for name in targets}
 
+    def poster(name: str, client: httpx.Client, body_of: Callable[[str], dict]) -> Callable[[str], object]:
+        def post(question: str) -> None:
+            code = client.post(path, json=body_of(question)).status_code
+            statuses[name][code] = statuses[name].get(code, 0) + 1
 
-def _asks(questions: Sequence[str]) -> list[dict]:
-    return [{"question": q} for q in questions]
+        return post
 
-
-def _searches(questions: Sequence[str]) -> list[dict]:
-    return [{"query": q, "top_k": 5} for q in questions]
+    posts = {name: poster(name, client, body_of) for name, (client, body_of) in targets.items()}
+    for question in questions[:warmup]:
+        for post in posts.values():
+            post(question)
+    for counts in statuses.values():
+        counts.clear()
+    seconds = sequential(posts, questions)
+    return {name: {**latency_summary(seconds[name]), "statuses": statuses[name]} for name in targets}
 
 
 def _servers(
@@ -109,7 +104,6 @@ def run_ask_leg(
 ) -> dict:
     """Sequential asks and searches, question log on vs off (and vs a baseline checkout), then
     Simplified vs Traditional twins of the Chinese questions on the log-off server."""
-    asks, searches = _asks(questions), _searches(questions)
     simplified, traditional = traditional_twins(questions)
     out: dict = {"questions": len(questions), "chinese_twins": len(simplified)}
     with ExitStack() as stack:
@@ -121,13 +115,14 @@ def run_ask_leg(
             name: stack.enter_context(httpx.Client(base_url=server.url, timeout=REQUEST_TIMEOUT))
             for name, server in servers.items()
         }
-        out["ask"] = interleaved(clients, "/v1/ask", asks)
-        out["search"] = interleaved(clients, "/v1/search", searches)
-        off = clients["analytics_off"]
-        out["script_ask"] = paired(off, "/v1/ask", {"zh-Hans": _asks(simplified), "zh-Hant": _asks(traditional)})
-        out["script_search"] = paired(
-            off, "/v1/search", {"zh-Hans": _searches(simplified), "zh-Hant": _searches(traditional)}
-        )
+        for path, body_of in (("ask", ask_body), ("search", search_body)):
+            out[path] = in_turn(
+                {name: (client, body_of) for name, client in clients.items()}, f"/v1/{path}", questions, WARMUP
+            )
+        off, twin = clients["analytics_off"], dict(zip(simplified, traditional))
+        for path, body_of in (("ask", ask_body), ("search", search_body)):
+            twins = {"zh-Hans": (off, body_of), "zh-Hant": (off, lambda q, body_of=body_of: body_of(twin[q]))}
+            out[f"script_{path}"] = in_turn(twins, f"/v1/{path}", simplified)
         out["analytics_on_memory"] = servers["analytics_on"].memory()
     out["ratios"] = ask_ratios(out)
     return out

@@ -16,7 +16,7 @@ import faiss
 from qa.bench.asking import run_ask_leg
 from qa.bench.buildspeed import build_texts, run_build_throughput
 from qa.bench.contention import FLOOD_KINDS, run_flood_leg, run_neighbour_leg, run_rebuild_leg
-from qa.bench.filtered import reuse_embeddings, run_filtered_leg, split_corpus
+from qa.bench.filtered import one_passage_documents, run_filtered_leg
 from qa.bench.http import run_http
 from qa.bench.inprocess import bench_queries, run_inprocess
 from qa.bench.report import derive_ratios, markdown
@@ -111,23 +111,16 @@ def run_service_benchmarks(
     started = time.perf_counter()
     build_index(settings.corpus_dir, index_dir, encoder, settings.batch_size, progress=False)
     results["build_s"] = round(time.perf_counter() - started, 2)
-    service = open_service(
-        settings.model_copy(update={"index_dir": index_dir, "auto_build": False}), progress=False, encoder=encoder
-    )
+    if "inprocess" in legs or "filtered" in legs:
+        service = open_service(
+            settings.model_copy(update={"index_dir": index_dir, "auto_build": False}), progress=False, encoder=encoder
+        )
     if "inprocess" in legs:
         _step("in process: search vs bare encoder + FAISS")
         results["inprocess"] = run_inprocess(service, bench_queries(sizes["inprocess_queries"]))
     if "filtered" in legs:
-        split_dir, split_index = workdir / "one-passage-documents", workdir / "split-index"
-        count = split_corpus(service.store, split_dir)
-        reuse_embeddings(index_dir, split_index)
-        _step(f"in process: filtered (about 1 % of passages) vs unfiltered search, {count} one-passage documents")
-        build_index(split_dir, split_index, encoder, settings.batch_size, progress=False)
-        split = open_service(
-            settings.model_copy(update={"index_dir": split_index, "corpus_dir": split_dir, "auto_build": False}),
-            progress=False,
-            encoder=encoder,
-        )
+        _step("in process: filtered (about 1 % of passages) vs unfiltered search, on one-passage documents")
+        split = one_passage_documents(service, workdir / "one-passage")
         results["filtered"] = run_filtered_leg(split, bench_queries(sizes["inprocess_queries"]))
     if "http" in legs:
         _step(f"HTTP: hello vs /v1/search, {sizes['requests']} requests per level")

@@ -2,9 +2,9 @@
 
 The filter keeps about 1 % of the passages when the corpus allows it: the smallest documents
 until 1 % is reached, then one language of them if that is still above it. A corpus of a few
-long documents cannot be cut that fine, so the bench runs the leg on `split_corpus`: the same
-passages, one document each (their vectors come from the embedding cache). Both searches get
-the same query vector, so the timings compare retrieval and ranking, not encoding.
+long documents cannot be cut that fine, so the bench runs the leg on `one_passage_documents`:
+the same passages, one document each (their vectors come from the embedding cache). Both
+searches get the same query vector, so the timings compare retrieval and ranking, not encoding.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import Any
 
 from qa.bench.stats import latency_summary, ratio
 from qa.embed.cache import CACHE_DIR
+from qa.index.build import build_index
 from qa.search.engine import SearchEngine
-from qa.service import Service
+from qa.service import Service, open_service
 from qa.store.base import PassageStore
 from qa.store.filtered import FilteredStore
 from qa.store.filters import DocFilter
@@ -28,19 +29,19 @@ TARGET_SHARE = 0.01
 TOP_K = 5
 
 
-def split_corpus(store: PassageStore, corpus_dir: Path) -> int:
-    """Write every passage of `store` as a document of its own into `corpus_dir`; how many."""
+def one_passage_documents(service: Service, folder: Path) -> Service:
+    """A service over every passage of `service` written as a document of its own (corpus and
+    index under `folder`); the vectors come from `service`'s embedding cache."""
+    settings = service.settings
+    corpus_dir, index_dir = folder / "corpus", folder / "index"
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    for row in range(store.size):
-        text = store.passage(row).text
-        (corpus_dir / f"passage-{row:06d}.txt").write_text(text + "\n", encoding="utf-8")
-    return store.size
-
-
-def reuse_embeddings(index_dir: Path, new_index_dir: Path) -> None:
-    """Start `new_index_dir` with the embedding cache of `index_dir` (same texts, no re-encoding)."""
-    if (index_dir / CACHE_DIR).is_dir():
-        shutil.copytree(index_dir / CACHE_DIR, new_index_dir / CACHE_DIR, dirs_exist_ok=True)
+    for row in range(service.store.size):
+        (corpus_dir / f"passage-{row:06d}.txt").write_text(service.store.passage(row).text + "\n", encoding="utf-8")
+    if (settings.index_dir / CACHE_DIR).is_dir():
+        shutil.copytree(settings.index_dir / CACHE_DIR, index_dir / CACHE_DIR)
+    build_index(corpus_dir, index_dir, service.encoder, settings.batch_size, progress=False)
+    split = settings.model_copy(update={"index_dir": index_dir, "corpus_dir": corpus_dir, "auto_build": False})
+    return open_service(split, progress=False, encoder=service.encoder)
 
 
 def pick_filter(store: PassageStore, share: float = TARGET_SHARE) -> tuple[DocFilter, int]:
