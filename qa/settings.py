@@ -124,6 +124,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests a client may send at once before the per-minute rate applies; 0 = rate limiting off.",
     )
+    early_retry_hold_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="A client that asks again before the Retry-After of its last 429/503 has its "
+        "request held, unread, until then (at most this many seconds), so one that ignores "
+        "Retry-After cannot spend the server on refusals; 0 = answer at once.",
+    )
     widget_key_limit_per_minute: float = Field(
         600,
         ge=0,

@@ -48,6 +48,10 @@ OVERLOADED = Counter(
     "qa_overloaded_total",
     "Requests refused with 503 because the encoder's queue (or the long queries' share of it) was full.",
 )
+EARLY_RETRIES_HELD = Counter(
+    "qa_early_retries_held_total",
+    "Requests held unread because their client retried before the Retry-After it was given.",
+)
 SEARCH_STAGE = Histogram(
     "qa_search_stage_seconds", "Search latency by stage (encode, retrieve, fuse).", ["stage"], buckets=STAGE_BUCKETS
 )

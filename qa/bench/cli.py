@@ -15,8 +15,9 @@ import faiss
 
 from qa.bench.asking import run_ask_leg
 from qa.bench.buildspeed import build_texts, run_build_throughput
-from qa.bench.contention import FLOOD_KINDS, run_flood_leg, run_neighbour_leg, run_rebuild_leg
+from qa.bench.contention import run_neighbour_leg, run_rebuild_leg
 from qa.bench.filtered import one_passage_documents, run_filtered_leg
+from qa.bench.flood import FLOOD_KINDS, run_flood_leg
 from qa.bench.http import run_http
 from qa.bench.inprocess import bench_queries, run_inprocess
 from qa.bench.report import derive_ratios, markdown

@@ -1,5 +1,5 @@
-"""The hard cases: search while another process holds a core, while `qa build` runs, and a
-steady client's search while other clients flood the encoder with maximum-cost requests.
+"""The hard cases: search while another process holds a core and while `qa build` runs (the
+floods of other clients are in qa.bench.flood).
 
 A server is rarely alone on its machine: the documented update path runs `qa build` beside
 it, and containers share hosts. Each leg measures its floor in the same run (the bare encoder
@@ -149,7 +149,7 @@ def run_rebuild_leg(
         post = lambda body: client.post("/v1/search", json=body).raise_for_status()  # noqa: E731
         for body in bodies[:3]:
             post(body)
-        out["quiet"] = _sequential(post, bodies)
+        out["quiet"] = sequential_calls(post, bodies)
         build_env = {**os.environ, "QA_INDEX_DIR": str(served), "QA_CORPUS_DIR": str(changed), "QA_MODEL": model}
         logfile = open(log, "ab") if log else subprocess.DEVNULL
         started = time.perf_counter()
@@ -177,98 +177,7 @@ def run_rebuild_leg(
     return out
 
 
-FLOOD_KINDS = ("long-query", "history")
-FLOOD_TEXT_CHARS = 1000  # the longest query the contract allows
-
-
-def flood_body(kind: str, queries: Sequence[str]) -> tuple[str, dict]:
-    """A maximum-cost request: a 1,000-character search, or a short question with five
-    1,000-character earlier questions."""
-    long_text = ("".join(queries) * (FLOOD_TEXT_CHARS // max(1, len("".join(queries))) + 1))[:FLOOD_TEXT_CHARS]
-    if kind == "long-query":
-        return "/v1/search", {"query": long_text}
-    if kind == "history":
-        return "/v1/ask", {"question": "它呢？", "history": [long_text] * 5}
-    raise ValueError(f"unknown flood {kind!r}; known: {FLOOD_KINDS}")
-
-
-def run_flood_leg(
-    index_dir: Path,
-    corpus_dir: Path,
-    model: str,
-    queries: Sequence[str],
-    kind: str,
-    clients: int = 8,
-    max_seconds: float = 20.0,
-    max_requests: int = 4000,
-    log: Path | None = None,
-) -> dict:
-    """A steady client's /v1/search (one short query at a time, its own API key) quiet, then
-    while `clients` other keys send `kind` floods back to back, on the default settings.
-    Bounded: the flood stops after `max_seconds` or `max_requests`. Reports the steady
-    client's latency, its statuses (a 503 is a failure of fairness), the flood's statuses
-    and the server's memory."""
-    import threading
-    from collections import Counter
-
-    keys = ["steady"] + [f"flood-{n}" for n in range(clients)]
-    env = {
-        "QA_INDEX_DIR": str(index_dir),
-        "QA_CORPUS_DIR": str(corpus_dir),
-        "QA_MODEL": model,
-        "QA_AUTO_BUILD": "false",
-        "QA_API_KEYS": ",".join(keys),
-        "QA_ACCESS_LOG": "false",
-    }
-    bodies = search_bodies(queries)
-    path, flood = flood_body(kind, queries)
-    out: dict = {"kind": kind, "clients": clients}
-    with Server("qa.api.app:create_app", factory=True, env=env, log=log) as server:
-        server.wait_ready("/readyz")
-        steady = httpx.Client(base_url=server.url, timeout=60.0, headers={"X-API-Key": "steady"})
-        statuses: Counter = Counter()
-        post = lambda body: statuses.update([steady.post("/v1/search", json=body).status_code])  # noqa: E731
-        for body in bodies[:3]:
-            post(body)
-        statuses.clear()
-        out["quiet"] = _sequential(post, bodies)
-        out["quiet_statuses"] = dict(statuses)
-        statuses.clear()
-        stop = threading.Event()
-        sent = Counter()
-        flood_statuses: Counter = Counter()
-
-        def flooder(key: str) -> None:
-            with httpx.Client(base_url=server.url, timeout=120.0, headers={"X-API-Key": key}) as client:
-                while not stop.is_set() and sum(sent.values()) < max_requests:
-                    sent[key] += 1
-                    flood_statuses[client.post(path, json=flood).status_code] += 1
-
-        threads = [threading.Thread(target=flooder, args=(key,), daemon=True) for key in keys[1:]]
-        for thread in threads:
-            thread.start()
-        time.sleep(SETTLE_S)
-        seconds: list[float] = []
-        deadline = time.perf_counter() + max_seconds
-        while time.perf_counter() < deadline and any(t.is_alive() for t in threads):
-            body = bodies[len(seconds) % len(bodies)]
-            begun = time.perf_counter()
-            post(body)
-            seconds.append(time.perf_counter() - begun)
-        out["memory"] = server.memory()
-        stop.set()
-        for thread in threads:
-            thread.join(130)
-        steady.close()
-        out["under_flood"] = summary(seconds) if seconds else None
-        out["under_flood_statuses"] = dict(statuses)
-        out["flood_statuses"] = dict(flood_statuses)
-        if seconds:
-            out["p50_x_quiet"] = round(out["under_flood"]["p50_ms"] / out["quiet"]["p50_ms"], 2)
-    return out
-
-
-def _sequential(post: Callable[[dict], object], bodies: Sequence[dict]) -> dict:
+def sequential_calls(post: Callable[[dict], object], bodies: Sequence[dict]) -> dict:
     seconds = []
     for body in bodies:
         started = time.perf_counter()

@@ -9,13 +9,14 @@ import numpy as np
 
 
 def latency_summary(seconds: Sequence[float]) -> dict:
-    """p50/p99/mean in milliseconds of a list of durations in seconds."""
+    """p50/p95/p99/mean in milliseconds of a list of durations in seconds."""
     if not seconds:
         raise ValueError("no samples")
     ms = np.asarray(seconds, dtype=np.float64) * 1e3
     return {
         "n": len(ms),
         "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p95_ms": round(float(np.percentile(ms, 95)), 3),
         "p99_ms": round(float(np.percentile(ms, 99)), 3),
         "mean_ms": round(float(ms.mean()), 3),
     }

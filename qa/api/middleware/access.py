@@ -11,7 +11,9 @@ With no key able to read configured anywhere the API is open for reading to requ
 a key, as before keys existed (a key that is not valid is still refused, so its holder learns
 it); documents:write and admin always need a key.
 
-Rate limiting runs before the refusal, so guessing keys is throttled like any other traffic.
+Rate limiting runs before the refusal, so guessing keys is throttled like any other traffic;
+before both, a client that asks again sooner than the Retry-After it was given is held until
+then (qa.api.middleware.retry_hold).
 The client is the key when a valid one is presented, else the address. A key used from web
 pages (a widget key, a stored key with origins, a visitor token) is shared by every visitor,
 so there the client is the visitor's address *behind* the key: one visitor cannot spend
@@ -35,6 +37,7 @@ from qa.api.errors import error_response
 from qa.api.grant import GRANT_SCOPE_KEY, NOTHING, OPEN, READ_SCOPES, Grant
 from qa.api.middleware.keys import KeyRing, fingerprint, origin_allowed, presented_key
 from qa.api.middleware.ratelimit import KeyBudgets, TokenBuckets, retry_after_header
+from qa.api.middleware.retry_hold import RetryHold
 from qa.api.middleware.stored_keys import Snapshot, StoredKeys
 from qa.api.middleware.tokens import TokenRefused, claimed_key_id, looks_like_token, server_secret, verify
 from qa.api.policy import RoutePolicy
@@ -99,6 +102,7 @@ class AccessMiddleware:
             else None
         )
         self.key_budgets = KeyBudgets()
+        self.retry_hold = RetryHold(settings.early_retry_hold_seconds)
         self._token_secret: bytes | None = None
         self._token_secret_read = False
 
@@ -251,7 +255,10 @@ class AccessMiddleware:
         grant, refusal = self._authorize(needed, resolution, snapshot)
         client = resolution.client if refusal is None else f"ip:{address}"
         scope[CLIENT_SCOPE_KEY] = client
-        if path.startswith(API_PREFIX):
+        if not path.startswith(API_PREFIX):
+            await self._answer(scope, receive, send, grant, refusal)
+            return
+        async with self.retry_hold.turn(client, send) as send:
             wait, message = self._rate_wait(client, grant if refusal is None else NOTHING)
             if wait > 0:
                 retry = retry_after_header(wait)
@@ -259,6 +266,9 @@ class AccessMiddleware:
                     scope, receive, send
                 )
                 return
+            await self._answer(scope, receive, send, grant, refusal)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, grant: Grant, refusal: Refusal | None) -> None:
         if refusal is not None:
             await refusal.response()(scope, receive, send)
             return
