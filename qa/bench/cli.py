@@ -23,6 +23,7 @@ from qa.bench.inprocess import bench_queries, run_inprocess
 from qa.bench.report import derive_ratios, markdown
 from qa.bench.scale import run_keyword_scale, run_scale
 from qa.bench.stats import latency_summary
+from qa.bench.upload_build import run_upload_build_leg
 from qa.bench.uploads import run_upload_flood_leg
 from qa.embed.model import load_encoder
 from qa.embed.threads import usable_cores
@@ -71,6 +72,8 @@ TINY = {
     "keyword_sizes": (3_000,),
     "flood_seconds": 3,
     "upload_bytes": 1024 * 1024,
+    "upload_build_seconds": 3,
+    "upload_build_chars": 20_000,
     "ask_questions": 4,
 }
 
@@ -88,6 +91,7 @@ SERVICE_LEGS = (
     "flood",
     "upload_flood",
     "rebuild",
+    "upload_build",
     "build_throughput",
 )
 
@@ -186,6 +190,18 @@ def run_service_benchmarks(
             workdir,
             max_requests=sizes["rebuild_requests"],
             max_seconds=sizes["rebuild_seconds"],
+            log=log,
+        )
+    if "upload_build" in legs:
+        _step("/v1/search while the server builds the largest document one upload may carry")
+        results["upload_build"] = run_upload_build_leg(
+            index_dir,
+            settings.corpus_dir,
+            settings.model,
+            queries,
+            workdir,
+            seconds=sizes.get("upload_build_seconds", 60),
+            max_chars=sizes.get("upload_build_chars"),
             log=log,
         )
     if "build_throughput" in legs:

@@ -264,6 +264,20 @@ def _hard_case_rows(results: dict, ratios: dict) -> list[str]:
                 f"{ratios.get('rebuild_http_p99_over_quiet_http_p99')}× quiet p50 / p99",
             )
         )
+    upload = results.get("upload_build")
+    if upload:
+        during, quiet = upload["during_build"], upload["quiet"]
+        rows.append(
+            _row(
+                f"steady /v1/search while the server builds a {upload['document_chars']:,}-character upload "
+                f"({upload['paragraphs']:,} paragraphs), p50 / p95",
+                f"{during['p50_ms']:.2f} / {during['p95_ms']:.2f}",
+                "",
+                f"{upload['p50_x_quiet']}× / {upload['p95_x_quiet']}× quiet p50 / p95 {quiet['p50_ms']:.2f} / "
+                f"{quiet['p95_ms']:.2f} ms (target p50 ≤ {BUILD_P50_TARGET}); the build meanwhile "
+                f"{upload['build_texts_per_s']} texts/s of {upload['texts_expected']}",
+            )
+        )
     build = results.get("build_throughput")
     if build:
         rows.append(
@@ -280,6 +294,7 @@ def _hard_case_rows(results: dict, ratios: dict) -> list[str]:
 
 ANALYTICS_TARGET = 1.1
 SCRIPT_TARGET = 1.1
+BUILD_P50_TARGET = 2.0
 FLOOD_P50_TARGET = 3.0
 UPLOAD_RSS_TARGET_MB = 100
 
