@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.messages import not_covered, not_stated
-from qa.answer.question import focus_missing, has_unit, read_question
+from qa.answer.question import focus_missing, has_unit, ordinals_in, read_question
 from qa.answer.sentences import SentenceCandidate
 from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
 from qa.corpus.models import Citation, Passage
@@ -150,3 +150,31 @@ def test_a_year_or_name_given_earlier_in_the_paragraph_is_found_in_context():
     assert (
         candidate_features(read_question("What happened in 2023?", "en"), {}, ["2023"], first)["context_missing"] == 1.0
     )
+
+
+def test_the_counted_noun_not_a_word_that_starts_like_a_unit_is_the_measure():
+    benchmarks = read_question("How many carbon-emission national metrological benchmarks have been approved?", "en")
+    assert benchmarks.units == (("benchmark",),)  # not cars, for "carbon"
+    products = read_question("How many eco-certified construction material products are there?", "en")
+    assert has_unit(products.units[0], "the number of products with a certificate exceeded 10,000")
+    assert not has_unit(products.units[0], "the number of products with a certificate grew fast")
+    age = read_question("佳佳活了多少岁？", "zh")
+    assert has_unit(age.units[0], "活到了38岁") and has_unit(age.units[0], "she lived to be 38 years old")
+
+
+def test_ordinals_are_read_in_both_languages_and_a_different_one_conflicts():
+    assert ordinals_in("the third national survey, 第二位, the 21st century") == {3, 2, 21}
+    reading = read_question("How many pandas lived in the wild according to the third national survey?", "en")
+    fourth = _candidate("第四次全国调查发现野外大熊猫1864只。", "The fourth national survey counted 1,864 pandas.")
+    third = _candidate("第三次全国调查发现野外大熊猫1596只。", "The third national survey counted 1,596 pandas.")
+    assert candidate_features(reading, {}, [], fourth)["ordinal_conflict"] == 1.0
+    assert candidate_features(reading, {}, [], third)["ordinal_conflict"] == 0.0
+    plain = read_question("How many pandas live in the wild?", "en")
+    assert candidate_features(plain, {}, [], fourth)["ordinal_conflict"] == 0.0
+
+
+def test_a_name_is_found_in_another_form_of_its_word():
+    reading = read_question("How long is the Himalayan range?", "en")
+    ranges = _candidate("喜马拉雅山脉长约2400公里。", "The Himalayas form an arc about 2,400 kilometres long.")
+    assert candidate_features(reading, {}, ["himalayan"], ranges)["specific_missing"] == 0.0
+    assert candidate_features(reading, {}, ["brahmaputra"], ranges)["specific_missing"] == 1.0

@@ -77,11 +77,12 @@ UNITS: tuple[tuple[str, ...], ...] = (
     ("页", "page"),
     ("本", "册", "cop", "volume", "book"),
     ("架", "aircraft", "plane"),
+    ("岁", "years old", "year-old"),
     ("座桥", "bridge"),
 )
 # Chinese measure words (量词): after 多少/几 the next character counts only when it is one, so
 # "多少减排量" asks for an amount, not for a count of 减.
-MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次件块根道所架艘株头匹颗枚张篇部届场批户棵栋间层支")
+MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次件块根道所架艘株头匹颗枚张篇部届场批户棵栋间层支岁")
 # What a question measures when it names no unit ("How deep …", "花了多少钱", "boiling point"): any
 # unit of that dimension answers it. Generic units of measurement, in both languages.
 DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -123,7 +124,7 @@ def _dimension(text: str) -> tuple[str, ...] | None:
 
 _ZH_MEASURE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%]{1,4})")
 _EN_MEASURE = re.compile(
-    r"\bhow many ((?:[a-z-]+ ){0,2}[a-z-]+)|\bin (?:what |which )?([a-z]+)\s*[?？]?\s*$", re.IGNORECASE
+    r"\bhow many ((?:[a-z-]+ ){0,3}[a-z-]+)|\bin (?:what |which )?([a-z]+)\s*[?？]?\s*$", re.IGNORECASE
 )
 _AUX = re.compile(r"\b(?:did|does|do|are|is|was|were|has|have|had|can|could|will|would|should|in|of)\b")
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
@@ -200,7 +201,12 @@ def _units(text: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str
     found, worded = [], []
     for word in words:
         low = word.lower()
-        forms = next((forms for forms in UNITS if any(low.startswith(f) or f" {f}" in f" {low}" for f in forms)), None)
+        # English: the counted noun ("carbon-emission benchmarks" counts benchmarks, not cars) or
+        # a unit of several words ("square kilometres").
+        noun = counted_noun(low) if lang == "en" else low
+        forms = next(
+            (forms for forms in UNITS if any(noun.startswith(f) or (" " in f and f in low) for f in forms)), None
+        )
         if forms is None and lang == "en":  # "how many wind turbines": the counted noun itself
             forms = (_stem(counted_noun(low)),)
         if forms is None and lang == "zh" and low[0] in MEASURE_WORDS and low[0] != "倍":
@@ -215,7 +221,7 @@ _ZH_ASK = re.compile(
     r"(?:是|有|为|达|约|共|一共|大约)*(?:多少|几|多[大高长远重快深宽久]|哪一?年|什么时候|何时|哪里|哪个|谁|什么)"
 )
 _EN_FOCUS = re.compile(
-    r"\bhow (?:much|many) ((?:[a-z-]+ ){0,2}[a-z-]+)|\bhow ((?!much\b|many\b)[a-z]+)\b|"
+    r"\bhow (?:much|many) ((?:[a-z-]+ ){0,3}[a-z-]+)|\bhow ((?!much\b|many\b)[a-z]+)\b|"
     r"\bwhat (?:is|was|are|were) (?:the |its |their )?((?:[a-z-]+ ){0,2}?[a-z-]+)"
     r"(?= of\b| in\b| for\b| at\b| by\b|\s*\?)",
     re.IGNORECASE,
@@ -322,11 +328,39 @@ def has_unit(forms: tuple[str, ...], text: str) -> bool:
         pattern = rf"{_NUMERAL}\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*{words}{re.escape(form)}(?![0-9²])"
         if re.search(pattern, low):
             return True
+        # "the number of products … exceeded 10,000": the count given after its noun.
+        if form.isalpha() and re.search(rf"\bnumber of (?:[a-z-]+\s+){{0,2}}{re.escape(form)}", low):
+            return bool(re.search(_NUMERAL, low))
     return False
+
+
+_CALENDAR = re.compile(
+    r"(January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$"
+)
 
 
 def new_names(text: str, question: str) -> int:
     """How many names (capitalised words not opening a sentence, acronyms, titles in 《》 or
-    quotes) `text` gives that the question does not: a 'who/where/which' question needs one."""
+    quotes) `text` gives that the question does not: a 'who/where/which' question needs one.
+    A month or a weekday is a date, not a name."""
     asked = question.lower()
-    return sum(1 for m in _NAME.finditer(text) if m.group().lower() not in asked)
+    return sum(1 for m in _NAME.finditer(text) if m.group().lower() not in asked and not _CALENDAR.match(m.group()))
+
+
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_ZH_DIGITS = "一二三四五六七八九十"
+_ORDINAL = re.compile(rf"\b({'|'.join(_ORDINAL_WORDS)})\b|\b(\d+)(?:st|nd|rd|th)\b|第([{_ZH_DIGITS}]|\d+)", re.I)
+
+
+def ordinals_in(text: str) -> set[int]:
+    """The ordinals a text names in either language ("third", "3rd", 第三 → 3)."""
+    found = set()
+    for word, digits, zh in _ORDINAL.findall(text):
+        if word:
+            found.add(_ORDINAL_WORDS.index(word.lower()) + 1)
+        elif digits or zh.isdigit():
+            found.add(int(digits or zh))
+        else:
+            found.add(_ZH_DIGITS.index(zh) + 1)
+    return found
