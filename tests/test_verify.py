@@ -178,3 +178,22 @@ def test_a_name_is_found_in_another_form_of_its_word():
     ranges = _candidate("喜马拉雅山脉长约2400公里。", "The Himalayas form an arc about 2,400 kilometres long.")
     assert candidate_features(reading, {}, ["himalayan"], ranges)["specific_missing"] == 0.0
     assert candidate_features(reading, {}, ["brahmaputra"], ranges)["specific_missing"] == 1.0
+
+
+def test_a_share_asks_for_a_ratio_not_the_unit_of_what_it_is_a_share_of():
+    share = read_question("自然保护地占陆域国土面积的比例是多少？", "zh")
+    assert share.kind == "quantity" and share.units == () and "比例" not in share.focus
+    assert read_question("What share of the floor area is energy-saving?", "en").units == ()
+    assert read_question("中国森林面积有多少公顷？", "zh").units == (("公顷", "hectare"),)
+
+
+def test_a_name_or_number_given_earlier_in_the_paragraph_is_not_missing():
+    text = "The Himalayas are young. They began to rise about 50 million years ago."
+    passage = Passage(
+        passage_id="p.en.1", doc_id="p", lang="en", text=text, citation=Citation(doc_title="T", paragraph=1, label="T")
+    )
+    start = text.index("They")
+    second = SentenceCandidate(passage, start, len(text), 0, 0.8, 0.8, "", 0.0)
+    reading = read_question("About when did the Himalayas begin to form?", "en")
+    assert candidate_features(reading, {}, ["himalayas"], second)["specific_missing"] == 0.0
+    assert candidate_features(reading, {}, ["andes"], second)["specific_missing"] == 1.0

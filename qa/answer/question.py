@@ -281,12 +281,18 @@ def focus_missing(reading: QuestionReading, text: str) -> float:
     return missing / len(reading.focus)
 
 
+# A share, percentage or proportion: answered by a ratio, whatever it is a share of.
+_SHARE = re.compile(r"\b(?:share|percentage|proportion|fraction|percent)\b|比例|比重|占比|百分之|百分比", re.IGNORECASE)
+
+
 def read_question(text: str, lang: str) -> QuestionReading:
     """Read `text` (a Traditional question in its Simplified folded form: the cue words are)."""
     text = fold_traditional(text)
     kind = _kind(text, lang)
     units, unit_words = _units(text, lang) if kind == "quantity" else ((), ())
-    dimension = _dimension(text) if kind in ("quantity", "other") and not units else None
+    share = _SHARE.search(text)
+    # A share of an area is a ratio, not an area: it names no unit to look for.
+    dimension = _dimension(text) if kind in ("quantity", "other") and not units and not share else None
     units = (dimension,) if dimension else units
     return QuestionReading(
         text=text,
@@ -297,7 +303,7 @@ def read_question(text: str, lang: str) -> QuestionReading:
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         asks_output=bool(OUTPUT.search(text)) and not CAPACITY.search(text),
         asks_part=bool(PART.search(text)),
-        focus=_focus(text, lang),
+        focus=tuple(w for w in _focus(text, lang) if not (share and _SHARE.fullmatch(w))),
     )
 
 

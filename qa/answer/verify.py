@@ -160,7 +160,9 @@ def candidate_features(
         "cover": weighted_share(weights, [own, other]),
         "cover_own": weighted_share(weights, [own]),
         "missing_top": _missing_top(weights, found),
-        "specific_missing": missing_share(specific, [own, other], word_forms=True),
+        # A name or number the sentence leaves to the sentences before it ("They began to rise
+        # …", "In the same year, …") is given, not missing.
+        "specific_missing": missing_share(specific, [own, other, c.passage.text[: c.start]], word_forms=True),
         "year_missing": (sum(y not in both for y in reading.years) / len(reading.years) if reading.years else 0.0),
         "unit_missing": (sum(not has_unit(forms, both) for forms in units) / len(units)) if units else 0.0,
         "kind_given": _kind_given(reading, both),
