@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from qa.answer.extract import Verdict, support_of
 from qa.answer.messages import not_covered, not_stated
 from qa.answer.question import focus_missing, has_unit, ordinals_in, read_question
 from qa.answer.sentences import SentenceCandidate
 from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
 from qa.corpus.models import Citation, Passage
+from qa.search.calibration import Calibration
+from qa.search.confidence import LogisticModel
+from qa.search.fusion import Fusion
 
 
 @pytest.mark.parametrize(
@@ -197,3 +201,24 @@ def test_a_name_or_number_given_earlier_in_the_paragraph_is_not_missing():
     reading = read_question("About when did the Himalayas begin to form?", "en")
     assert candidate_features(reading, {}, ["himalayas"], second)["specific_missing"] == 0.0
     assert candidate_features(reading, {}, ["andes"], second)["specific_missing"] == 1.0
+
+
+def test_a_consequence_marker_gives_the_reason_and_a_share_of_something_is_a_share():
+    why = read_question("树叶为什么看起来是绿色的？", "zh")
+    sentence = _candidate("叶绿素主要吸收蓝光和红光，反射绿光，因此叶片看上去是绿色的。", "")
+    assert why.kind == "reason" and candidate_features(why, {}, [], sentence)["kind_given"] == 1.0
+    assert candidate_features(why, {}, [], _candidate("叶片是绿色的。", ""))["kind_given"] == 0.0
+    assert read_question("能够深度调峰的煤电机组占了多少？", "zh").units == ()  # not a depth
+
+
+def _verdict(stated: float, on_topic: float) -> Verdict:
+    return Verdict(_candidate("某句。", ""), 0.9, stated, {}, on_topic)
+
+
+def test_a_question_off_the_documents_subject_is_never_stated():
+    calibration = Calibration(
+        Fusion(), verification=LogisticModel({}, 0.0, threshold=0.6), topic=LogisticModel({}, 0.0, threshold=0.5)
+    )
+    assert support_of(_verdict(stated=0.9, on_topic=0.8), calibration) == "stated"
+    assert support_of(_verdict(stated=0.3, on_topic=0.8), calibration) == "related"
+    assert support_of(_verdict(stated=0.9, on_topic=0.2), calibration) == "none"

@@ -144,7 +144,8 @@ TOTAL = re.compile(
 )
 REASON = re.compile(
     r"\bbecause\b|\bdue to\b|\bso that\b|\bin order to\b|\bto (present|promote|ensure|help|"
-    r"protect|keep|save|drive|improve)\b|\baim(s|ed)? to\b|因为|由于|为了|以便|旨在|目的|从而",
+    r"protect|keep|save|drive|improve)\b|\baim(s|ed)? to\b|\b(which|that) is why\b|\btherefore\b|\bthus\b|"
+    r"\bhence\b|\bas a result\b|因为|由于|为了|以便|旨在|目的|从而|因此|所以|因而",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*|[A-Z]{2,}|《[^》]+》|“[^”]{2,12}”")
@@ -282,7 +283,10 @@ def focus_missing(reading: QuestionReading, text: str) -> float:
 
 
 # A share, percentage or proportion: answered by a ratio, whatever it is a share of.
-_SHARE = re.compile(r"\b(?:share|percentage|proportion|fraction|percent)\b|比例|比重|占比|百分之|百分比", re.IGNORECASE)
+_SHARE = re.compile(
+    r"\b(?:share|percentage|proportion|fraction|percent)\b|比例|比重|占比|百分之|百分比|占[^，。？?]{0,8}?(?:多少|多大|几成)",
+    re.IGNORECASE,
+)
 
 
 def read_question(text: str, lang: str) -> QuestionReading:
