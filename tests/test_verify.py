@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from qa.answer.extract import Verdict, support_of
 from qa.answer.messages import not_covered, not_stated
-from qa.answer.question import focus_missing, has_unit, read_question
+from qa.answer.question import focus_missing, has_unit, ordinals_in, read_question
 from qa.answer.sentences import SentenceCandidate
 from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
 from qa.corpus.models import Citation, Passage
+from qa.search.calibration import Calibration
+from qa.search.confidence import LogisticModel
+from qa.search.fusion import Fusion
 
 
 @pytest.mark.parametrize(
@@ -150,3 +154,71 @@ def test_a_year_or_name_given_earlier_in_the_paragraph_is_found_in_context():
     assert (
         candidate_features(read_question("What happened in 2023?", "en"), {}, ["2023"], first)["context_missing"] == 1.0
     )
+
+
+def test_the_counted_noun_not_a_word_that_starts_like_a_unit_is_the_measure():
+    benchmarks = read_question("How many carbon-emission national metrological benchmarks have been approved?", "en")
+    assert benchmarks.units == (("benchmark",),)  # not cars, for "carbon"
+    products = read_question("How many eco-certified construction material products are there?", "en")
+    assert has_unit(products.units[0], "the number of products with a certificate exceeded 10,000")
+    assert not has_unit(products.units[0], "the number of products with a certificate grew fast")
+    age = read_question("佳佳活了多少岁？", "zh")
+    assert has_unit(age.units[0], "活到了38岁") and has_unit(age.units[0], "she lived to be 38 years old")
+
+
+def test_ordinals_are_read_in_both_languages_and_a_different_one_conflicts():
+    assert ordinals_in("the third national survey, 第二位, the 21st century") == {3, 2, 21}
+    reading = read_question("How many pandas lived in the wild according to the third national survey?", "en")
+    fourth = _candidate("第四次全国调查发现野外大熊猫1864只。", "The fourth national survey counted 1,864 pandas.")
+    third = _candidate("第三次全国调查发现野外大熊猫1596只。", "The third national survey counted 1,596 pandas.")
+    assert candidate_features(reading, {}, [], fourth)["ordinal_conflict"] == 1.0
+    assert candidate_features(reading, {}, [], third)["ordinal_conflict"] == 0.0
+    plain = read_question("How many pandas live in the wild?", "en")
+    assert candidate_features(plain, {}, [], fourth)["ordinal_conflict"] == 0.0
+
+
+def test_a_name_is_found_in_another_form_of_its_word():
+    reading = read_question("How long is the Himalayan range?", "en")
+    ranges = _candidate("喜马拉雅山脉长约2400公里。", "The Himalayas form an arc about 2,400 kilometres long.")
+    assert candidate_features(reading, {}, ["himalayan"], ranges)["specific_missing"] == 0.0
+    assert candidate_features(reading, {}, ["brahmaputra"], ranges)["specific_missing"] == 1.0
+
+
+def test_a_share_asks_for_a_ratio_not_the_unit_of_what_it_is_a_share_of():
+    share = read_question("自然保护地占陆域国土面积的比例是多少？", "zh")
+    assert share.kind == "quantity" and share.units == () and "比例" not in share.focus
+    assert read_question("What share of the floor area is energy-saving?", "en").units == ()
+    assert read_question("中国森林面积有多少公顷？", "zh").units == (("公顷", "hectare"),)
+
+
+def test_a_name_or_number_given_earlier_in_the_paragraph_is_not_missing():
+    text = "The Himalayas are young. They began to rise about 50 million years ago."
+    passage = Passage(
+        passage_id="p.en.1", doc_id="p", lang="en", text=text, citation=Citation(doc_title="T", paragraph=1, label="T")
+    )
+    start = text.index("They")
+    second = SentenceCandidate(passage, start, len(text), 0, 0.8, 0.8, "", 0.0)
+    reading = read_question("About when did the Himalayas begin to form?", "en")
+    assert candidate_features(reading, {}, ["himalayas"], second)["specific_missing"] == 0.0
+    assert candidate_features(reading, {}, ["andes"], second)["specific_missing"] == 1.0
+
+
+def test_a_consequence_marker_gives_the_reason_and_a_share_of_something_is_a_share():
+    why = read_question("树叶为什么看起来是绿色的？", "zh")
+    sentence = _candidate("叶绿素主要吸收蓝光和红光，反射绿光，因此叶片看上去是绿色的。", "")
+    assert why.kind == "reason" and candidate_features(why, {}, [], sentence)["kind_given"] == 1.0
+    assert candidate_features(why, {}, [], _candidate("叶片是绿色的。", ""))["kind_given"] == 0.0
+    assert read_question("能够深度调峰的煤电机组占了多少？", "zh").units == ()  # not a depth
+
+
+def _verdict(stated: float, on_topic: float) -> Verdict:
+    return Verdict(_candidate("某句。", ""), 0.9, stated, {}, on_topic)
+
+
+def test_a_question_off_the_documents_subject_is_never_stated():
+    calibration = Calibration(
+        Fusion(), verification=LogisticModel({}, 0.0, threshold=0.6), topic=LogisticModel({}, 0.0, threshold=0.5)
+    )
+    assert support_of(_verdict(stated=0.9, on_topic=0.8), calibration) == "stated"
+    assert support_of(_verdict(stated=0.3, on_topic=0.8), calibration) == "related"
+    assert support_of(_verdict(stated=0.9, on_topic=0.2), calibration) == "none"

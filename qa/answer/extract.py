@@ -92,13 +92,12 @@ def decide(
 
 
 def support_of(verdict: Verdict, calibration: Calibration) -> str:
-    """stated when P(stated) reaches the fitted threshold; else related when the topic model
-    finds the subject covered; else none."""
-    if verdict.chosen is None:
+    """none when the topic model finds the subject not covered (a sentence of documents on
+    another subject states nothing asked, however well it matches); else stated when P(stated)
+    reaches the fitted threshold; else related."""
+    if verdict.chosen is None or verdict.on_topic < calibration.topic.threshold:
         return "none"
-    if verdict.stated >= calibration.verification.threshold:
-        return "stated"
-    return "related" if verdict.on_topic >= calibration.topic.threshold else "none"
+    return "stated" if verdict.stated >= calibration.verification.threshold else "related"
 
 
 def _span(candidate: SentenceCandidate, score: float) -> Answer:

@@ -77,11 +77,12 @@ UNITS: tuple[tuple[str, ...], ...] = (
     ("页", "page"),
     ("本", "册", "cop", "volume", "book"),
     ("架", "aircraft", "plane"),
+    ("岁", "years old", "year-old"),
     ("座桥", "bridge"),
 )
 # Chinese measure words (量词): after 多少/几 the next character counts only when it is one, so
 # "多少减排量" asks for an amount, not for a count of 减.
-MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次件块根道所架艘株头匹颗枚张篇部届场批户棵栋间层支")
+MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次件块根道所架艘株头匹颗枚张篇部届场批户棵栋间层支岁")
 # What a question measures when it names no unit ("How deep …", "花了多少钱", "boiling point"): any
 # unit of that dimension answers it. Generic units of measurement, in both languages.
 DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -123,7 +124,7 @@ def _dimension(text: str) -> tuple[str, ...] | None:
 
 _ZH_MEASURE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%]{1,4})")
 _EN_MEASURE = re.compile(
-    r"\bhow many ((?:[a-z-]+ ){0,2}[a-z-]+)|\bin (?:what |which )?([a-z]+)\s*[?？]?\s*$", re.IGNORECASE
+    r"\bhow many ((?:[a-z-]+ ){0,3}[a-z-]+)|\bin (?:what |which )?([a-z]+)\s*[?？]?\s*$", re.IGNORECASE
 )
 _AUX = re.compile(r"\b(?:did|does|do|are|is|was|were|has|have|had|can|could|will|would|should|in|of)\b")
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
@@ -143,7 +144,8 @@ TOTAL = re.compile(
 )
 REASON = re.compile(
     r"\bbecause\b|\bdue to\b|\bso that\b|\bin order to\b|\bto (present|promote|ensure|help|"
-    r"protect|keep|save|drive|improve)\b|\baim(s|ed)? to\b|因为|由于|为了|以便|旨在|目的|从而",
+    r"protect|keep|save|drive|improve)\b|\baim(s|ed)? to\b|\b(which|that) is why\b|\btherefore\b|\bthus\b|"
+    r"\bhence\b|\bas a result\b|因为|由于|为了|以便|旨在|目的|从而|因此|所以|因而",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*|[A-Z]{2,}|《[^》]+》|“[^”]{2,12}”")
@@ -200,7 +202,12 @@ def _units(text: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str
     found, worded = [], []
     for word in words:
         low = word.lower()
-        forms = next((forms for forms in UNITS if any(low.startswith(f) or f" {f}" in f" {low}" for f in forms)), None)
+        # English: the counted noun ("carbon-emission benchmarks" counts benchmarks, not cars) or
+        # a unit of several words ("square kilometres").
+        noun = counted_noun(low) if lang == "en" else low
+        forms = next(
+            (forms for forms in UNITS if any(noun.startswith(f) or (" " in f and f in low) for f in forms)), None
+        )
         if forms is None and lang == "en":  # "how many wind turbines": the counted noun itself
             forms = (_stem(counted_noun(low)),)
         if forms is None and lang == "zh" and low[0] in MEASURE_WORDS and low[0] != "倍":
@@ -215,7 +222,7 @@ _ZH_ASK = re.compile(
     r"(?:是|有|为|达|约|共|一共|大约)*(?:多少|几|多[大高长远重快深宽久]|哪一?年|什么时候|何时|哪里|哪个|谁|什么)"
 )
 _EN_FOCUS = re.compile(
-    r"\bhow (?:much|many) ((?:[a-z-]+ ){0,2}[a-z-]+)|\bhow ((?!much\b|many\b)[a-z]+)\b|"
+    r"\bhow (?:much|many) ((?:[a-z-]+ ){0,3}[a-z-]+)|\bhow ((?!much\b|many\b)[a-z]+)\b|"
     r"\bwhat (?:is|was|are|were) (?:the |its |their )?((?:[a-z-]+ ){0,2}?[a-z-]+)"
     r"(?= of\b| in\b| for\b| at\b| by\b|\s*\?)",
     re.IGNORECASE,
@@ -275,12 +282,21 @@ def focus_missing(reading: QuestionReading, text: str) -> float:
     return missing / len(reading.focus)
 
 
+# A share, percentage or proportion: answered by a ratio, whatever it is a share of.
+_SHARE = re.compile(
+    r"\b(?:share|percentage|proportion|fraction|percent)\b|比例|比重|占比|百分之|百分比|占[^，。？?]{0,8}?(?:多少|多大|几成)",
+    re.IGNORECASE,
+)
+
+
 def read_question(text: str, lang: str) -> QuestionReading:
     """Read `text` (a Traditional question in its Simplified folded form: the cue words are)."""
     text = fold_traditional(text)
     kind = _kind(text, lang)
     units, unit_words = _units(text, lang) if kind == "quantity" else ((), ())
-    dimension = _dimension(text) if kind in ("quantity", "other") and not units else None
+    share = _SHARE.search(text)
+    # A share of an area is a ratio, not an area: it names no unit to look for.
+    dimension = _dimension(text) if kind in ("quantity", "other") and not units and not share else None
     units = (dimension,) if dimension else units
     return QuestionReading(
         text=text,
@@ -291,7 +307,7 @@ def read_question(text: str, lang: str) -> QuestionReading:
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         asks_output=bool(OUTPUT.search(text)) and not CAPACITY.search(text),
         asks_part=bool(PART.search(text)),
-        focus=_focus(text, lang),
+        focus=tuple(w for w in _focus(text, lang) if not (share and _SHARE.fullmatch(w))),
     )
 
 
@@ -322,11 +338,39 @@ def has_unit(forms: tuple[str, ...], text: str) -> bool:
         pattern = rf"{_NUMERAL}\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*{words}{re.escape(form)}(?![0-9²])"
         if re.search(pattern, low):
             return True
+        # "the number of products … exceeded 10,000": the count given after its noun.
+        if form.isalpha() and re.search(rf"\bnumber of (?:[a-z-]+\s+){{0,2}}{re.escape(form)}", low):
+            return bool(re.search(_NUMERAL, low))
     return False
+
+
+_CALENDAR = re.compile(
+    r"(January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$"
+)
 
 
 def new_names(text: str, question: str) -> int:
     """How many names (capitalised words not opening a sentence, acronyms, titles in 《》 or
-    quotes) `text` gives that the question does not: a 'who/where/which' question needs one."""
+    quotes) `text` gives that the question does not: a 'who/where/which' question needs one.
+    A month or a weekday is a date, not a name."""
     asked = question.lower()
-    return sum(1 for m in _NAME.finditer(text) if m.group().lower() not in asked)
+    return sum(1 for m in _NAME.finditer(text) if m.group().lower() not in asked and not _CALENDAR.match(m.group()))
+
+
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_ZH_DIGITS = "一二三四五六七八九十"
+_ORDINAL = re.compile(rf"\b({'|'.join(_ORDINAL_WORDS)})\b|\b(\d+)(?:st|nd|rd|th)\b|第([{_ZH_DIGITS}]|\d+)", re.I)
+
+
+def ordinals_in(text: str) -> set[int]:
+    """The ordinals a text names in either language ("third", "3rd", 第三 → 3)."""
+    found = set()
+    for word, digits, zh in _ORDINAL.findall(text):
+        if word:
+            found.add(_ORDINAL_WORDS.index(word.lower()) + 1)
+        elif digits or zh.isdigit():
+            found.add(int(digits or zh))
+        else:
+            found.add(_ZH_DIGITS.index(zh) + 1)
+    return found

@@ -33,6 +33,7 @@ from qa.answer.question import (
     focus_missing,
     has_unit,
     new_names,
+    ordinals_in,
     years_in,
 )
 from qa.answer.sentences import SentenceCandidate
@@ -60,6 +61,7 @@ CHOICE_FEATURES = (
     "translation_similarity_gap",
     "cover_gap",
     "context_missing",
+    "ordinal_conflict",
 )
 # Relative to the question's best candidate: the choice model is fitted on the candidates of all
 # questions pooled, and a sentence's closeness counts against its rivals, not on an absolute scale.
@@ -136,6 +138,13 @@ def _kind_given(reading: QuestionReading, both: str) -> float:
     return 1.0
 
 
+def _ordinal_conflict(question: str, both: str) -> float:
+    """The question asks for the third of something and the sentence speaks of the fourth (or
+    the second woman, and it names the first): ordinals on both sides, none shared."""
+    asked, given = ordinals_in(question), ordinals_in(both)
+    return float(bool(asked) and bool(given) and not asked & given)
+
+
 def candidate_features(
     reading: QuestionReading, weights: dict[str, float], specific: list[str], c: SentenceCandidate
 ) -> dict[str, float]:
@@ -151,7 +160,9 @@ def candidate_features(
         "cover": weighted_share(weights, [own, other]),
         "cover_own": weighted_share(weights, [own]),
         "missing_top": _missing_top(weights, found),
-        "specific_missing": missing_share(specific, [own, other]),
+        # A name or number the sentence leaves to the sentences before it ("They began to rise
+        # …", "In the same year, …") is given, not missing.
+        "specific_missing": missing_share(specific, [own, other, c.passage.text[: c.start]], word_forms=True),
         "year_missing": (sum(y not in both for y in reading.years) / len(reading.years) if reading.years else 0.0),
         "unit_missing": (sum(not has_unit(forms, both) for forms in units) / len(units)) if units else 0.0,
         "kind_given": _kind_given(reading, both),
@@ -164,7 +175,10 @@ def candidate_features(
         "focus_missing": focus_missing(reading, both),
         # "In the same year, …", "The range forms …": a year or name the sentence leaves to the
         # sentences before it in its paragraph.
-        "context_missing": missing_share([*specific, *reading.years], [own, other, c.passage.text[: c.start]]),
+        "context_missing": missing_share(
+            [*specific, *reading.years], [own, other, c.passage.text[: c.start]], word_forms=True
+        ),
+        "ordinal_conflict": _ordinal_conflict(reading.text, both),
     }
 
 

@@ -33,9 +33,18 @@ def specific_terms(question: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def missing_share(terms: list[str], texts: list[str]) -> float:
-    """Share of `terms` found in none of `texts` (0 when there are no terms)."""
+def _word_stem(term: str) -> str:
+    """A name without its last two letters, so that its other word forms match ("Himalayan" →
+    "himalay", found in "Himalayas"); numbers and words of five letters or fewer stay whole."""
+    if not term.isalpha() or len(term) < 6:
+        return term
+    return term[: max(5, len(term) - 2)]
+
+
+def missing_share(terms: list[str], texts: list[str], word_forms: bool = False) -> float:
+    """Share of `terms` found in none of `texts` (0 when there are no terms); with `word_forms`,
+    a name counts as found in another form of the same word."""
     if not terms:
         return 0.0
     haystack = _number_key(" ".join(texts)).lower()
-    return sum(term not in haystack for term in terms) / len(terms)
+    return sum((_word_stem(term) if word_forms else term) not in haystack for term in terms) / len(terms)
