@@ -261,11 +261,13 @@ class Settings(BaseSettings):
         description="Most characters of text one document file may hold (what the encoder will read).",
     )
     build_encoder_share: float = Field(
-        0.5,
+        0.1,
         gt=0,
         le=1,
-        description="Least share of the encoder a build started by an upload "
-        "keeps while queries wait; queries go first for the rest, so they stay fast during a build.",
+        description="Share of the CPU a build keeps while queries compete for it (an upload's "
+        "build, and `qa build` beside a server): it runs at the matching lower CPU priority "
+        "(0.1: nice 10) and lets waiting queries go first; alone it uses every core; 0.5 or more "
+        "= the same priority as queries.",
     )
 
     @field_validator("document_formats", mode="before")

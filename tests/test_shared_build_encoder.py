@@ -1,11 +1,15 @@
-"""A background build's encoder: small slices, queries first, real progress, a way to stop."""
+"""A background build's encoder: small slices, real progress, a way to stop; its priority."""
 
 from __future__ import annotations
+
+import os
+import threading
 
 import numpy as np
 import pytest
 
-from qa.embed.shared import SharedBuildEncoder
+from qa.embed.shared import SlicedBuildEncoder
+from qa.embed.threads import lower_thread_priority, nice_for_share
 
 
 class Recording:
@@ -23,7 +27,7 @@ class Recording:
 
 def test_texts_are_encoded_in_slices_in_order_and_counted():
     inner, counted = Recording(), []
-    shared = SharedBuildEncoder(inner, counted.append, lambda: False, share=0.5, slice_texts=3)
+    shared = SlicedBuildEncoder(inner, counted.append, slice_texts=3)
     texts = [f"t{'x' * n}" for n in range(8)]
     vectors = shared.encode_documents(texts, batch_size=32)
     assert [len(c) for c in inner.calls] == [3, 3, 2]
@@ -32,19 +36,34 @@ def test_texts_are_encoded_in_slices_in_order_and_counted():
     assert shared.dimension == 2  # everything else is the wrapped encoder's
 
 
-def test_waiting_queries_go_first_and_a_stop_raised_by_progress_ends_the_build():
-    inner, polls = Recording(), []
-
-    def queries_waiting() -> bool:
-        polls.append(len(inner.calls))
-        return True  # always busy: the build still gets its share, it is never starved
+def test_a_stop_raised_by_progress_ends_the_build():
+    inner = Recording()
 
     def stop_after_two(count: int) -> None:
         if len(inner.calls) == 2:
             raise RuntimeError("cancelled")
 
-    shared = SharedBuildEncoder(inner, stop_after_two, queries_waiting, share=0.9, slice_texts=1)
+    shared = SlicedBuildEncoder(inner, stop_after_two, slice_texts=1)
     with pytest.raises(RuntimeError, match="cancelled"):
         shared.encode_documents(["a", "b", "c", "d"])
     assert len(inner.calls) == 2
-    assert 1 in polls  # it looked for waiting queries before its second slice
+
+
+def test_a_build_share_maps_to_a_lower_priority():
+    assert nice_for_share(0.5) == 0 and nice_for_share(1.0) == 0
+    assert nice_for_share(0.25) < nice_for_share(0.1) < nice_for_share(0.01) == 19
+
+
+def test_only_the_calling_thread_is_lowered_and_never_raised_back():
+    levels: dict[str, int] = {}
+
+    def worker() -> None:
+        levels["lowered"] = lower_thread_priority(10)
+        levels["again"] = lower_thread_priority(3)  # asks for more priority: refused quietly
+        levels["os"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert levels == {"lowered": 10, "again": 10, "os": 10}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 10  # this thread is untouched

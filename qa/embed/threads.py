@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import math
 import os
+import threading
 from pathlib import Path
 
 LOADAVG = Path("/proc/loadavg")
+# The Linux scheduler gives a task CPU in proportion to its weight; each nice level is ~1.25×.
+NICE_STEP_WEIGHT = 1.25
+MAX_NICE = 19
 
 
 def usable_cores() -> int:
@@ -31,6 +36,31 @@ def runnable_elsewhere(loadavg: Path = LOADAVG) -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return max(running - 1, 0)
+
+
+def nice_for_share(share: float) -> int:
+    """The nice level at which a task competing with one default-priority task gets about
+    `share` of the CPU (0 for a half or more: the default priority)."""
+    if share >= 0.5:
+        return 0
+    weight_ratio = (1 - share) / share  # a default task's weight over this one's
+    return min(MAX_NICE, max(0, round(math.log(weight_ratio, NICE_STEP_WEIGHT))))
+
+
+def lower_thread_priority(level: int) -> int:
+    """Run the calling thread at nice `level` or lower priority (Linux: nice is per thread, and
+    the threads it starts later, such as an OpenMP team, inherit it); the level it now runs at.
+    Never raises a priority (which needs privileges), so calling it again changes nothing."""
+    if not hasattr(os, "setpriority"):
+        return 0
+    tid = threading.get_native_id()
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        if level > current:
+            os.setpriority(os.PRIO_PROCESS, tid, min(MAX_NICE, level))
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError:
+        return 0
 
 
 def threads_for_call(configured: int, cores: int | None = None, others: int | None = None) -> int:

@@ -10,7 +10,7 @@ import pytest
 
 from qa.embed import cache as cache_module
 from qa.embed.cache import EmbeddingCache
-from qa.embed.shared import SharedBuildEncoder
+from qa.embed.shared import SlicedBuildEncoder
 from qa.index.build import prepare_index_data
 from tests.conftest import TINY_SECTION, paper_excerpt, write_interleaved
 
@@ -47,7 +47,7 @@ def test_the_build_after_an_interrupted_one_embeds_only_the_rest(encoder, tmp_pa
             raise Stopped
 
     with pytest.raises(Stopped):
-        prepare_index_data(corpus, SharedBuildEncoder(encoder, progress, lambda: False, 1.0), index, batch_size=2)
+        prepare_index_data(corpus, SlicedBuildEncoder(encoder, progress), index, batch_size=2)
     kept = len(EmbeddingCache(index, encoder.model_id, encoder.dimension).load())
     assert 0 < kept <= embedded
 

@@ -40,7 +40,8 @@ from qa.corpus.parsed import PARSED_DIR, ParsedFiles
 from qa.corpus.readers import Limits
 from qa.corpus.sources import corpus_sources, document_file_names
 from qa.embed.model import load_encoder
-from qa.embed.shared import SharedBuildEncoder
+from qa.embed.shared import SlicedBuildEncoder
+from qa.embed.threads import lower_thread_priority, nice_for_share
 from qa.service import build_store
 from qa.settings import Settings
 from qa.state import open_state
@@ -59,11 +60,10 @@ def _rebuild(app):
     settings, holder = app.state.settings, app.state.holder
 
     def rebuild(progress: JobProgress) -> str:
-        served = holder.service
-        encoder = served.encoder if served is not None else _build_encoder(app)
-        queries = getattr(getattr(served, "engine", None), "encoder", None)
-        waiting = (lambda: queries.queue.pending_cost > 0) if hasattr(queries, "queue") else (lambda: False)
-        encoder = SharedBuildEncoder(encoder, progress.texts, waiting, settings.build_encoder_share)
+        # Its own model, on this worker thread at a lower CPU priority: a query never waits for
+        # a build's model call, and takes the cores from the build whenever it needs them.
+        lower_thread_priority(nice_for_share(settings.build_encoder_share))
+        encoder = SlicedBuildEncoder(_build_encoder(app), progress.texts)
         progress(0.0)
         collection = progress.job.collection
         if collection != DEFAULT_COLLECTION:
@@ -99,7 +99,9 @@ def _build_encoder(app):
     encoder = getattr(app.state, "build_encoder", None)
     if encoder is None:
         settings = app.state.settings
-        encoder = app.state.build_encoder = load_encoder(settings.model, settings.threads)
+        # One core fewer than the queries may use: a team whose member a query preempts stalls
+        # at every barrier, so the build keeps to the cores the queries leave it.
+        encoder = app.state.build_encoder = load_encoder(settings.model, max(1, settings.threads - 1))
     return encoder
 
 
