@@ -222,3 +222,14 @@ def test_a_question_off_the_documents_subject_is_never_stated():
     assert support_of(_verdict(stated=0.9, on_topic=0.8), calibration) == "stated"
     assert support_of(_verdict(stated=0.3, on_topic=0.8), calibration) == "related"
     assert support_of(_verdict(stated=0.9, on_topic=0.2), calibration) == "none"
+
+
+def test_another_year_conflicts_and_figures_given_are_counted():
+    reading = read_question("How many visitors came in 2019?", "en")
+    other = _candidate("2018年游客达到300万人次。", "In 2018 the site drew 3 million visitors.")
+    x = candidate_features(reading, {"visitor": 1.0, "2019": 1.0}, ["2019"], other)
+    assert x["year_conflict"] == 1.0 and x["numbers_given"] > 0.0
+    asked = _candidate("2019年游客达到320万人次。", "In 2019 the site drew 3.2 million visitors.")
+    assert candidate_features(reading, {"visitor": 1.0}, ["2019"], asked)["year_conflict"] == 0.0
+    none = _candidate("游客很多。", "Many visitors came.")
+    assert candidate_features(reading, {"visitor": 1.0}, ["2019"], none)["numbers_given"] == 0.0

@@ -62,6 +62,8 @@ CHOICE_FEATURES = (
     "cover_gap",
     "context_missing",
     "ordinal_conflict",
+    "year_conflict",
+    "numbers_given",
 )
 # Relative to the question's best candidate: the choice model is fitted on the candidates of all
 # questions pooled, and a sentence's closeness counts against its rivals, not on an absolute scale.
@@ -152,6 +154,7 @@ def candidate_features(
     both = f"{own}\n{other}"
     found = token_set(own) | token_set(other)
     units = reading.units
+    given_years = years_in(both)
     return {
         "similarity": c.similarity,
         "translation_similarity": c.translation_similarity,
@@ -179,6 +182,11 @@ def candidate_features(
             [*specific, *reading.years], [own, other, c.passage.text[: c.start]], word_forms=True
         ),
         "ordinal_conflict": _ordinal_conflict(reading.text, both),
+        # Another year than the asked one: a figure of that other year, not of the asked one.
+        "year_conflict": float(bool(reading.years) and bool(given_years) and not given_years & set(reading.years)),
+        # How many figures it gives: the sentence that holds the asked one among several rivals
+        # on the same subject is often the one that lists figures.
+        "numbers_given": math.log1p(len(_new_numbers(both, reading.text))),
     }
 
 
