@@ -129,7 +129,7 @@ def markdown(results: dict) -> str:
             hello, search = http["hello"][level], http["search"][level]
             lines.append(_row(f"HTTP hello, concurrency {level[1:]}", _ms(hello), hello["rps"], ""))
             note = (
-                f"{ratios.get('http_p50_c1_over_bare_p50')}× bare p50 (target ≤ 1.5)"
+                f"{ratios.get('http_p50_c1_over_bare_p50')}× bare p50 (target ≤ 1.2)"
                 if level == "c1"
                 else f"{ratios.get('http_rps_c16_over_bare_rps_c16')}× bare req/s (target ≥ 0.8)"
             )
