@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from qa.bench.http import REQUEST_TIMEOUT, START_TIMEOUT, Server
+from qa.bench.http import REQUEST_TIMEOUT, START_TIMEOUT, Server, service_env
 from qa.bench.inprocess import sequential
 from qa.bench.stats import latency_summary, ratio
 from qa.text.script import script_of, to_traditional
@@ -72,7 +72,7 @@ def in_turn(
 def _servers(
     stack: ExitStack, index_dir: Path, corpus_dir: Path, model: str, baseline_src: Path | None, log: Path | None
 ) -> dict[str, Server]:
-    common = {"QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(corpus_dir), "QA_MODEL": model}
+    common = service_env(index_dir, corpus_dir, model)
     servers = {
         "analytics_off": stack.enter_context(
             Server("qa.api.app:create_app", factory=True, env={**common, "QA_ANALYTICS": "false"}, log=log)

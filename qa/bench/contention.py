@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from qa.bench.http import Server, search_bodies
+from qa.bench.http import Server, search_bodies, service_env
 from qa.bench.inprocess import bare_search, engine_search, sequential
 from qa.bench.stats import latency_summary
 from qa.service import open_service
@@ -138,7 +138,7 @@ def run_rebuild_leg(
     served = workdir / "rebuild-index"
     shutil.copytree(index_dir, served)
     changed = changed_corpus(corpus_dir, workdir / "rebuild-corpus")
-    env = {"QA_INDEX_DIR": str(served), "QA_CORPUS_DIR": str(corpus_dir), "QA_MODEL": model}
+    env = service_env(served, corpus_dir, model)
     bodies = search_bodies(queries)
     out: dict = {}
     with (

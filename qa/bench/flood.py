@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from qa.bench.contention import SETTLE_S, summary
-from qa.bench.http import Server, search_bodies
+from qa.bench.http import Server, search_bodies, service_env
 
 FLOOD_KINDS = ("long-query", "history")
 FLOOD_TEXT_CHARS = 1000  # the longest query the contract allows
@@ -106,14 +106,7 @@ def run_flood_leg(
     flood, its statuses (a 503 is a failure of fairness), the flood's statuses and the server's
     memory."""
     keys = ["steady"] + [f"flood-{n}" for n in range(clients)]
-    env = {
-        "QA_INDEX_DIR": str(index_dir),
-        "QA_CORPUS_DIR": str(corpus_dir),
-        "QA_MODEL": model,
-        "QA_AUTO_BUILD": "false",
-        "QA_API_KEYS": ",".join(keys),
-        "QA_ACCESS_LOG": "false",
-    }
+    env = service_env(index_dir, corpus_dir, model, QA_API_KEYS=",".join(keys))
     bodies = search_bodies(queries)
     path, flood_request = flood_body(kind, queries)
     out: dict = {"kind": kind, "clients": clients, "rounds": ROUNDS}

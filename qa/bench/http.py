@@ -27,6 +27,12 @@ SERVER_ENV = {
 }
 
 
+def service_env(index_dir: Path, corpus_dir: Path, model: str, **extra: str) -> dict[str, str]:
+    """The environment of a `Server` of the qa app on this index, corpus and model (on top of
+    SERVER_ENV), plus `extra` settings."""
+    return {"QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(corpus_dir), "QA_MODEL": model, **extra}
+
+
 class Server:
     """One uvicorn process serving `app` (an import string) on a free local port."""
 
@@ -141,7 +147,7 @@ def run_http(
         hello.wait_ready("/")
         for level in levels:
             out["hello"][f"c{level}"] = load(hello.url, "/v1/search", bodies, level)
-    env = {"QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(corpus_dir), "QA_MODEL": model}
+    env = service_env(index_dir, corpus_dir, model)
     with Server("qa.api.app:create_app", factory=True, env=env, log=log) as server:
         out["cold_start_s"] = round(server.wait_ready("/readyz"), 2)
         out["memory_after_start"] = server.memory()

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from qa.bench.contention import summary
-from qa.bench.http import Server, search_bodies
+from qa.bench.http import Server, search_bodies, service_env
 from qa.settings import Settings
 
 ADMIN_KEY = "bench-admin"
@@ -70,13 +70,7 @@ def run_upload_build_leg(
     shutil.copytree(index_dir, served)
     shutil.copytree(corpus_dir, corpus)
     document = largest_document(corpus_dir, Settings(), max_chars)
-    env = {
-        "QA_INDEX_DIR": str(served),
-        "QA_CORPUS_DIR": str(corpus),
-        "QA_MODEL": model,
-        "QA_AUTO_BUILD": "false",
-        "QA_ADMIN_KEYS": ADMIN_KEY,
-    }
+    env = service_env(served, corpus, model, QA_ADMIN_KEYS=ADMIN_KEY)
     bodies = search_bodies(queries)
     out: dict = {"document_chars": len(document), "paragraphs": document.count("\n\n") + 1}
     with (

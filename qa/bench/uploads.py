@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from qa.bench.contention import summary
-from qa.bench.http import Server, search_bodies
+from qa.bench.http import Server, search_bodies, service_env
 
 CHUNK = 1024 * 1024
 BOUNDARY = "qa-bench-upload-flood"
@@ -62,12 +62,7 @@ def run_upload_flood_leg(
 ) -> dict:
     """`clients` senders without a key, each posting `rounds` uploads of two `file_bytes` files
     at once, while a steady client searches; the server's RSS before, during and after."""
-    env = {
-        "QA_INDEX_DIR": str(index_dir),
-        "QA_CORPUS_DIR": str(corpus_dir),
-        "QA_MODEL": model,
-        "QA_ADMIN_KEYS": "bench-admin",
-    }
+    env = service_env(index_dir, corpus_dir, model, QA_ADMIN_KEYS="bench-admin")
     bodies = search_bodies(queries)
     out: dict = {"clients": clients, "rounds": rounds, "file_mb": file_bytes // CHUNK}
     with Server("qa.api.app:create_app", factory=True, env=env, log=log) as server:
