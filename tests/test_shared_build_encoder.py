@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.embed.shared import SlicedBuildEncoder
-from qa.embed.threads import lower_thread_priority, nice_for_share
+from qa.embed.threads import lower_thread_priority, nice_for_share, run_at_lower_priority
 
 
 class Recording:
@@ -69,3 +69,21 @@ def test_only_the_calling_thread_is_lowered_and_never_raised_back():
     thread.join()
     assert levels == {"lowered": target, "again": target, "os": target}
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # this thread is untouched
+
+
+def test_work_at_lower_priority_runs_on_its_own_thread_and_passes_back_its_result_and_errors():
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    target = min(19, mine + 3)
+
+    def priority_there() -> tuple[int, bool]:
+        on_its_own = threading.current_thread().name == "qa-lowered"
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), on_its_own
+
+    assert run_at_lower_priority(target, priority_there) == (target, True)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+
+    def fails() -> None:
+        raise ValueError("no corpus")
+
+    with pytest.raises(ValueError, match="no corpus"):
+        run_at_lower_priority(target, fails)

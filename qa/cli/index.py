@@ -7,7 +7,7 @@ import click
 from qa.cli.collections import collection_option, settings_for
 from qa.cli.common import fail
 from qa.embed.model import load_encoder
-from qa.embed.threads import lower_thread_priority, nice_for_share
+from qa.embed.threads import nice_for_share, run_at_lower_priority
 from qa.service import build_store
 from qa.store.backends import open_store
 from qa.store.base import StoreError
@@ -19,12 +19,16 @@ from qa.store.collections import DEFAULT_COLLECTION
 def build(collection: str) -> None:
     """Parse the corpus, embed every passage and switch to a fresh index version."""
     settings = settings_for(collection)
-    # Below a server's priority, so that a server beside it keeps answering; alone, it gets all
-    # the cores anyway. Before the model loads: its threads inherit the priority.
-    lower_thread_priority(nice_for_share(settings.build_encoder_share))
-    try:
+
+    def build_lowered() -> None:
         encoder = load_encoder(settings.model, settings.threads)
         build_store(settings, encoder, allow_empty=collection != DEFAULT_COLLECTION)
+
+    try:
+        # Below a server's priority, so that a server beside it keeps answering; alone, it gets
+        # all the cores anyway. On a thread of its own, whose model threads inherit the priority:
+        # the caller (a test run, a script) keeps its own.
+        run_at_lower_priority(nice_for_share(settings.build_encoder_share), build_lowered)
         manifest = open_store(settings).manifest
     except (ValueError, OSError, StoreError) as exc:
         fail(str(exc))

@@ -16,7 +16,11 @@ import glob
 import math
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 LOADAVG = Path("/proc/loadavg")
 # The Linux scheduler gives a task CPU in proportion to its weight; each nice level is ~1.25×.
@@ -61,6 +65,26 @@ def lower_thread_priority(level: int) -> int:
         return os.getpriority(os.PRIO_PROCESS, tid)
     except OSError:
         return 0
+
+
+def run_at_lower_priority(level: int, work: Callable[[], T]) -> T:
+    """`work()` on a thread of its own at nice `level`, its result or exception passed back: the
+    calling thread keeps its priority (a priority once lowered cannot be raised again)."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        lower_thread_priority(level)
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:  # handed to the caller, which raises it
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="qa-lowered", daemon=True)
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["result"]  # type: ignore[return-value]
 
 
 def threads_for_call(configured: int, cores: int | None = None, others: int | None = None) -> int:
