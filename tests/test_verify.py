@@ -29,6 +29,15 @@ from qa.search.fusion import Fusion
         ("Is titanium magnetic?", "en", "yesno"),
         ("光合作用是否需要光？", "zh", "yesno"),
         ("Describe the 1+N framework.", "en", "other"),
+        # A name asked as a name, or by "which" and any noun of a place or thing with a name.
+        ("那艘船叫什么名字？", "zh", "name"),
+        ("她是在哪个镇上出生的？", "zh", "name"),
+        ("What was the name of the doctor?", "en", "name"),
+        ("In which battle was he wounded?", "en", "name"),
+        # 几 before any measure word asks a count of it; 几乎 ("almost") does not.
+        ("医生给他缝了几针？", "zh", "quantity"),
+        ("他几乎每天做什么？", "zh", "other"),
+        ("哪个时候开始的？", "zh", "year"),
     ],
 )
 def test_the_kind_of_fact_asked_is_read_in_both_languages(question, lang, kind):
@@ -233,3 +242,10 @@ def test_another_year_conflicts_and_figures_given_are_counted():
     assert candidate_features(reading, {"visitor": 1.0}, ["2019"], asked)["year_conflict"] == 0.0
     none = _candidate("游客很多。", "Many visitors came.")
     assert candidate_features(reading, {"visitor": 1.0}, ["2019"], none)["numbers_given"] == 0.0
+
+
+def test_a_count_asked_with_ji_is_looked_for_in_its_measure_word():
+    reading = read_question("医生给他的手缝了几针？", "zh")
+    assert reading.unit_words == ("针",)
+    assert has_unit(reading.units[0], "医生给他缝了七针。")
+    assert not has_unit(reading.units[0], "医生看了他的手。")

@@ -29,19 +29,22 @@ _KINDS_EN = (
     ),
     (
         "name",
-        r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (city|cities|country|countries|town|place|"
-        r"organi[sz]ation|company|companies|person|river|region|province|museum|team)\b",
+        r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (city|cities|country|countries|town|village|place|"
+        r"organi[sz]ation|company|companies|person|river|region|province|museum|team|ship|boat|street|"
+        r"school|university|hospital|island|port|station|battle|war|book|newspaper)\b|"
+        r"\bwhat (is|was|were|are) (the |his |her |their |its )?names?\b|\bwhat (is|was) .{1,40} called\b",
     ),
     ("reason", r"\bwhy\b|\b(what|which) (is|was|are|were) the (purpose|reason|aim|goal)s?\b"),
     ("yesno", r"^\s*(is|are|does|do|did|can|could|has|have|had|was|were|will|should)\b"),
 )
 _KINDS_ZH = (
     ("year", r"哪一?年|何年|何时|什么时候|哪个时候|几月|哪一?天|什么时间"),
-    ("quantity", r"多少|几[个辆台座家条只架次位名本页种项人倍年成]|多[大高长远重快深宽久]|比例|比重|占比|百分之|几成"),
+    # 几 before any character asks a count of it (几针, 几天), but 几乎 is "almost" and 几何 geometry.
+    ("quantity", r"多少|几(?![乎何率])[\u4e00-\u9fff]|多[大高长远重快深宽久]|比例|比重|占比|百分之"),
     (
         "name",
-        r"谁|哪[几一二三四五六七八九十]*位|哪家|哪里|哪儿|在哪|什么地方|哪个(城市|国家|地方|组织|机构|公司|省|地区|人)|"
-        r"哪座|哪条|哪些(国家|城市|组织|机构|公司)",
+        r"谁|哪[几一二三四五六七八九十]*位|哪家|哪里|哪儿|在哪|什么地方|哪个(?!时候)[\u4e00-\u9fff]|"
+        r"哪[座条所艘部间首]|哪些(国家|城市|组织|机构|公司)|什么名字|叫什么",
     ),
     ("reason", r"为什么|为何|什么原因|原因是|目的是|什么目的"),
     ("yesno", r"是否|吗[？?]?\s*$|有没有|能否|是不是"),
@@ -82,7 +85,7 @@ UNITS: tuple[tuple[str, ...], ...] = (
 )
 # Chinese measure words (量词): after 多少/几 the next character counts only when it is one, so
 # "多少减排量" asks for an amount, not for a count of 减.
-MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次件块根道所架艘株头匹颗枚张篇部届场批户棵栋间层支岁")
+MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次件块根道所架艘株头匹颗枚张篇部届场批户棵栋间层支岁针口步点天周封")
 # What a question measures when it names no unit ("How deep …", "花了多少钱", "boiling point"): any
 # unit of that dimension answers it. Generic units of measurement, in both languages.
 DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
