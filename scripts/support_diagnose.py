@@ -33,8 +33,6 @@ FILES = [Path(f"tests/data/{n}.jsonl") for n in ("dev", "dev2", "nearmiss")]
 EXTRA = [
     (Path("tests/data/encyclopedia"), Path("tests/data/encyclopedia/questions.jsonl")),
     (Path("tests/data/encyclopedia"), Path("tests/data/nearmiss-encyclopedia.jsonl")),
-    (Path("tests/data/fiction-qa"), Path("tests/data/fiction-qa/questions.jsonl")),
-    (Path("tests/data/fiction-qa"), Path("tests/data/nearmiss-fiction.jsonl")),
 ]
 LEVELS = ("stated", "related", "none")
 
