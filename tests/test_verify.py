@@ -233,3 +233,25 @@ def test_another_year_conflicts_and_figures_given_are_counted():
     assert candidate_features(reading, {"visitor": 1.0}, ["2019"], asked)["year_conflict"] == 0.0
     none = _candidate("游客很多。", "Many visitors came.")
     assert candidate_features(reading, {"visitor": 1.0}, ["2019"], none)["numbers_given"] == 0.0
+
+
+def test_a_name_is_new_only_when_the_sentence_in_the_questions_language_gives_one():
+    who = read_question("卡尔文是和谁一起获得诺贝尔化学奖的？", "zh")
+    alone = _candidate("卡尔文于1961年获得诺贝尔化学奖。", "Calvin received the Nobel Prize in Chemistry in 1961.")
+    assert candidate_features(who, {}, [], alone)["kind_given"] == 0.0  # Calvin, Nobel: the question's own
+    shared = _candidate("卡尔文与安德鲁·本森一起获奖。", "Calvin shared it with Andrew Benson.")
+    assert candidate_features(who, {}, [], shared)["kind_given"] == 1.0
+    city = read_question("全国碳市场设在哪个城市？", "zh")
+    volume = _candidate("全国碳市场累计成交7.28亿吨。", "The National Carbon Market has traded 728 million tonnes.")
+    assert candidate_features(city, {}, [], volume)["kind_given"] == 0.0
+    assert (
+        candidate_features(city, {}, [], _candidate("全国碳市场设在上海。", "It is based in Shanghai."))["kind_given"]
+        == 1.0
+    )
+    english = read_question("Where is the national carbon market based?", "en")
+    assert (
+        candidate_features(english, {}, [], _candidate("全国碳市场设在上海。", "It is based in Shanghai."))[
+            "kind_given"
+        ]
+        == 1.0
+    )

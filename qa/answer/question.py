@@ -350,12 +350,24 @@ _CALENDAR = re.compile(
 )
 
 
-def new_names(text: str, question: str) -> int:
+# Proper nouns of jieba's tagger (person, place, organisation, other name): Chinese has no capitals.
+_ZH_PROPER = ("nr", "ns", "nt", "nz")
+# The tagger misses many transliterated names; the characters beside their dot (安德鲁·本森) show one.
+_ZH_DOTTED = re.compile(r"[\u4e00-\u9fff]{2}(?=·)|(?<=·)[\u4e00-\u9fff]{2}")
+
+
+def new_names(text: str, question: str, lang: str = "en") -> int:
     """How many names (capitalised words not opening a sentence, acronyms, titles in 《》 or
-    quotes) `text` gives that the question does not: a 'who/where/which' question needs one.
-    A month or a weekday is a date, not a name."""
+    quotes, and in Chinese the proper nouns) `text` gives that the question does not: a
+    'who/where/which' question needs one. A month or a weekday is a date, not a name. `text`
+    must be in the question's language: "Calvin" is no new name to "卡尔文是和谁…"."""
     asked = question.lower()
-    return sum(1 for m in _NAME.finditer(text) if m.group().lower() not in asked and not _CALENDAR.match(m.group()))
+    found = [m.group() for m in _NAME.finditer(text) if not _CALENDAR.match(m.group())]
+    if lang == "zh":
+        text = fold_traditional(text)
+        found += [w.word for w in jieba.posseg.lcut(text) if w.flag.startswith(_ZH_PROPER)]
+        found += _ZH_DOTTED.findall(text)
+    return sum(1 for name in found if name.lower() not in asked)
 
 
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")

@@ -126,7 +126,15 @@ def _new_numbers(text: str, question: str) -> list[str]:
     ]
 
 
-def _kind_given(reading: QuestionReading, both: str) -> float:
+def _question_side(reading: QuestionReading, c: SentenceCandidate) -> tuple[str, str]:
+    """The candidate's sentence in the question's language and that language (the sentence
+    itself when it has no translation): names are compared with the question's own words."""
+    if c.passage.lang == reading.lang or not c.translation:
+        return c.text, c.passage.lang
+    return c.translation, reading.lang
+
+
+def _kind_given(reading: QuestionReading, c: SentenceCandidate, both: str) -> float:
     """Whether the text gives a fact of the asked kind that the question itself does not hold."""
     question = reading.text
     if reading.kind == "quantity":
@@ -134,7 +142,8 @@ def _kind_given(reading: QuestionReading, both: str) -> float:
     if reading.kind == "year":
         return float(bool(years_in(both) - years_in(question)) or bool(_MONTH.search(both)))
     if reading.kind == "name":
-        return float(new_names(both, question) > 0)
+        text, lang = _question_side(reading, c)
+        return float(new_names(text, question, lang) > 0)
     if reading.kind == "reason":
         return float(bool(REASON.search(both)))
     return 1.0
@@ -168,7 +177,7 @@ def candidate_features(
         "specific_missing": missing_share(specific, [own, other, c.passage.text[: c.start]], word_forms=True),
         "year_missing": (sum(y not in both for y in reading.years) / len(reading.years) if reading.years else 0.0),
         "unit_missing": (sum(not has_unit(forms, both) for forms in units) / len(units)) if units else 0.0,
-        "kind_given": _kind_given(reading, both),
+        "kind_given": _kind_given(reading, c, both),
         "output_conflict": float(
             reading.asks_output and bool(CAPACITY.search(both)) and not OUTPUT_STATED.search(both)
         ),
