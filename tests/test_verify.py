@@ -255,3 +255,13 @@ def test_a_name_is_new_only_when_the_sentence_in_the_questions_language_gives_on
         ]
         == 1.0
     )
+
+
+def test_a_unit_named_at_the_end_of_an_english_question_is_the_asked_unit():
+    strength = read_question("What is the tensile strength of titanium in megapascals?", "en")
+    assert strength.kind == "quantity" and strength.unit_words == ("megapascals",)
+    assert not has_unit(strength.units[0], "Titanium combines high strength with low density.")
+    assert has_unit(strength.units[0], "钛的抗拉强度约为434兆帕。")
+    assert read_question("What is the output in GW?", "en").kind == "quantity"
+    assert read_question("What is the role of sugar in plants?", "en").kind == "other"  # no unit of measurement
+    assert read_question("What is the national sport in Tonga?", "en").kind == "other"  # a place

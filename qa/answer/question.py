@@ -48,8 +48,9 @@ _KINDS_ZH = (
 )
 KINDS = ("quantity", "year", "name", "reason", "yesno", "other")
 
-# Units and measure words, each with its forms in both languages (generic, not of any corpus).
-UNITS: tuple[tuple[str, ...], ...] = (
+# Units of measurement and measure words, each with its forms in both languages (generic, not of
+# any corpus).
+MEASURES: tuple[tuple[str, ...], ...] = (
     ("公顷", "hectare"),
     ("平方公里", "平方千米", "square kilomet", "sq km", "km2"),
     ("公里", "千米", "kilomet", "km"),
@@ -68,6 +69,8 @@ UNITS: tuple[tuple[str, ...], ...] = (
     ("元", "yuan", "rmb"),
     ("度", "degree"),
     ("兆帕", "megapascal", "mpa"),
+)
+COUNTS: tuple[tuple[str, ...], ...] = (
     ("辆", "vehicle", "car"),
     ("台", "unit"),
     ("座", "station", "plant"),
@@ -80,6 +83,7 @@ UNITS: tuple[tuple[str, ...], ...] = (
     ("岁", "years old", "year-old"),
     ("座桥", "bridge"),
 )
+UNITS = MEASURES + COUNTS
 # Chinese measure words (量词): after 多少/几 the next character counts only when it is one, so
 # "多少减排量" asks for an amount, not for a count of 减.
 MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次件块根道所架艘株头匹颗枚张篇部届场批户棵栋间层支岁")
@@ -115,6 +119,20 @@ DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("/h", "/s", "每小时", "每秒", "per hour", "per second", "an hour", "mph", "knot"),
     ),
 )
+
+
+# "What is the tensile strength of titanium in megapascals?": a quantity asked in a unit.
+_EN_IN_UNIT = re.compile(r"\bin ([A-Za-z]+(?: [a-z]+)?)\s*[?？.]?\s*$")
+
+
+def _asks_in_unit(text: str, lang: str) -> bool:
+    """Whether an English question ends by naming the unit of measurement of its answer (a
+    capitalised word there is a place, "in Tonga", not a unit; "MPa", "kWh" are units)."""
+    match = _EN_IN_UNIT.search(text) if lang == "en" else None
+    if not match or re.match(r"[A-Z][a-z]", match.group(1)):
+        return False
+    low = match.group(1).lower()
+    return any(re.fullmatch(rf"{re.escape(f)}[a-z]{{0,3}}(?: [a-z]+)?", low) for forms in MEASURES for f in forms)
 
 
 def _dimension(text: str) -> tuple[str, ...] | None:
@@ -293,6 +311,7 @@ def read_question(text: str, lang: str) -> QuestionReading:
     """Read `text` (a Traditional question in its Simplified folded form: the cue words are)."""
     text = fold_traditional(text)
     kind = _kind(text, lang)
+    kind = "quantity" if kind == "other" and _asks_in_unit(text, lang) else kind
     units, unit_words = _units(text, lang) if kind == "quantity" else ((), ())
     share = _SHARE.search(text)
     # A share of an area is a ratio, not an area: it names no unit to look for.
