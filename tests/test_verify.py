@@ -265,3 +265,10 @@ def test_a_unit_named_at_the_end_of_an_english_question_is_the_asked_unit():
     assert read_question("What is the output in GW?", "en").kind == "quantity"
     assert read_question("What is the role of sugar in plants?", "en").kind == "other"  # no unit of measurement
     assert read_question("What is the national sport in Tonga?", "en").kind == "other"  # a place
+
+
+def test_how_many_of_a_group_asks_a_part_and_a_total_conflicts():
+    part = read_question("How many of the green data centres are in western China?", "en")
+    assert part.asks_part and not read_question("How many green data centres are there?", "en").asks_part
+    total = _candidate("全国共有246家绿色数据中心。", "A total of 246 data centres have been recognised as green.")
+    assert candidate_features(part, {}, [], total)["part_conflict"] == 1.0

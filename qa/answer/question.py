@@ -156,7 +156,9 @@ OUTPUT = re.compile(
 OUTPUT_STATED = re.compile(
     r"\b(produced|output|generated|yielded)\b(?!\s+capacit)|产量|发电量|生产了|发电", re.IGNORECASE
 )
-PART = re.compile(r"\balone\b|\bonly\b|\balready\b|\bby itself\b|单独|仅|其中|已经|已", re.IGNORECASE)
+PART = re.compile(
+    r"\bhow (?:many|much) of\b|\balone\b|\bonly\b|\balready\b|\bby itself\b|单独|仅|其中|已经|已", re.IGNORECASE
+)
 TOTAL = re.compile(
     r"\bcombined\b|\btotal\b|\bin all\b|\boverall\b|\baltogether\b|共|合计|总计|总数|总量", re.IGNORECASE
 )
