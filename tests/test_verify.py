@@ -97,6 +97,9 @@ def test_a_traditional_question_is_read_like_its_simplified_twin():
         ("How much does a panda cub weigh when it is born?", "en", "quantity"),
         ("When did the cub weigh how much?", "en", "year"),
         ("首次登顶的是哪几位运动员？", "zh", "name"),
+        ("香港第一次举办国际龙舟赛是在哪一年？", "zh", "year"),  # 在哪 of 在哪一年 asks no place
+        ("会议在哪天召开？", "zh", "year"),
+        ("他是在哪所大学任教的？", "zh", "name"),
     ],
 )
 def test_the_first_cue_of_the_question_decides_the_kind(question, lang, kind):
