@@ -275,3 +275,10 @@ def test_how_many_of_a_group_asks_a_part_and_a_total_conflicts():
     assert part.asks_part and not read_question("How many green data centres are there?", "en").asks_part
     total = _candidate("全国共有246家绿色数据中心。", "A total of 246 data centres have been recognised as green.")
     assert candidate_features(part, {}, [], total)["part_conflict"] == 1.0
+
+
+def test_a_chinese_share_question_focuses_on_the_part_it_asks_the_share_of():
+    lithium = read_question("新型储能装机里锂离子电池占多大比例？", "zh")
+    assert lithium.focus and all(w in "锂离子电池" for w in lithium.focus)
+    assert focus_missing(lithium, "新型储能装机规模占全球总装机比例超过40%。") == 1.0
+    assert focus_missing(lithium, "锂离子电池储能占新型储能装机的96%。") == 0.0

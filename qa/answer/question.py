@@ -309,6 +309,13 @@ _SHARE = re.compile(
 )
 
 
+def _share_part(text: str) -> tuple[str, ...]:
+    """What a Chinese share question asks the share of: the part before 占 ("锂离子电池占多大比例"
+    asks about 锂离子电池), not the ratio word, which any share answers."""
+    before = text.split("占")[0] if "占" in text else ""
+    return tuple(w for w in _zh_content(before)[-1:] if not _SHARE.fullmatch(w))
+
+
 def read_question(text: str, lang: str) -> QuestionReading:
     """Read `text` (a Traditional question in its Simplified folded form: the cue words are)."""
     text = fold_traditional(text)
@@ -328,7 +335,7 @@ def read_question(text: str, lang: str) -> QuestionReading:
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         asks_output=bool(OUTPUT.search(text)) and not CAPACITY.search(text),
         asks_part=bool(PART.search(text)),
-        focus=tuple(w for w in _focus(text, lang) if not (share and _SHARE.fullmatch(w))),
+        focus=_share_part(text) if share and lang == "zh" else _focus(text, lang),
     )
 
 
