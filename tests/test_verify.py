@@ -282,3 +282,10 @@ def test_a_chinese_share_question_focuses_on_the_part_it_asks_the_share_of():
     assert lithium.focus and all(w in "锂离子电池" for w in lithium.focus)
     assert focus_missing(lithium, "新型储能装机规模占全球总装机比例超过40%。") == 1.0
     assert focus_missing(lithium, "锂离子电池储能占新型储能装机的96%。") == 0.0
+
+
+def test_a_number_inside_a_name_counts_nothing():
+    built = read_question("SR-71黑鸟侦察机一共生产了多少架？", "zh")
+    assert not has_unit(built.units[0], "The SR-71 Blackbird reconnaissance aircraft first flew in 1964.")
+    assert has_unit(built.units[0], "共生产了32架。") and has_unit(built.units[0], "在此期间,27架服役")
+    assert has_unit(built.units[0], "some 1,200 aircraft")

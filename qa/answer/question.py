@@ -363,7 +363,8 @@ def has_unit(forms: tuple[str, ...], text: str) -> bool:
         # Up to two words between ("20 million tonnes"), but an area is no length: not "square
         # kilometres", not "km2".
         words = r"(?:(?!square\b)[a-z-]+\s+){0,2}"
-        pattern = rf"{_NUMERAL}\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*{words}{re.escape(form)}(?![0-9²])"
+        # A number inside a name ("SR-71 aircraft", "A380 planes") counts nothing.
+        pattern = rf"(?<![a-z\d])(?<!\d[.,])(?<![a-z]-){_NUMERAL}\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*{words}{re.escape(form)}(?![0-9²])"
         if re.search(pattern, low):
             return True
         # "the number of products … exceeded 10,000": the count given after its noun.
