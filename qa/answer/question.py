@@ -364,7 +364,9 @@ def has_unit(forms: tuple[str, ...], text: str) -> bool:
         # kilometres", not "km2".
         words = r"(?:(?!square\b)[a-z-]+\s+){0,2}"
         # A number inside a name ("SR-71 aircraft", "A380 planes") counts nothing.
-        pattern = rf"(?<![a-z\d])(?<!\d[.,])(?<![a-z]-){_NUMERAL}\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*{words}{re.escape(form)}(?![0-9²])"
+        start = r"(?<![a-z\d])(?<!\d[.,])(?<![a-z]-)"
+        size = r"\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*"
+        pattern = rf"{start}{_NUMERAL}{size}{words}{re.escape(form)}(?![0-9²])"
         if re.search(pattern, low):
             return True
         # "the number of products … exceeded 10,000": the count given after its noun.
