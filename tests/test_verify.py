@@ -6,8 +6,9 @@ import pytest
 
 from qa.answer.extract import Verdict, support_of
 from qa.answer.messages import not_covered, not_stated
-from qa.answer.question import focus_missing, has_unit, ordinals_in, read_question
+from qa.answer.question import focus_missing, ordinals_in, read_question
 from qa.answer.sentences import SentenceCandidate
+from qa.answer.units import has_unit
 from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
 from qa.corpus.models import Citation, Passage
 from qa.search.calibration import Calibration

@@ -31,12 +31,12 @@ from qa.answer.question import (
     TOTAL,
     QuestionReading,
     focus_missing,
-    has_unit,
     new_names,
     ordinals_in,
     years_in,
 )
 from qa.answer.sentences import SentenceCandidate
+from qa.answer.units import has_unit
 from qa.search.confidence import LogisticModel, token_set, weighted_share
 from qa.text.specific import missing_share
 
