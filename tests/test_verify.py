@@ -124,6 +124,8 @@ def test_a_question_naming_a_dimension_asks_for_one_of_its_units():
     assert has_unit(cost.units[0], "总投资约2000亿元") and has_unit(cost.units[0], "it cost RMB200 billion")
     assert not has_unit(cost.units[0], "大坝设置了78道闸门")
     assert read_question("What is the boiling point of titanium?", "en").units  # a temperature
+    flow = read_question("多瑙河在维也纳附近的流速是多少？", "zh")  # a speed, as "How fast does it flow?"
+    assert has_unit(flow.units[0], "流速约为每秒2米") and not has_unit(flow.units[0], "流经四个国家的首都")
     assert read_question("中国森林面积有多少公顷？", "zh").units == (("公顷", "hectare"),)  # the named unit wins
 
 

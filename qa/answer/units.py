@@ -78,8 +78,9 @@ DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("度", "°", "℃", "degree", "kelvin"),
     ),
     (
-        r"\bhow fast\b|\bspeed\b|\bvelocity\b|速度|时速|多快",
-        ("/h", "/s", "每小时", "每秒", "per hour", "per second", "an hour", "mph", "knot"),
+        r"\bhow fast\b|\bspeed\b|\bvelocity\b|速度|时速|流速|风速|航速|车速|多快",
+        ("/h", "/s", "/小时", "/秒", "每小时", "每秒", "时速", "秒速", "per hour", "per second", "an hour", "mph")
+        + ("knot", "米每秒"),
     ),
 )
 
@@ -112,12 +113,16 @@ _NUMERAL = (
 
 # Currency units written before their number.
 _PREFIXED = frozenset(("$", "€", "£", "rmb", "usd"))
+# Rates Chinese writes before their number ("每秒约2米", "时速350公里").
+_PREFIXED_RATES = frozenset(("每小时", "每秒", "时速", "秒速"))
 
 
 def has_unit(forms: tuple[str, ...], text: str) -> bool:
     """Whether `text` gives a number in one of the unit's forms (within a few characters)."""
     low = fold_traditional(text.lower())
     for form in forms:
+        if form in _PREFIXED_RATES and re.search(rf"{form}[^，。,;；\d]{{0,3}}\d", low):
+            return True
         if form in _PREFIXED and re.search(rf"{re.escape(form)}\s?\d", low):  # "RMB500 billion", "$15.9 million"
             return True
         # Up to two words between ("20 million tonnes"), but an area is no length: not "square
@@ -125,7 +130,8 @@ def has_unit(forms: tuple[str, ...], text: str) -> bool:
         words = r"(?:(?!square\b)[a-z-]+\s+){0,2}"
         # A number inside a name ("SR-71 aircraft", "A380 planes") counts nothing.
         start = r"(?<![a-z\d])(?<!\d[.,])(?<![a-z]-)"
-        size = r"\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*"
+        # A Chinese rate names its length unit first ("2米/秒", "350公里/小时").
+        size = r"\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*(?:公里|千米|米)?"
         pattern = rf"{start}{_NUMERAL}{size}{words}{re.escape(form)}(?![0-9²])"
         if re.search(pattern, low):
             return True
