@@ -292,3 +292,16 @@ def test_a_number_inside_a_name_counts_nothing():
     assert not has_unit(built.units[0], "The SR-71 Blackbird reconnaissance aircraft first flew in 1964.")
     assert has_unit(built.units[0], "共生产了32架。") and has_unit(built.units[0], "在此期间,27架服役")
     assert has_unit(built.units[0], "some 1,200 aircraft")
+
+
+def test_an_alternative_question_is_answered_only_by_a_sentence_naming_a_choice():
+    choice = read_question("全国碳市场的配额是免费发放还是拍卖分配？", "zh")
+    assert choice.alternatives == ("发放", "拍卖")
+    traded = _candidate(
+        "全国碳市场配额累计成交量约7.28亿吨。", "The market has traded 728 million tonnes of allowances."
+    )
+    assert candidate_features(choice, {}, [], traded)["kind_given"] == 0.0
+    free = _candidate("配额以免费发放为主。", "Allowances are mainly allocated free of charge.")
+    assert candidate_features(choice, {}, [], free)["kind_given"] == 1.0
+    assert read_question("Are the allowances given for free or auctioned?", "en").alternatives == ("free", "auction")
+    assert read_question("Is titanium magnetic?", "en").alternatives == ()

@@ -93,6 +93,7 @@ class QuestionReading:
     asks_output: bool = False
     asks_part: bool = False
     focus: tuple[str, ...] = ()  # tokens naming the asked property ("海拔", "deep", "speed")
+    alternatives: tuple[str, ...] = ()  # the choices of "A还是B？", "A or B?": one of them answers
 
 
 def _kind(text: str, lang: str) -> str:
@@ -225,6 +226,21 @@ def _share_part(text: str) -> tuple[str, ...]:
     return tuple(w for w in _zh_content(before)[-1:] if not _SHARE.fullmatch(w))
 
 
+_EN_OR = re.compile(r"\b([a-z-]+) or ([a-z-]+)(?: [a-z-]+){0,3}\s*[?？]\s*$", re.IGNORECASE)
+
+
+def _alternatives(text: str, lang: str) -> tuple[str, ...]:
+    """The words of each choice an alternative question offers ("免费发放还是拍卖分配" → 发放,
+    拍卖; "free or auctioned?" → free, auction): a sentence naming neither does not answer it."""
+    if lang == "zh":
+        if "还是" not in text:
+            return ()
+        left, right = text.split("还是", 1)
+        return tuple(_zh_content(left)[-1:] + _zh_content(right)[:1])
+    match = _EN_OR.search(text)
+    return tuple(w for g in match.groups() for w in tokenize(g)[:1]) if match else ()
+
+
 def read_question(text: str, lang: str) -> QuestionReading:
     """Read `text` (a Traditional question in its Simplified folded form: the cue words are)."""
     text = fold_traditional(text)
@@ -245,6 +261,7 @@ def read_question(text: str, lang: str) -> QuestionReading:
         asks_output=bool(OUTPUT.search(text)) and not CAPACITY.search(text),
         asks_part=bool(PART.search(text)),
         focus=_share_part(text) if share and lang == "zh" else _focus(text, lang),
+        alternatives=_alternatives(text, lang) if kind in ("yesno", "other") else (),
     )
 
 

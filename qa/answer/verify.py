@@ -38,6 +38,7 @@ from qa.answer.question import (
 from qa.answer.sentences import SentenceCandidate
 from qa.answer.units import has_unit
 from qa.search.confidence import LogisticModel, token_set, weighted_share
+from qa.text.script import fold_traditional
 from qa.text.specific import missing_share
 
 CHOICE_FEATURES = (
@@ -137,6 +138,9 @@ def _question_side(reading: QuestionReading, c: SentenceCandidate) -> tuple[str,
 def _kind_given(reading: QuestionReading, c: SentenceCandidate, both: str) -> float:
     """Whether the text gives a fact of the asked kind that the question itself does not hold."""
     question = reading.text
+    if reading.alternatives:
+        low = fold_traditional(both.lower())
+        return float(any(word in low for word in reading.alternatives))
     if reading.kind == "quantity":
         return float(bool(_new_numbers(both, question)))
     if reading.kind == "year":
