@@ -305,3 +305,12 @@ def test_an_alternative_question_is_answered_only_by_a_sentence_naming_a_choice(
     assert candidate_features(choice, {}, [], free)["kind_given"] == 1.0
     assert read_question("Are the allowances given for free or auctioned?", "en").alternatives == ("free", "auction")
     assert read_question("Is titanium magnetic?", "en").alternatives == ()
+
+
+def test_a_part_listed_with_another_item_conflicts_with_a_part_question():
+    alone = read_question("What was the installed capacity of wind power alone?", "en")
+    weights = {"instal": 1.0, "capac": 1.0, "wind": 1.0, "power": 1.0}
+    both = _candidate("风电、光伏发电装机规模突破16.9亿千瓦。", "The capacity of wind and solar power passed 1,690 GW.")
+    assert candidate_features(alone, weights, [], both)["part_conflict"] == 1.0
+    wind = _candidate("风电装机达5.8亿千瓦。", "Wind power capacity reached 580 GW.")
+    assert candidate_features(alone, weights, [], wind)["part_conflict"] == 0.0

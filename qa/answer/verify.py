@@ -153,6 +153,20 @@ def _kind_given(reading: QuestionReading, c: SentenceCandidate, both: str) -> fl
     return 1.0
 
 
+# Two items listed together: "风电、光伏发电", "风电和光伏", "wind and photovoltaic power".
+_LISTED = r"(?:、|和|与|及|\s+(?:and|or)\s+)"
+
+
+def _listed_with_another(words: list[str], text: str) -> bool:
+    """Whether a question word is listed together with another item: the sentence then gives
+    the figure of several together, not of the part asked alone."""
+    low = text.lower()
+    for word in (re.escape(w) for w in words if len(w) > (1 if re.match(r"[\u4e00-\u9fff]", w) else 2)):
+        if re.search(rf"{word}[\w-]*{_LISTED}[\w\u4e00-\u9fff]|[\w\u4e00-\u9fff]{_LISTED}{word}", low):
+            return True
+    return False
+
+
 def _ordinal_conflict(question: str, both: str) -> float:
     """The question asks for the third of something and the sentence speaks of the fourth (or
     the second woman, and it names the first): ordinals on both sides, none shared."""
@@ -185,7 +199,9 @@ def candidate_features(
         "output_conflict": float(
             reading.asks_output and bool(CAPACITY.search(both)) and not OUTPUT_STATED.search(both)
         ),
-        "part_conflict": float(reading.asks_part and bool(TOTAL.search(both))),
+        "part_conflict": float(
+            reading.asks_part and (bool(TOTAL.search(both)) or _listed_with_another(list(weights), both))
+        ),
         "pair": float(c.pair),
         "length": math.log1p(len(own)),
         "focus_missing": focus_missing(reading, both),
