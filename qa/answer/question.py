@@ -295,6 +295,15 @@ def new_names(text: str, question: str, lang: str = "en") -> int:
     return sum(1 for name in found if name.lower() not in asked)
 
 
+_QUOTED = re.compile(r"《([^》]+)》|“([^”]{2,12})”|「([^」]{2,12})」")
+
+
+def quoted_names(text: str) -> list[str]:
+    """Titles and names a Chinese question quotes (“弥赛亚”, 《巴黎协定》): as specific as a
+    capitalised English name, and a sentence that lacks them speaks of something else."""
+    return [next(g for g in m.groups() if g) for m in _QUOTED.finditer(fold_traditional(text))]
+
+
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 _ZH_DIGITS = "一二三四五六七八九十"
 _ORDINAL = re.compile(rf"\b({'|'.join(_ORDINAL_WORDS)})\b|\b(\d+)(?:st|nd|rd|th)\b|第([{_ZH_DIGITS}]|\d+)", re.I)
