@@ -322,3 +322,11 @@ def test_a_quoted_name_of_a_chinese_question_is_a_specific_term():
     other = _candidate("“布伦特夫人”斯特拉迪瓦里琴以约1590万美元拍卖。", "The Lady Blunt sold for about $15.9 million.")
     reading = read_question(question, "zh")
     assert candidate_features(reading, {}, quoted_names(question), other)["specific_missing"] == 1.0
+
+
+def test_another_form_of_a_question_word_is_no_new_name():
+    captain = read_question("Who is the current captain of the Chinese women's volleyball team?", "en")
+    history = _candidate("排球传入中国。", "Volleyball reached China, and the Chinese women's team became famous.")
+    assert candidate_features(captain, {}, [], history)["kind_given"] == 0.0
+    named = _candidate("队长是朱婷。", "The team's captain is Zhu Ting.")
+    assert candidate_features(captain, {}, [], named)["kind_given"] == 1.0

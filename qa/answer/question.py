@@ -292,7 +292,8 @@ def new_names(text: str, question: str, lang: str = "en") -> int:
         text = fold_traditional(text)
         found += [w.word for w in jieba.posseg.lcut(text) if w.flag.startswith(_ZH_PROPER)]
         found += _ZH_DOTTED.findall(text)
-    return sum(1 for name in found if name.lower() not in asked)
+    # Another form of a question word is no new name: "China" to "Chinese", "Himalayas" to "Himalayan".
+    return sum(1 for name in found if name.lower() not in asked and name.lower()[: max(4, len(name) - 2)] not in asked)
 
 
 _QUOTED = re.compile(r"《([^》]+)》|“([^”]{2,12})”|「([^」]{2,12})」")
