@@ -299,10 +299,23 @@ def new_names(text: str, question: str, lang: str = "en") -> int:
 _QUOTED = re.compile(r"《([^》]+)》|“([^”]{2,12})”|「([^」]{2,12})」")
 
 
+# Administrative units: a place name with one (北京市, 四川省) is a name, where jieba's place tag
+# alone also marks common words (城市, 东西).
+_ADMINISTRATIVE = ("市", "省", "县", "州")
+
+
 def quoted_names(text: str) -> list[str]:
-    """Titles and names a Chinese question quotes (“弥赛亚”, 《巴黎协定》): as specific as a
-    capitalised English name, and a sentence that lacks them speaks of something else."""
-    return [next(g for g in m.groups() if g) for m in _QUOTED.finditer(fold_traditional(text))]
+    """Titles and names a Chinese question quotes (“弥赛亚”, 《巴黎协定》) and its places named
+    with their administrative unit (北京市 → 北京): as specific as a capitalised English name,
+    and a sentence that lacks them speaks of something else."""
+    text = fold_traditional(text)
+    quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)]
+    places = [
+        w.word[:-1]
+        for w in jieba.posseg.lcut(text)
+        if w.flag.startswith("ns") and len(w.word) > 2 and w.word.endswith(_ADMINISTRATIVE)
+    ]
+    return quoted + places
 
 
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
