@@ -6,7 +6,7 @@ import pytest
 
 from qa.answer.extract import Verdict, support_of
 from qa.answer.messages import not_covered, not_stated
-from qa.answer.question import focus_missing, ordinals_in, quoted_names, read_question
+from qa.answer.question import focus_missing, ordinals_in, chinese_names, read_question
 from qa.answer.sentences import SentenceCandidate
 from qa.answer.units import has_unit
 from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
@@ -316,14 +316,14 @@ def test_a_part_listed_with_another_item_conflicts_with_a_part_question():
     assert candidate_features(alone, weights, [], wind)["part_conflict"] == 0.0
 
 
-def test_a_quoted_name_of_a_chinese_question_is_a_specific_term():
+def test_a_quoted_name_or_a_named_place_of_a_chinese_question_is_a_specific_term():
     question = "“弥赛亚”斯特拉迪瓦里琴的估价是多少美元？"
-    assert quoted_names(question) == ["弥赛亚"] and quoted_names("《巴黎协定》是哪一年签署的？") == ["巴黎协定"]
-    assert quoted_names("北京市的森林覆盖率是多少？") == ["北京"]  # a place named with its administrative unit
-    assert quoted_names("城市轨道交通的运营总里程是多少？") == []  # 城市 is no place
+    assert chinese_names(question) == ["弥赛亚"] and chinese_names("《巴黎协定》是哪一年签署的？") == ["巴黎协定"]
+    assert chinese_names("北京市的森林覆盖率是多少？") == ["北京"]  # a place named with its administrative unit
+    assert chinese_names("城市轨道交通的运营总里程是多少？") == []  # 城市 is no place
     other = _candidate("“布伦特夫人”斯特拉迪瓦里琴以约1590万美元拍卖。", "The Lady Blunt sold for about $15.9 million.")
     reading = read_question(question, "zh")
-    assert candidate_features(reading, {}, quoted_names(question), other)["specific_missing"] == 1.0
+    assert candidate_features(reading, {}, chinese_names(question), other)["specific_missing"] == 1.0
 
 
 def test_another_form_of_a_question_word_is_no_new_name():

@@ -304,7 +304,7 @@ _QUOTED = re.compile(r"《([^》]+)》|“([^”]{2,12})”|「([^」]{2,12})」
 _ADMINISTRATIVE = ("市", "省", "县", "州")
 
 
-def quoted_names(text: str) -> list[str]:
+def chinese_names(text: str) -> list[str]:
     """Titles and names a Chinese question quotes (“弥赛亚”, 《巴黎协定》) and its places named
     with their administrative unit (北京市 → 北京): as specific as a capitalised English name,
     and a sentence that lacks them speaks of something else."""
