@@ -6,7 +6,7 @@ import pytest
 
 from qa.answer.extract import Verdict, support_of
 from qa.answer.messages import not_covered, not_stated
-from qa.answer.question import focus_missing, ordinals_in, chinese_names, read_question
+from qa.answer.question import chinese_names, focus_missing, ordinals_in, read_question
 from qa.answer.sentences import SentenceCandidate
 from qa.answer.units import has_unit
 from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
