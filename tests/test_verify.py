@@ -332,3 +332,8 @@ def test_another_form_of_a_question_word_is_no_new_name():
     assert candidate_features(captain, {}, [], history)["kind_given"] == 0.0
     named = _candidate("队长是朱婷。", "The team's captain is Zhu Ting.")
     assert candidate_features(captain, {}, [], named)["kind_given"] == 1.0
+
+
+def test_an_english_share_word_is_no_focus_any_ratio_answers_it():
+    assert read_question("What was the share of non-fossil energy in 2022?", "en").focus == ()
+    assert read_question("What share of the floor area is energy-saving?", "en").focus == ()

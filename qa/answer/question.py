@@ -260,7 +260,9 @@ def read_question(text: str, lang: str) -> QuestionReading:
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         asks_output=bool(OUTPUT.search(text)) and not CAPACITY.search(text),
         asks_part=bool(PART.search(text)),
-        focus=_share_part(text) if share and lang == "zh" else _focus(text, lang),
+        focus=_share_part(text)
+        if share and lang == "zh"
+        else tuple(w for w in _focus(text, lang) if not (share and _SHARE.fullmatch(w))),
         alternatives=_alternatives(text, lang) if kind in ("yesno", "other") else (),
     )
 
