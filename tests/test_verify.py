@@ -6,8 +6,9 @@ import pytest
 
 from qa.answer.extract import Verdict, support_of
 from qa.answer.messages import not_covered, not_stated
-from qa.answer.question import focus_missing, has_unit, ordinals_in, read_question
+from qa.answer.question import chinese_names, focus_missing, ordinals_in, read_question
 from qa.answer.sentences import SentenceCandidate
+from qa.answer.units import has_unit
 from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
 from qa.corpus.models import Citation, Passage
 from qa.search.calibration import Calibration
@@ -106,6 +107,9 @@ def test_a_traditional_question_is_read_like_its_simplified_twin():
         ("How much does a panda cub weigh when it is born?", "en", "quantity"),
         ("When did the cub weigh how much?", "en", "year"),
         ("首次登顶的是哪几位运动员？", "zh", "name"),
+        ("香港第一次举办国际龙舟赛是在哪一年？", "zh", "year"),  # 在哪 of 在哪一年 asks no place
+        ("会议在哪天召开？", "zh", "year"),
+        ("他是在哪所大学任教的？", "zh", "name"),
     ],
 )
 def test_the_first_cue_of_the_question_decides_the_kind(question, lang, kind):
@@ -129,6 +133,8 @@ def test_a_question_naming_a_dimension_asks_for_one_of_its_units():
     assert has_unit(cost.units[0], "总投资约2000亿元") and has_unit(cost.units[0], "it cost RMB200 billion")
     assert not has_unit(cost.units[0], "大坝设置了78道闸门")
     assert read_question("What is the boiling point of titanium?", "en").units  # a temperature
+    flow = read_question("多瑙河在维也纳附近的流速是多少？", "zh")  # a speed, as "How fast does it flow?"
+    assert has_unit(flow.units[0], "流速约为每秒2米") and not has_unit(flow.units[0], "流经四个国家的首都")
     assert read_question("中国森林面积有多少公顷？", "zh").units == (("公顷", "hectare"),)  # the named unit wins
 
 
@@ -242,6 +248,104 @@ def test_another_year_conflicts_and_figures_given_are_counted():
     assert candidate_features(reading, {"visitor": 1.0}, ["2019"], asked)["year_conflict"] == 0.0
     none = _candidate("游客很多。", "Many visitors came.")
     assert candidate_features(reading, {"visitor": 1.0}, ["2019"], none)["numbers_given"] == 0.0
+
+
+def test_a_name_is_new_only_when_the_sentence_in_the_questions_language_gives_one():
+    who = read_question("卡尔文是和谁一起获得诺贝尔化学奖的？", "zh")
+    alone = _candidate("卡尔文于1961年获得诺贝尔化学奖。", "Calvin received the Nobel Prize in Chemistry in 1961.")
+    assert candidate_features(who, {}, [], alone)["kind_given"] == 0.0  # Calvin, Nobel: the question's own
+    shared = _candidate("卡尔文与安德鲁·本森一起获奖。", "Calvin shared it with Andrew Benson.")
+    assert candidate_features(who, {}, [], shared)["kind_given"] == 1.0
+    city = read_question("全国碳市场设在哪个城市？", "zh")
+    volume = _candidate("全国碳市场累计成交7.28亿吨。", "The National Carbon Market has traded 728 million tonnes.")
+    assert candidate_features(city, {}, [], volume)["kind_given"] == 0.0
+    assert (
+        candidate_features(city, {}, [], _candidate("全国碳市场设在上海。", "It is based in Shanghai."))["kind_given"]
+        == 1.0
+    )
+    english = read_question("Where is the national carbon market based?", "en")
+    assert (
+        candidate_features(english, {}, [], _candidate("全国碳市场设在上海。", "It is based in Shanghai."))[
+            "kind_given"
+        ]
+        == 1.0
+    )
+
+
+def test_a_unit_named_at_the_end_of_an_english_question_is_the_asked_unit():
+    strength = read_question("What is the tensile strength of titanium in megapascals?", "en")
+    assert strength.kind == "quantity" and strength.unit_words == ("megapascals",)
+    assert not has_unit(strength.units[0], "Titanium combines high strength with low density.")
+    assert has_unit(strength.units[0], "钛的抗拉强度约为434兆帕。")
+    assert read_question("What is the output in GW?", "en").kind == "quantity"
+    assert read_question("What is the role of sugar in plants?", "en").kind == "other"  # no unit of measurement
+    assert read_question("What is the national sport in Tonga?", "en").kind == "other"  # a place
+
+
+def test_how_many_of_a_group_asks_a_part_and_a_total_conflicts():
+    part = read_question("How many of the green data centres are in western China?", "en")
+    assert part.asks_part and not read_question("How many green data centres are there?", "en").asks_part
+    total = _candidate("全国共有246家绿色数据中心。", "A total of 246 data centres have been recognised as green.")
+    assert candidate_features(part, {}, [], total)["part_conflict"] == 1.0
+
+
+def test_a_chinese_share_question_focuses_on_the_part_it_asks_the_share_of():
+    lithium = read_question("新型储能装机里锂离子电池占多大比例？", "zh")
+    assert lithium.focus and all(w in "锂离子电池" for w in lithium.focus)
+    assert focus_missing(lithium, "新型储能装机规模占全球总装机比例超过40%。") == 1.0
+    assert focus_missing(lithium, "锂离子电池储能占新型储能装机的96%。") == 0.0
+
+
+def test_a_number_inside_a_name_counts_nothing():
+    built = read_question("SR-71黑鸟侦察机一共生产了多少架？", "zh")
+    assert not has_unit(built.units[0], "The SR-71 Blackbird reconnaissance aircraft first flew in 1964.")
+    assert has_unit(built.units[0], "共生产了32架。") and has_unit(built.units[0], "在此期间,27架服役")
+    assert has_unit(built.units[0], "some 1,200 aircraft")
+
+
+def test_an_alternative_question_is_answered_only_by_a_sentence_naming_a_choice():
+    choice = read_question("全国碳市场的配额是免费发放还是拍卖分配？", "zh")
+    assert choice.alternatives == ("发放", "拍卖")
+    traded = _candidate(
+        "全国碳市场配额累计成交量约7.28亿吨。", "The market has traded 728 million tonnes of allowances."
+    )
+    assert candidate_features(choice, {}, [], traded)["kind_given"] == 0.0
+    free = _candidate("配额以免费发放为主。", "Allowances are mainly allocated free of charge.")
+    assert candidate_features(choice, {}, [], free)["kind_given"] == 1.0
+    assert read_question("Are the allowances given for free or auctioned?", "en").alternatives == ("free", "auction")
+    assert read_question("Is titanium magnetic?", "en").alternatives == ()
+
+
+def test_a_part_listed_with_another_item_conflicts_with_a_part_question():
+    alone = read_question("What was the installed capacity of wind power alone?", "en")
+    weights = {"instal": 1.0, "capac": 1.0, "wind": 1.0, "power": 1.0}
+    both = _candidate("风电、光伏发电装机规模突破16.9亿千瓦。", "The capacity of wind and solar power passed 1,690 GW.")
+    assert candidate_features(alone, weights, [], both)["part_conflict"] == 1.0
+    wind = _candidate("风电装机达5.8亿千瓦。", "Wind power capacity reached 580 GW.")
+    assert candidate_features(alone, weights, [], wind)["part_conflict"] == 0.0
+
+
+def test_a_quoted_name_or_a_named_place_of_a_chinese_question_is_a_specific_term():
+    question = "“弥赛亚”斯特拉迪瓦里琴的估价是多少美元？"
+    assert chinese_names(question) == ["弥赛亚"] and chinese_names("《巴黎协定》是哪一年签署的？") == ["巴黎协定"]
+    assert chinese_names("北京市的森林覆盖率是多少？") == ["北京"]  # a place named with its administrative unit
+    assert chinese_names("城市轨道交通的运营总里程是多少？") == []  # 城市 is no place
+    other = _candidate("“布伦特夫人”斯特拉迪瓦里琴以约1590万美元拍卖。", "The Lady Blunt sold for about $15.9 million.")
+    reading = read_question(question, "zh")
+    assert candidate_features(reading, {}, chinese_names(question), other)["specific_missing"] == 1.0
+
+
+def test_another_form_of_a_question_word_is_no_new_name():
+    captain = read_question("Who is the current captain of the Chinese women's volleyball team?", "en")
+    history = _candidate("排球传入中国。", "Volleyball reached China, and the Chinese women's team became famous.")
+    assert candidate_features(captain, {}, [], history)["kind_given"] == 0.0
+    named = _candidate("队长是朱婷。", "The team's captain is Zhu Ting.")
+    assert candidate_features(captain, {}, [], named)["kind_given"] == 1.0
+
+
+def test_an_english_share_word_is_no_focus_any_ratio_answers_it():
+    assert read_question("What was the share of non-fossil energy in 2022?", "en").focus == ()
+    assert read_question("What share of the floor area is energy-saving?", "en").focus == ()
 
 
 def test_a_count_asked_with_ji_is_looked_for_in_its_measure_word():

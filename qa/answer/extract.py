@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.answer.followup import search_in_context
 from qa.answer.messages import not_covered, not_stated
-from qa.answer.question import QuestionReading, read_question
+from qa.answer.question import QuestionReading, chinese_names, read_question
 from qa.answer.sentences import EVIDENCE_PASSAGES, SentenceCandidate, sentence_candidates
 from qa.answer.verify import annotate, best_candidate, question_features
 from qa.search.calibration import Calibration
@@ -73,7 +73,8 @@ def prepare_candidates(
 ) -> list[SentenceCandidate]:
     """Steps 3–4: the sentence candidates of the top hits, with their verification features."""
     candidates = sentence_candidates(store, question_vec, hits)
-    annotate(candidates, reading, term_weights(store, tokenize(reading.text)), specific_terms(reading.text))
+    specific = [*specific_terms(reading.text), *chinese_names(reading.text)]
+    annotate(candidates, reading, term_weights(store, tokenize(reading.text)), specific)
     return candidates
 
 

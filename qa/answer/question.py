@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import jieba
 import jieba.posseg
 
+from qa.answer.units import MEASURE_WORDS, UNITS, asks_in_unit, dimension
 from qa.text import tokenize
 from qa.text.script import fold_traditional
 
@@ -43,87 +44,13 @@ _KINDS_ZH = (
     ("quantity", r"多少|几(?![乎何率])[\u4e00-\u9fff]|多[大高长远重快深宽久]|比例|比重|占比|百分之"),
     (
         "name",
-        r"谁|哪[几一二三四五六七八九十]*位|哪家|哪里|哪儿|在哪|什么地方|哪个(?!时候)[\u4e00-\u9fff]|"
-        r"哪[座条所艘部间首]|哪些(国家|城市|组织|机构|公司)|什么名字|叫什么",
+        r"谁|哪[几一二三四五六七八九十]*位|哪家|哪里|哪儿|在哪(?!一?年|一?天|个?月|个时候)|什么地方|"
+        r"哪个(?!时候)[\u4e00-\u9fff]|哪[座条所艘部间首]|哪些(国家|城市|组织|机构|公司)|什么名字|叫什么",
     ),
     ("reason", r"为什么|为何|什么原因|原因是|目的是|什么目的"),
     ("yesno", r"是否|吗[？?]?\s*$|有没有|能否|是不是"),
 )
 KINDS = ("quantity", "year", "name", "reason", "yesno", "other")
-
-# Units and measure words, each with its forms in both languages (generic, not of any corpus).
-UNITS: tuple[tuple[str, ...], ...] = (
-    ("公顷", "hectare"),
-    ("平方公里", "平方千米", "square kilomet", "sq km", "km2"),
-    ("公里", "千米", "kilomet", "km"),
-    ("厘米", "centimet", "cm"),
-    ("毫米", "millimet", "mm"),
-    ("米", "metre", "meter"),
-    ("吨", "tonne", "ton"),
-    ("公斤", "千克", "kilogram", "kg"),
-    ("克", "gram"),
-    ("千瓦时", "度电", "kwh", "twh", "gwh"),
-    ("千瓦", "gw", "kw", "mw", "watt"),
-    ("立方米", "cubic met", "cu m"),
-    ("%", "百分", "percent", "per cent"),
-    ("美元", "dollar", "usd"),
-    ("欧元", "euro"),
-    ("元", "yuan", "rmb"),
-    ("度", "degree"),
-    ("兆帕", "megapascal", "mpa"),
-    ("辆", "vehicle", "car"),
-    ("台", "unit"),
-    ("座", "station", "plant"),
-    ("家", "compan", "enterprise", "firm"),
-    ("人", "people", "person", "passenger"),
-    ("种", "species", "type", "kind"),
-    ("页", "page"),
-    ("本", "册", "cop", "volume", "book"),
-    ("架", "aircraft", "plane"),
-    ("岁", "years old", "year-old"),
-    ("座桥", "bridge"),
-)
-# Chinese measure words (量词): after 多少/几 the next character counts only when it is one, so
-# "多少减排量" asks for an amount, not for a count of 减.
-MEASURE_WORDS = frozenset("个辆台座家条只位名本册页种项人倍次件块根道所架艘株头匹颗枚张篇部届场批户棵栋间层支岁针口步点天周封")
-# What a question measures when it names no unit ("How deep …", "花了多少钱", "boiling point"): any
-# unit of that dimension answers it. Generic units of measurement, in both languages.
-DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        r"\bhow (?:much|many) (?:money|dollars)\b|\bcost|\bprice|\bsells? for\b|\bsold for\b|\bspen[dt]\b|"
-        r"\bpa(?:y|id) for\b|\bworth\b|\bfee\b|\bbudget|\brevenue|\bincome\b|多少钱|价格|价钱|售价|费用|成本|"
-        r"花费|花了多少|收入|营收|票价|多少资金|投资了?多少",
-        ("元", "美元", "欧元", "英镑", "日元", "$", "€", "£", "dollar", "euro", "pound", "yuan", "rmb", "usd"),
-    ),
-    (
-        r"\bweigh|\bhow heavy\b|\bweight\b|\bmass\b|多重|重量|体重|质量",
-        ("吨", "公斤", "千克", "克", "斤", "tonne", "ton", "kilogram", "kg", "gram", "pound", "lb"),
-    ),
-    (
-        r"\bhow (?:deep|high|tall|long|far|wide)\b|\b(?:depth|height|length|width|altitude|elevation|"
-        r"distance)\b|多[深高长远宽]|深度|高度|长度|宽度|海拔|距离",
-        ("米", "公里", "千米", "厘米", "毫米", "metre", "meter", "km", "cm", "mm", "mile", "feet", "foot", "inch")
-        + ("天", "小时", "分钟", "秒", "year", "day", "hour", "minute", "second", "week", "month"),
-    ),
-    (
-        r"\barea\b|面积|占地",
-        ("平方", "公顷", "亩", "square", "hectare", "km2", "acre"),
-    ),
-    (
-        r"\btemperature|\bhow (?:hot|cold)\b|\b(?:boiling|melting|freezing) point|温度|沸点|熔点|冰点|多热|多冷",
-        ("度", "°", "℃", "degree", "kelvin"),
-    ),
-    (
-        r"\bhow fast\b|\bspeed\b|\bvelocity\b|速度|时速|多快",
-        ("/h", "/s", "每小时", "每秒", "per hour", "per second", "an hour", "mph", "knot"),
-    ),
-)
-
-
-def _dimension(text: str) -> tuple[str, ...] | None:
-    """The units of the dimension the question measures, when it names one."""
-    return next((units for cue, units in DIMENSIONS if re.search(cue, text, re.IGNORECASE)), None)
-
 
 _ZH_MEASURE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%]{1,4})")
 _EN_MEASURE = re.compile(
@@ -141,7 +68,9 @@ OUTPUT = re.compile(
 OUTPUT_STATED = re.compile(
     r"\b(produced|output|generated|yielded)\b(?!\s+capacit)|产量|发电量|生产了|发电", re.IGNORECASE
 )
-PART = re.compile(r"\balone\b|\bonly\b|\balready\b|\bby itself\b|单独|仅|其中|已经|已", re.IGNORECASE)
+PART = re.compile(
+    r"\bhow (?:many|much) of\b|\balone\b|\bonly\b|\balready\b|\bby itself\b|单独|仅|其中|已经|已", re.IGNORECASE
+)
 TOTAL = re.compile(
     r"\bcombined\b|\btotal\b|\bin all\b|\boverall\b|\baltogether\b|共|合计|总计|总数|总量", re.IGNORECASE
 )
@@ -167,6 +96,7 @@ class QuestionReading:
     asks_output: bool = False
     asks_part: bool = False
     focus: tuple[str, ...] = ()  # tokens naming the asked property ("海拔", "deep", "speed")
+    alternatives: tuple[str, ...] = ()  # the choices of "A还是B？", "A or B?": one of them answers
 
 
 def _kind(text: str, lang: str) -> str:
@@ -292,15 +222,38 @@ _SHARE = re.compile(
 )
 
 
+def _share_part(text: str) -> tuple[str, ...]:
+    """What a Chinese share question asks the share of: the part before 占 ("锂离子电池占多大比例"
+    asks about 锂离子电池), not the ratio word, which any share answers."""
+    before = text.split("占")[0] if "占" in text else ""
+    return tuple(w for w in _zh_content(before)[-1:] if not _SHARE.fullmatch(w))
+
+
+_EN_OR = re.compile(r"\b([a-z-]+) or ([a-z-]+)(?: [a-z-]+){0,3}\s*[?？]\s*$", re.IGNORECASE)
+
+
+def _alternatives(text: str, lang: str) -> tuple[str, ...]:
+    """The words of each choice an alternative question offers ("免费发放还是拍卖分配" → 发放,
+    拍卖; "free or auctioned?" → free, auction): a sentence naming neither does not answer it."""
+    if lang == "zh":
+        if "还是" not in text:
+            return ()
+        left, right = text.split("还是", 1)
+        return tuple(_zh_content(left)[-1:] + _zh_content(right)[:1])
+    match = _EN_OR.search(text)
+    return tuple(w for g in match.groups() for w in tokenize(g)[:1]) if match else ()
+
+
 def read_question(text: str, lang: str) -> QuestionReading:
     """Read `text` (a Traditional question in its Simplified folded form: the cue words are)."""
     text = fold_traditional(text)
     kind = _kind(text, lang)
+    kind = "quantity" if kind == "other" and asks_in_unit(text, lang) else kind
     units, unit_words = _units(text, lang) if kind == "quantity" else ((), ())
     share = _SHARE.search(text)
     # A share of an area is a ratio, not an area: it names no unit to look for.
-    dimension = _dimension(text) if kind in ("quantity", "other") and not units and not share else None
-    units = (dimension,) if dimension else units
+    dimension_units = dimension(text) if kind in ("quantity", "other") and not units and not share else None
+    units = (dimension_units,) if dimension_units else units
     return QuestionReading(
         text=text,
         lang=lang,
@@ -310,41 +263,15 @@ def read_question(text: str, lang: str) -> QuestionReading:
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         asks_output=bool(OUTPUT.search(text)) and not CAPACITY.search(text),
         asks_part=bool(PART.search(text)),
-        focus=tuple(w for w in _focus(text, lang) if not (share and _SHARE.fullmatch(w))),
+        focus=_share_part(text)
+        if share and lang == "zh"
+        else tuple(w for w in _focus(text, lang) if not (share and _SHARE.fullmatch(w))),
+        alternatives=_alternatives(text, lang) if kind in ("yesno", "other") else (),
     )
 
 
 def years_in(text: str) -> set[str]:
     return set(_YEAR.findall(text))
-
-
-# A number in digits, Chinese numerals or English words ("六个区", "three times", "20 paddlers").
-_NUMERAL = (
-    r"(?:\d[\d.,]*|[零一二三四五六七八九十百千万亿两]+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
-    r"eleven|twelve|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|several)\b)"
-)
-
-
-# Currency units written before their number.
-_PREFIXED = frozenset(("$", "€", "£", "rmb", "usd"))
-
-
-def has_unit(forms: tuple[str, ...], text: str) -> bool:
-    """Whether `text` gives a number in one of the unit's forms (within a few characters)."""
-    low = fold_traditional(text.lower())
-    for form in forms:
-        if form in _PREFIXED and re.search(rf"{re.escape(form)}\s?\d", low):  # "RMB500 billion", "$15.9 million"
-            return True
-        # Up to two words between ("20 million tonnes"), but an area is no length: not "square
-        # kilometres", not "km2".
-        words = r"(?:(?!square\b)[a-z-]+\s+){0,2}"
-        pattern = rf"{_NUMERAL}\s*(?:多|余|几)?(?:万|亿|千|百)?(?:多|余)?\s*{words}{re.escape(form)}(?![0-9²])"
-        if re.search(pattern, low):
-            return True
-        # "the number of products … exceeded 10,000": the count given after its noun.
-        if form.isalpha() and re.search(rf"\bnumber of (?:[a-z-]+\s+){{0,2}}{re.escape(form)}", low):
-            return bool(re.search(_NUMERAL, low))
-    return False
 
 
 _CALENDAR = re.compile(
@@ -353,12 +280,47 @@ _CALENDAR = re.compile(
 )
 
 
-def new_names(text: str, question: str) -> int:
+# Proper nouns of jieba's tagger (person, place, organisation, other name): Chinese has no capitals.
+_ZH_PROPER = ("nr", "ns", "nt", "nz")
+# The tagger misses many transliterated names; the characters beside their dot (安德鲁·本森) show one.
+_ZH_DOTTED = re.compile(r"[\u4e00-\u9fff]{2}(?=·)|(?<=·)[\u4e00-\u9fff]{2}")
+
+
+def new_names(text: str, question: str, lang: str = "en") -> int:
     """How many names (capitalised words not opening a sentence, acronyms, titles in 《》 or
-    quotes) `text` gives that the question does not: a 'who/where/which' question needs one.
-    A month or a weekday is a date, not a name."""
+    quotes, and in Chinese the proper nouns) `text` gives that the question does not: a
+    'who/where/which' question needs one. A month or a weekday is a date, not a name. `text`
+    must be in the question's language: "Calvin" is no new name to "卡尔文是和谁…"."""
     asked = question.lower()
-    return sum(1 for m in _NAME.finditer(text) if m.group().lower() not in asked and not _CALENDAR.match(m.group()))
+    found = [m.group() for m in _NAME.finditer(text) if not _CALENDAR.match(m.group())]
+    if lang == "zh":
+        text = fold_traditional(text)
+        found += [w.word for w in jieba.posseg.lcut(text) if w.flag.startswith(_ZH_PROPER)]
+        found += _ZH_DOTTED.findall(text)
+    # Another form of a question word is no new name: "China" to "Chinese", "Himalayas" to "Himalayan".
+    return sum(1 for name in found if name.lower() not in asked and name.lower()[: max(4, len(name) - 2)] not in asked)
+
+
+_QUOTED = re.compile(r"《([^》]+)》|“([^”]{2,12})”|「([^」]{2,12})」")
+
+
+# Administrative units: a place name with one (北京市, 四川省) is a name, where jieba's place tag
+# alone also marks common words (城市, 东西).
+_ADMINISTRATIVE = ("市", "省", "县", "州")
+
+
+def chinese_names(text: str) -> list[str]:
+    """Titles and names a Chinese question quotes (“弥赛亚”, 《巴黎协定》) and its places named
+    with their administrative unit (北京市 → 北京): as specific as a capitalised English name,
+    and a sentence that lacks them speaks of something else."""
+    text = fold_traditional(text)
+    quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)]
+    places = [
+        w.word[:-1]
+        for w in jieba.posseg.lcut(text)
+        if w.flag.startswith("ns") and len(w.word) > 2 and w.word.endswith(_ADMINISTRATIVE)
+    ]
+    return quoted + places
 
 
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")

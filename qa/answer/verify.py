@@ -31,13 +31,14 @@ from qa.answer.question import (
     TOTAL,
     QuestionReading,
     focus_missing,
-    has_unit,
     new_names,
     ordinals_in,
     years_in,
 )
 from qa.answer.sentences import SentenceCandidate
+from qa.answer.units import has_unit
 from qa.search.confidence import LogisticModel, token_set, weighted_share
+from qa.text.script import fold_traditional
 from qa.text.specific import missing_share
 
 CHOICE_FEATURES = (
@@ -126,18 +127,44 @@ def _new_numbers(text: str, question: str) -> list[str]:
     ]
 
 
-def _kind_given(reading: QuestionReading, both: str) -> float:
+def _question_side(reading: QuestionReading, c: SentenceCandidate) -> tuple[str, str]:
+    """The candidate's sentence in the question's language and that language (the sentence
+    itself when it has no translation): names are compared with the question's own words."""
+    if c.passage.lang == reading.lang or not c.translation:
+        return c.text, c.passage.lang
+    return c.translation, reading.lang
+
+
+def _kind_given(reading: QuestionReading, c: SentenceCandidate, both: str) -> float:
     """Whether the text gives a fact of the asked kind that the question itself does not hold."""
     question = reading.text
+    if reading.alternatives:
+        low = fold_traditional(both.lower())
+        return float(any(word in low for word in reading.alternatives))
     if reading.kind == "quantity":
         return float(bool(_new_numbers(both, question)))
     if reading.kind == "year":
         return float(bool(years_in(both) - years_in(question)) or bool(_MONTH.search(both)))
     if reading.kind == "name":
-        return float(new_names(both, question) > 0)
+        text, lang = _question_side(reading, c)
+        return float(new_names(text, question, lang) > 0)
     if reading.kind == "reason":
         return float(bool(REASON.search(both)))
     return 1.0
+
+
+# Two items listed together: "风电、光伏发电", "风电和光伏", "wind and photovoltaic power".
+_LISTED = r"(?:、|和|与|及|\s+(?:and|or)\s+)"
+
+
+def _listed_with_another(words: list[str], text: str) -> bool:
+    """Whether a question word is listed together with another item: the sentence then gives
+    the figure of several together, not of the part asked alone."""
+    low = text.lower()
+    for word in (re.escape(w) for w in words if len(w) > (1 if re.match(r"[\u4e00-\u9fff]", w) else 2)):
+        if re.search(rf"{word}[\w-]*{_LISTED}[\w\u4e00-\u9fff]|[\w\u4e00-\u9fff]{_LISTED}{word}", low):
+            return True
+    return False
 
 
 def _ordinal_conflict(question: str, both: str) -> float:
@@ -168,11 +195,13 @@ def candidate_features(
         "specific_missing": missing_share(specific, [own, other, c.passage.text[: c.start]], word_forms=True),
         "year_missing": (sum(y not in both for y in reading.years) / len(reading.years) if reading.years else 0.0),
         "unit_missing": (sum(not has_unit(forms, both) for forms in units) / len(units)) if units else 0.0,
-        "kind_given": _kind_given(reading, both),
+        "kind_given": _kind_given(reading, c, both),
         "output_conflict": float(
             reading.asks_output and bool(CAPACITY.search(both)) and not OUTPUT_STATED.search(both)
         ),
-        "part_conflict": float(reading.asks_part and bool(TOTAL.search(both))),
+        "part_conflict": float(
+            reading.asks_part and (bool(TOTAL.search(both)) or _listed_with_another(list(weights), both))
+        ),
         "pair": float(c.pair),
         "length": math.log1p(len(own)),
         "focus_missing": focus_missing(reading, both),

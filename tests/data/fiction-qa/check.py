@@ -122,9 +122,7 @@ def main() -> int:
         check_question(q, stories, problems)
     check_near_misses(near_misses, problems)
 
-    per_para = Counter(
-        (m["slug"], int(m["k"]), q.get("lang")) for q in questions if (m := ID.match(q.get("id", "")))
-    )
+    per_para = Counter((m["slug"], int(m["k"]), q.get("lang")) for q in questions if (m := ID.match(q.get("id", ""))))
     for slug, story in stories.items():
         for k in range(1, len(story["en"]) + 1):
             for lang in LANGS:
