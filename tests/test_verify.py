@@ -6,7 +6,7 @@ import pytest
 
 from qa.answer.extract import Verdict, support_of
 from qa.answer.messages import not_covered, not_stated
-from qa.answer.question import chinese_names, focus_missing, ordinals_in, read_question
+from qa.answer.question import chinese_names, focus_missing, new_names, ordinals_in, read_question
 from qa.answer.sentences import SentenceCandidate
 from qa.answer.units import has_unit
 from qa.answer.verify import CHOICE_FEATURES, annotate, candidate_features
@@ -353,3 +353,11 @@ def test_a_count_asked_with_ji_is_looked_for_in_its_measure_word():
     assert reading.unit_words == ("针",)
     assert has_unit(reading.units[0], "医生给他缝了七针。")
     assert not has_unit(reading.units[0], "医生看了他的手。")
+
+
+def test_a_thing_given_its_name_in_so_many_words_gives_a_name():
+    asked = "What is the name of the small wooden rod inside a violin?"
+    assert read_question(asked, "en").kind == "name"
+    assert new_names("Inside the body, a thin wooden rod called the sound post stands upright.", asked) == 1
+    assert new_names("Inside the body, a thin wooden rod stands upright.", asked) == 0
+    assert new_names("孩子们管它叫“加拿大人”。", "孩子们怎么称呼那台拖拉机？", "zh") >= 1

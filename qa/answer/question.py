@@ -284,6 +284,13 @@ _CALENDAR = re.compile(
 _ZH_PROPER = ("nr", "ns", "nt", "nz")
 # The tagger misses many transliterated names; the characters beside their dot (安德鲁·本森) show one.
 _ZH_DOTTED = re.compile(r"[\u4e00-\u9fff]{2}(?=·)|(?<=·)[\u4e00-\u9fff]{2}")
+# A thing given its name in so many words ("a rod called the sound post", 称为塞斯蒂耶雷): a name,
+# whatever its case.
+_NAMING = re.compile(
+    r"\b(?:called|named|known as|termed|dubbed)\s+(?:the\s+|an?\s+)?([\w'’-]+)|"
+    r"(?:称为|称作|叫作|叫做|名叫|名为|被称为|管它叫|取名)[“「]?([\u4e00-\u9fff]{1,8})",
+    re.IGNORECASE,
+)
 
 
 def new_names(text: str, question: str, lang: str = "en") -> int:
@@ -293,6 +300,7 @@ def new_names(text: str, question: str, lang: str = "en") -> int:
     must be in the question's language: "Calvin" is no new name to "卡尔文是和谁…"."""
     asked = question.lower()
     found = [m.group() for m in _NAME.finditer(text) if not _CALENDAR.match(m.group())]
+    found += [next(g for g in m.groups() if g) for m in _NAMING.finditer(text)]
     if lang == "zh":
         text = fold_traditional(text)
         found += [w.word for w in jieba.posseg.lcut(text) if w.flag.startswith(_ZH_PROPER)]
