@@ -361,3 +361,9 @@ def test_a_thing_given_its_name_in_so_many_words_gives_a_name():
     assert new_names("Inside the body, a thin wooden rod called the sound post stands upright.", asked) == 1
     assert new_names("Inside the body, a thin wooden rod stands upright.", asked) == 0
     assert new_names("孩子们管它叫“加拿大人”。", "孩子们怎么称呼那台拖拉机？", "zh") >= 1
+
+
+def test_quoted_words_are_a_name_but_quoted_speech_is_not():
+    asked = "那块礁石叫什么？"
+    assert new_names("渔民们叫它“七神父”。", asked, "zh") >= 1
+    assert new_names("“船长要在他的人之后离开，”他说。", "补给船的船长叫什么名字？", "zh") == 0

@@ -80,7 +80,9 @@ REASON = re.compile(
     r"\bhence\b|\bas a result\b|因为|由于|为了|以便|旨在|目的|从而|因此|所以|因而",
     re.IGNORECASE,
 )
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*|[A-Z]{2,}|《[^》]+》|“[^”]{2,12}”")
+# A short quotation without a clause mark is a name or title (“七神父”); one with a comma or a full
+# stop is somebody's words, which fiction quotes everywhere.
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*|[A-Z]{2,}|《[^》]+》|“[^”，。！？,.!?]{2,12}”")
 
 
 @dataclass(frozen=True)
