@@ -39,6 +39,7 @@ from qa.search.fusion import Fusion
         ("医生给他缝了几针？", "zh", "quantity"),
         ("他几乎每天做什么？", "zh", "other"),
         ("哪个时候开始的？", "zh", "year"),
+        ("喜马拉雅山脉横跨哪几个国家？", "zh", "name"),  # which ones, not how many
     ],
 )
 def test_the_kind_of_fact_asked_is_read_in_both_languages(question, lang, kind):
